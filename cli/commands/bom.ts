@@ -1,0 +1,60 @@
+import type { Command } from 'commander'
+import { buildBom, FerryError } from '../../store/index.js'
+import { action, defineCommand } from '../command.js'
+import { withStore } from '../context.js'
+import { type CommonOptions, formatBytes, printJson } from '../output.js'
+import { progress } from '../progress.js'
+
+interface BuildFlags extends CommonOptions {
+  name: string
+  version: string
+  seq?: string
+  allowDowngrade?: boolean
+}
+
+export function registerBom(program: Command): void {
+  const bom = program.command('bom').description('build bills of materials (BOMs) from requirements files')
+  defineCommand(
+    bom,
+    'build <requirements...>',
+    'ingest the local files that requirements files name, then sign and publish head NAME',
+  )
+    .requiredOption('--name <name>', 'the head (release) name to publish')
+    .requiredOption('--version <version>', 'the release version')
+    .option('--seq <n>', 'sequence number of the new head (default: one above the current)')
+    .option('--allow-downgrade', 'accept a --seq not above the current head of this name')
+    .addHelpText(
+      'after',
+      '\nEach requirements file is YAML with module, version and files (name + path, optional sha256, mode).\nurl, images and packages sources are fetched by `ferry download`, not here.',
+    )
+    .action(
+      action<BuildFlags>(async (files, options) => {
+        let seq: number | undefined
+        if (options.seq !== undefined) {
+          seq = Number(options.seq)
+          if (!Number.isSafeInteger(seq) || seq < 1) {
+            throw new FerryError('ERR_INVALID_ARGUMENT', `--seq: '${options.seq}' is not a positive integer`)
+          }
+        }
+        await withStore(options, async (store) => {
+          const bar = progress('ingest', options)
+          const result = await buildBom(store, files, {
+            name: options.name,
+            version: options.version,
+            seq,
+            allowDowngrade: options.allowDowngrade,
+            onProgress: (done, total, label) => bar.update(done, total, label),
+          }).finally(() => bar.stop())
+          const { head: _head, ...summary } = result
+          if (options.json) {
+            printJson(summary)
+          } else {
+            process.stdout.write(
+              `published ${result.name} ${result.version} seq ${result.seq}\nroot ${result.root}\n` +
+                `${result.entries} entries, ${formatBytes(result.bytes)}; new: ${result.newBlocks} blocks, ${formatBytes(result.newBytes)}\n`,
+            )
+          }
+        })
+      }),
+    )
+}

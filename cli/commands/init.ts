@@ -1,0 +1,20 @@
+import type { Command } from 'commander'
+import { Store } from '../../store/index.js'
+import { action, defineCommand } from '../command.js'
+import { storeDir } from '../context.js'
+import { type CommonOptions, printJson } from '../output.js'
+
+export function registerInit(program: Command): void {
+  defineCommand(program, 'init', 'create a store and its publisher key (trusted by the store itself)').action(
+    action<CommonOptions>(async (_args, options) => {
+      const store = await Store.init(storeDir(options))
+      try {
+        const { token } = await store.publisher()
+        if (options.json) printJson({ store: store.dir, publisher: token })
+        else process.stdout.write(`created store ${store.dir}\npublisher key ${token}\n`)
+      } finally {
+        await store.close()
+      }
+    }),
+  )
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { Command } from 'commander'
+import { registerBom } from './commands/bom.js'
+import { registerCat } from './commands/cat.js'
+import { registerGc } from './commands/gc.js'
+import { registerInit } from './commands/init.js'
+import { registerKeys } from './commands/keys.js'
+import { registerLs } from './commands/ls.js'
+import { registerStatus } from './commands/status.js'
+import { registerVerify } from './commands/verify.js'
+
+const program = new Command('ferry')
+  .description(
+    'ferry gets container images, files and OS packages onto machines without internet, and keeps them up to date.\n' +
+      'Content lives in a content-addressed store; each release is a signed head over a Merkle DAG.',
+  )
+  .version('0.1.0', '-V, --ferry-version')
+  .showHelpAfterError()
+
+registerInit(program)
+registerBom(program)
+registerLs(program)
+registerCat(program)
+registerVerify(program)
+registerGc(program)
+registerStatus(program)
+registerKeys(program)
+
+await program.parseAsync(process.argv)

@@ -1,0 +1,50 @@
+import { isFerryError } from '../store/index.js'
+
+/** Options every command takes. */
+export interface CommonOptions {
+  store?: string
+  json?: boolean
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+}
+
+/** Human-readable byte count. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
+}
+
+/** Left-aligned columns for tables printed to people. */
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return ''
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)))
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '))
+    .join('\n')
+}
+
+/**
+ * Prints an error as one line on stderr (`ferry: ERR_CODE: message`), or as
+ * JSON on stdout with --json, and sets a non-zero exit code.
+ */
+export function reportError(err: unknown, json: boolean): void {
+  const code = isFerryError(err) ? err.code : 'ERR_INTERNAL'
+  const message = err instanceof Error ? err.message : String(err)
+  if (json) {
+    printJson({
+      error: { code, message, ...(isFerryError(err) && err.details ? { details: err.details } : {}) },
+    })
+  }
+  process.stderr.write(`ferry: ${code}: ${message}\n`)
+  if (!isFerryError(err) && err instanceof Error && process.env.FERRY_DEBUG)
+    process.stderr.write(`${err.stack}\n`)
+  process.exitCode = 1
+}

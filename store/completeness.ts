@@ -1,0 +1,68 @@
+import type { CID } from 'multiformats/cid'
+import type { AbortOptions, Blockstore } from './blockstore.js'
+import { decodeNode } from './cid.js'
+import { isIndexNode, linksOf } from './dag.js'
+import type { BinarySublevel } from './db.js'
+
+export interface CompletenessComponents {
+  blockstore: Blockstore
+  /** multihash of a complete node → '' */
+  marks: BinarySublevel
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * Answers "is every block below this root present?" and remembers the answer
+ * for index nodes, so that later walks skip whole subtrees in one lookup.
+ */
+export class Completeness {
+  constructor(private readonly components: CompletenessComponents) {}
+
+  async isMarked(cid: CID): Promise<boolean> {
+    return this.components.marks.has(cid.multihash.bytes)
+  }
+
+  async mark(cid: CID): Promise<void> {
+    if (isIndexNode(cid)) await this.components.marks.put(cid.multihash.bytes, EMPTY)
+  }
+
+  /**
+   * Yields every block below `root` (inclusive) that the store lacks, skipping
+   * subtrees marked complete and marking the ones found complete. Below a
+   * missing index node nothing can be known; that node alone is yielded.
+   */
+  async *missing(root: CID, options: AbortOptions = {}): AsyncGenerator<CID> {
+    const { blockstore } = this.components
+    const self = this
+    async function* walk(cid: CID): AsyncGenerator<CID, boolean> {
+      options.signal?.throwIfAborted()
+      if (!isIndexNode(cid)) {
+        if (await blockstore.has(cid)) return true
+        yield cid
+        return false
+      }
+      if (await self.isMarked(cid)) return true
+      let bytes: Uint8Array
+      try {
+        bytes = await blockstore.get(cid)
+      } catch {
+        yield cid
+        return false
+      }
+      let complete = true
+      for (const link of linksOf(decodeNode(cid, bytes))) {
+        if (!(yield* walk(link))) complete = false
+      }
+      if (complete) await self.mark(cid)
+      return complete
+    }
+    yield* walk(root)
+  }
+
+  /** True when nothing below `root` is missing. */
+  async isComplete(root: CID, options?: AbortOptions): Promise<boolean> {
+    for await (const _ of this.missing(root, options)) return false
+    return true
+  }
+}

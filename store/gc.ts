@@ -1,0 +1,50 @@
+import type { AbortOptions } from './blockstore.js'
+import { parseCid } from './cid.js'
+import type { BatchOp } from './db.js'
+import type { Store } from './store.js'
+import { blockKey, walkDag } from './walk.js'
+
+export interface GcResult {
+  blocksRemoved: number
+  bytesRemoved: number
+  packsRewritten: number
+  bytesFreed: number
+}
+
+/**
+ * Drops every block not reachable from a head, forgets completeness marks of
+ * dropped nodes, then rewrites packs that became sparse. The mark set holds
+ * one key per reachable block.
+ */
+export async function gc(
+  store: Store,
+  options: AbortOptions & { minLiveRatio?: number } = {},
+): Promise<GcResult> {
+  const reachable = new Set<string>()
+  for (const head of await store.heads()) {
+    await walkDag(store.blocks, parseCid(head.cid), reachable, () => {}, options)
+  }
+  const result: GcResult = { blocksRemoved: 0, bytesRemoved: 0, packsRewritten: 0, bytesFreed: 0 }
+  let ops: BatchOp[] = []
+  const flush = async () => {
+    if (ops.length > 0) await store.db.root.batch(ops as never)
+    ops = []
+  }
+  for await (const { cid, location } of store.blocks.entries(options)) {
+    if (reachable.has(blockKey(cid))) continue
+    ops.push({ type: 'del', sublevel: store.db.blocks, key: cid.multihash.bytes })
+    result.blocksRemoved++
+    result.bytesRemoved += location.length
+    if (ops.length >= 10_000) await flush()
+  }
+  for await (const key of store.db.complete.keys()) {
+    if (!reachable.has(Buffer.from(key).toString('base64')))
+      ops.push({ type: 'del', sublevel: store.db.complete, key })
+    if (ops.length >= 10_000) await flush()
+  }
+  await flush()
+  const compacted = await store.blocks.compact(options)
+  result.packsRewritten = compacted.packsRemoved
+  result.bytesFreed = compacted.bytesFreed
+  return result
+}

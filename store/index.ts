@@ -1,0 +1,29 @@
+/**
+ * The store: content-addressed blocks in packs, the Merkle index of files
+ * and BOMs, signed heads and trust. Imports nothing else of ferry's.
+ */
+export type { AbortOptions, Block, Blockstore } from './blockstore.js'
+export {
+  type BomNode,
+  type Entry,
+  type EntryKind,
+  entriesOf,
+  entryLabel,
+  type FileEntry,
+  loadBom,
+} from './bom.js'
+export { type BuildOptions, type BuildResult, buildBom } from './build.js'
+export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunker.js'
+export { CID, cidFor, DAG_CBOR, parseCid, RAW } from './cid.js'
+export { type ErrorCode, FerryError, isFerryError } from './errors.js'
+export { FileDagBuilder, fileSize, readFile } from './file-dag.js'
+export { type GcResult, gc } from './gc.js'
+export { GEAR } from './gear.js'
+export { type HeadRecord, type SignedHead, signHead } from './heads.js'
+export { ingestFile, ingestStream } from './ingest.js'
+export { generatePublisher, type Publisher, publicKeyFromToken } from './keys.js'
+export { MemoryBlockstore } from './memory-blockstore.js'
+export { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'
+export { loadRequirements, type Requirements, validateRequirements } from './requirements.js'
+export { defaultStoreDir, Store } from './store.js'
+export { type VerifyProblem, type VerifyReport, verify } from './verify.js'

@@ -1,0 +1,415 @@
+import { type FileHandle, mkdir, open, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import type { AbortOptions, Block, Blockstore } from './blockstore.js'
+import { assertBlock, RAW } from './cid.js'
+import type { BatchOp, StoreDb } from './db.js'
+import { FerryError } from './errors.js'
+import {
+  decodeLocation,
+  encodeLocation,
+  encodeRecordHeader,
+  type Location,
+  MAX_RECORD_DATA,
+  PACK_MAGIC,
+} from './pack-format.js'
+
+export interface PackBlockstoreInit {
+  /**
+   * A pack is closed and a new one started past this size.
+   * @default 1 GiB
+   */
+  maxPackBytes?: number
+  /**
+   * `putMany` makes its writes durable (fsync, then one index batch) every this many bytes.
+   * @default 64 MiB
+   */
+  flushBytes?: number
+}
+
+export interface PackBlockstoreComponents {
+  db: StoreDb
+  /** The folder holding `*.pack` files. */
+  packDir: string
+}
+
+/** Per-pack figures, for status and for gc's choice of packs to rewrite. */
+export interface PackUsage {
+  pack: number
+  fileBytes: number
+  liveBytes: number
+  liveBlocks: number
+}
+
+const GROUP_BYTES = 8 * 1024 * 1024
+const GROUP_BLOCKS = 512
+
+function packName(pack: number): string {
+  return `${pack.toString(16).padStart(8, '0')}.pack`
+}
+
+function packKey(pack: number): string {
+  return pack.toString(16).padStart(8, '0')
+}
+
+/**
+ * Blocks in append-only pack files, located through the LevelDB index.
+ *
+ * Durability order: records are appended and the pack fsynced before the
+ * index batch that references them is committed, so a crash leaves at worst
+ * unreferenced bytes, which `open` truncates away.
+ */
+export class PackBlockstore implements Blockstore {
+  private readonly db: StoreDb
+  private readonly packDir: string
+  private readonly maxPackBytes: number
+  private readonly flushBytes: number
+  private readonly handles = new Map<number, FileHandle>()
+  private active = 0
+  private activeEnd = 0
+  private readonly dirty = new Set<number>()
+  private lock: Promise<void> = Promise.resolve()
+  private writtenBlocks = 0
+  private writtenBytes = 0
+
+  private constructor(components: PackBlockstoreComponents, init: PackBlockstoreInit) {
+    this.db = components.db
+    this.packDir = components.packDir
+    this.maxPackBytes = init.maxPackBytes ?? 1024 * 1024 * 1024
+    this.flushBytes = init.flushBytes ?? 64 * 1024 * 1024
+  }
+
+  /** Opens the packs, dropping any bytes past each pack's committed end (a torn or uncommitted tail). */
+  static async open(
+    components: PackBlockstoreComponents,
+    init: PackBlockstoreInit = {},
+  ): Promise<PackBlockstore> {
+    const store = new PackBlockstore(components, init)
+    await store.recover()
+    return store
+  }
+
+  private async recover(): Promise<void> {
+    await mkdir(this.packDir, { recursive: true })
+    const names = (await readdir(this.packDir)).filter((name) => /^[0-9a-f]{8}\.pack$/.test(name)).sort()
+    for (const name of names) {
+      const pack = Number.parseInt(name.slice(0, 8), 16)
+      const committed = await this.db.packs.get(packKey(pack))
+      if (committed === undefined) {
+        // No index batch ever referenced this pack: nothing in it is reachable.
+        await rm(join(this.packDir, name), { force: true })
+        continue
+      }
+      const handle = await open(join(this.packDir, name), 'r+')
+      const { size } = await handle.stat()
+      if (size > committed) {
+        await handle.truncate(committed)
+        await handle.sync()
+      }
+      this.handles.set(pack, handle)
+      if (pack >= this.active) {
+        this.active = pack
+        this.activeEnd = committed
+      }
+    }
+    if (this.active === 0 || this.activeEnd >= this.maxPackBytes) await this.startPack()
+  }
+
+  private async startPack(): Promise<void> {
+    const pack = this.active + 1
+    const handle = await open(join(this.packDir, packName(pack)), 'w+')
+    await handle.write(PACK_MAGIC, 0, PACK_MAGIC.byteLength, 0)
+    this.handles.set(pack, handle)
+    this.active = pack
+    this.activeEnd = PACK_MAGIC.byteLength
+    this.dirty.add(pack)
+  }
+
+  /** Runs `fn` with exclusive use of the pack writer. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.lock
+    let release!: () => void
+    this.lock = new Promise((resolve) => {
+      release = resolve
+    })
+    await previous
+    try {
+      return await fn()
+    } finally {
+      release()
+    }
+  }
+
+  async has(cid: CID, options?: AbortOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted()
+    return this.db.blocks.has(cid.multihash.bytes)
+  }
+
+  /** Where the block's bytes are, or undefined. */
+  async locate(cid: CID): Promise<Location | undefined> {
+    const value = await this.db.blocks.get(cid.multihash.bytes)
+    return value === undefined ? undefined : decodeLocation(value)
+  }
+
+  async get(cid: CID, options?: AbortOptions): Promise<Uint8Array> {
+    options?.signal?.throwIfAborted()
+    const location = await this.locate(cid)
+    if (location === undefined) throw new FerryError('ERR_NOT_FOUND', `block ${cid} is not in the store`)
+    return this.read(location)
+  }
+
+  /** Reads bytes at a location; ERR_CORRUPT_BLOCK when the pack is shorter than the index says. */
+  async read(location: Location): Promise<Uint8Array> {
+    const handle = this.handles.get(location.pack)
+    if (handle === undefined) {
+      throw new FerryError(
+        'ERR_CORRUPT_BLOCK',
+        `pack ${packName(location.pack)} is missing from ${this.packDir}`,
+      )
+    }
+    const bytes = new Uint8Array(location.length)
+    const { bytesRead } = await handle.read(bytes, 0, location.length, location.offset)
+    if (bytesRead !== location.length) {
+      throw new FerryError('ERR_CORRUPT_BLOCK', `pack ${packName(location.pack)} is truncated`)
+    }
+    return bytes
+  }
+
+  async put(block: Block, options?: AbortOptions): Promise<void> {
+    for await (const _ of this.putMany([block], options)) {
+      // drain
+    }
+  }
+
+  putMany(source: AsyncIterable<Block> | Iterable<Block>, options?: AbortOptions): AsyncGenerator<CID> {
+    return this.write(source, true, options)
+  }
+
+  /**
+   * Like putMany, for blocks whose CIDs this process has just computed from
+   * these very bytes (ingest): skips the second hash.
+   */
+  putHashed(source: AsyncIterable<Block> | Iterable<Block>, options?: AbortOptions): AsyncGenerator<CID> {
+    return this.write(source, false, options)
+  }
+
+  private async *write(
+    source: AsyncIterable<Block> | Iterable<Block>,
+    verify: boolean,
+    options?: AbortOptions,
+  ): AsyncGenerator<CID> {
+    let group: Block[] = []
+    let groupBytes = 0
+    let done: CID[] = []
+    let locations: Array<{ key: Uint8Array; value: Uint8Array }> = []
+    let unflushed = 0
+    const pending = new Set<string>()
+
+    const writeGroup = async (): Promise<void> => {
+      if (group.length === 0) return
+      const keys = group.map((block) => block.cid.multihash.bytes)
+      const present = await this.db.blocks.hasMany(keys)
+      const fresh: Block[] = []
+      for (let i = 0; i < group.length; i++) {
+        const id = Buffer.from(keys[i]).toString('base64')
+        if (present[i] || pending.has(id)) continue
+        pending.add(id)
+        fresh.push(group[i])
+      }
+      for (const { key, location } of await this.append(fresh)) {
+        locations.push({ key, value: encodeLocation(location) })
+        unflushed += location.length
+      }
+      for (const block of group) done.push(block.cid)
+      group = []
+      groupBytes = 0
+    }
+
+    const flush = async (): Promise<CID[]> => {
+      await writeGroup()
+      await this.commit(locations)
+      locations = []
+      unflushed = 0
+      pending.clear()
+      const out = done
+      done = []
+      return out
+    }
+
+    for await (const block of source) {
+      options?.signal?.throwIfAborted()
+      if (block.bytes.byteLength > MAX_RECORD_DATA) {
+        throw new FerryError(
+          'ERR_INVALID_ARGUMENT',
+          `block ${block.cid} is ${block.bytes.byteLength} bytes, over the limit`,
+        )
+      }
+      if (verify) assertBlock(block.cid, block.bytes)
+      group.push(block)
+      groupBytes += block.bytes.byteLength
+      if (groupBytes >= GROUP_BYTES || group.length >= GROUP_BLOCKS) await writeGroup()
+      if (unflushed >= this.flushBytes) yield* await flush()
+    }
+    yield* await flush()
+  }
+
+  /** Appends records (one writev per pack) and returns where each block landed. Not yet durable. */
+  private async append(blocks: Block[]): Promise<Array<{ key: Uint8Array; location: Location }>> {
+    if (blocks.length === 0) return []
+    return this.exclusive(async () => {
+      const out: Array<{ key: Uint8Array; location: Location }> = []
+      let buffers: Uint8Array[] = []
+      let start = this.activeEnd
+      for (const block of blocks) {
+        const header = encodeRecordHeader(block.cid, block.bytes.byteLength)
+        const recordBytes = header.byteLength + block.bytes.byteLength
+        if (this.activeEnd + recordBytes > this.maxPackBytes && this.activeEnd > PACK_MAGIC.byteLength) {
+          await this.writeAt(buffers, start)
+          buffers = []
+          await this.startPack()
+          start = this.activeEnd
+        }
+        buffers.push(header, block.bytes)
+        this.writtenBlocks++
+        this.writtenBytes += block.bytes.byteLength
+        out.push({
+          key: block.cid.multihash.bytes,
+          location: {
+            pack: this.active,
+            offset: this.activeEnd + header.byteLength,
+            length: block.bytes.byteLength,
+          },
+        })
+        this.activeEnd += recordBytes
+      }
+      await this.writeAt(buffers, start)
+      return out
+    })
+  }
+
+  private async writeAt(buffers: Uint8Array[], position: number): Promise<void> {
+    if (buffers.length === 0) return
+    const handle = this.handles.get(this.active)!
+    // writev takes at most IOV_MAX (1024) buffers per call.
+    for (let i = 0; i < buffers.length; i += 1024) {
+      const slice = buffers.slice(i, i + 1024)
+      const { bytesWritten } = await handle.writev(slice, position)
+      const expected = slice.reduce((sum, b) => sum + b.byteLength, 0)
+      if (bytesWritten !== expected) throw new FerryError('ERR_IO', `short write to ${packName(this.active)}`)
+      position += bytesWritten
+    }
+    this.dirty.add(this.active)
+  }
+
+  /** fsyncs every pack written since the last commit, then records the locations and pack ends in one batch. */
+  private async commit(locations: Array<{ key: Uint8Array; value: Uint8Array }>): Promise<void> {
+    await this.exclusive(async () => {
+      const ops: BatchOp[] = []
+      for (const pack of this.dirty) {
+        await this.handles.get(pack)!.sync()
+        const end = pack === this.active ? this.activeEnd : (await this.handles.get(pack)!.stat()).size
+        ops.push({ type: 'put', sublevel: this.db.packs, key: packKey(pack), value: end })
+      }
+      this.dirty.clear()
+      for (const { key, value } of locations) {
+        ops.push({ type: 'put', sublevel: this.db.blocks, key, value })
+      }
+      if (ops.length > 0) await this.db.root.batch(ops as never)
+    })
+  }
+
+  /** Blocks and bytes appended by this process so far (new data only; duplicates are skipped). */
+  written(): { blocks: number; bytes: number } {
+    return { blocks: this.writtenBlocks, bytes: this.writtenBytes }
+  }
+
+  async *getMany(cids: AsyncIterable<CID> | Iterable<CID>, options?: AbortOptions): AsyncGenerator<Block> {
+    for await (const cid of cids) yield { cid, bytes: await this.get(cid, options) }
+  }
+
+  async delete(cid: CID, options?: AbortOptions): Promise<void> {
+    options?.signal?.throwIfAborted()
+    await this.db.blocks.del(cid.multihash.bytes)
+  }
+
+  async *keys(options?: AbortOptions): AsyncGenerator<CID> {
+    for await (const key of this.db.blocks.keys()) {
+      options?.signal?.throwIfAborted()
+      yield CID.createV1(RAW, Digest.decode(key))
+    }
+  }
+
+  /** Every stored block with its location, in index order. */
+  async *entries(options?: AbortOptions): AsyncGenerator<{ cid: CID; location: Location }> {
+    for await (const [key, value] of this.db.blocks.iterator()) {
+      options?.signal?.throwIfAborted()
+      yield { cid: CID.createV1(RAW, Digest.decode(key)), location: decodeLocation(value) }
+    }
+  }
+
+  /** Live and file bytes per pack. */
+  async usage(options?: AbortOptions): Promise<PackUsage[]> {
+    const usage = new Map<number, PackUsage>()
+    for (const [pack, handle] of this.handles) {
+      usage.set(pack, { pack, fileBytes: (await handle.stat()).size, liveBytes: 0, liveBlocks: 0 })
+    }
+    for await (const { location } of this.entries(options)) {
+      const entry = usage.get(location.pack)
+      if (entry === undefined) continue
+      entry.liveBytes += location.length
+      entry.liveBlocks++
+    }
+    return [...usage.values()].sort((a, b) => a.pack - b.pack)
+  }
+
+  /**
+   * Rewrites packs whose live share is below `minLiveRatio`: copies their live
+   * blocks to the active pack, commits the new locations, then deletes the old
+   * files. Returns the bytes reclaimed.
+   */
+  async compact(
+    options: AbortOptions & { minLiveRatio?: number } = {},
+  ): Promise<{ packsRemoved: number; bytesFreed: number }> {
+    const minLiveRatio = options.minLiveRatio ?? 0.5
+    const usage = await this.usage(options)
+    const victims = new Set(
+      usage
+        .filter((u) => u.pack !== this.active && u.liveBytes < u.fileBytes * minLiveRatio)
+        .map((u) => u.pack),
+    )
+    if (victims.size === 0) return { packsRemoved: 0, bytesFreed: 0 }
+    let moved: Array<{ key: Uint8Array; value: Uint8Array }> = []
+    let movedBytes = 0
+    for await (const { cid, location } of this.entries(options)) {
+      if (!victims.has(location.pack)) continue
+      const bytes = await this.read(location)
+      const [placed] = await this.append([{ cid, bytes }])
+      moved.push({ key: placed.key, value: encodeLocation(placed.location) })
+      movedBytes += bytes.byteLength
+      if (movedBytes >= this.flushBytes) {
+        await this.commit(moved)
+        moved = []
+        movedBytes = 0
+      }
+    }
+    await this.commit(moved)
+    let bytesFreed = 0
+    for (const pack of victims) {
+      const handle = this.handles.get(pack)!
+      bytesFreed += (await handle.stat()).size
+      await handle.close()
+      this.handles.delete(pack)
+      await this.db.packs.del(packKey(pack))
+      await rm(join(this.packDir, packName(pack)), { force: true })
+    }
+    return { packsRemoved: victims.size, bytesFreed }
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive(async () => {
+      for (const handle of this.handles.values()) await handle.close()
+      this.handles.clear()
+    })
+  }
+}

@@ -1,0 +1,235 @@
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { CID } from 'multiformats/cid'
+import { parseCid } from './cid.js'
+import { Completeness } from './completeness.js'
+import { openStoreDb, type StoreDb } from './db.js'
+import { FerryError } from './errors.js'
+import {
+  assertHeadSignature,
+  type HeadRecord,
+  headKey,
+  recordRoot,
+  type SignedHead,
+  signedHeadFrom,
+  toRecord,
+} from './heads.js'
+import {
+  generatePublisher,
+  type Publisher,
+  publicKeyFromToken,
+  publisherFromPem,
+  publisherToPem,
+} from './keys.js'
+import { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'
+
+/** Store format written by this version; `open` refuses others. */
+export const STORE_FORMAT = 1
+
+/** `$FERRY_STORE`, else `~/.ferry`. */
+export function defaultStoreDir(): string {
+  return resolve(process.env.FERRY_STORE || join(homedir(), '.ferry'))
+}
+
+export interface StoreOptions {
+  packs?: PackBlockstoreInit
+}
+
+export interface PublishOptions {
+  /** Accept a `seq` not above the current one for this name and publisher. @default false */
+  allowDowngrade?: boolean
+}
+
+/**
+ * A ferry store on disk: `db/` (the index), `packs/` (block bytes),
+ * `publisher.key` (this store's ed25519 key). One process owns it at a time.
+ */
+export class Store {
+  readonly dir: string
+  readonly db: StoreDb
+  readonly blocks: PackBlockstore
+  readonly completeness: Completeness
+  private publisherCache?: Publisher
+
+  private constructor(dir: string, db: StoreDb, blocks: PackBlockstore) {
+    this.dir = dir
+    this.db = db
+    this.blocks = blocks
+    this.completeness = new Completeness({ blockstore: blocks, marks: db.complete })
+  }
+
+  /** Creates a store with a new publisher key, which it trusts. ERR_ALREADY_INITIALIZED if one is there. */
+  static async init(dir: string, options: StoreOptions = {}): Promise<Store> {
+    dir = resolve(dir)
+    if (existsSync(join(dir, 'db')))
+      throw new FerryError('ERR_ALREADY_INITIALIZED', `a store already exists at ${dir}`)
+    await mkdir(dir, { recursive: true })
+    const publisher = generatePublisher()
+    const keyFile = join(dir, 'publisher.key')
+    await writeFile(keyFile, publisherToPem(publisher), { mode: 0o600, flag: 'wx' }).catch((cause) => {
+      throw new FerryError('ERR_ALREADY_INITIALIZED', `${keyFile} exists: not overwriting a publisher key`, {
+        cause,
+      })
+    })
+    await chmod(keyFile, 0o600)
+    const db = await openStoreDb(join(dir, 'db'), { create: true })
+    await db.meta.put('format', STORE_FORMAT)
+    await db.trust.put(publisher.token, { added: new Date().toISOString(), note: 'this store' })
+    const blocks = await PackBlockstore.open({ db, packDir: join(dir, 'packs') }, options.packs)
+    return new Store(dir, db, blocks)
+  }
+
+  /** Opens an existing store; ERR_NOT_INITIALIZED when there is none, ERR_STORE_LOCKED when another process has it. */
+  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
+    dir = resolve(dir)
+    if (!existsSync(join(dir, 'db'))) {
+      throw new FerryError(
+        'ERR_NOT_INITIALIZED',
+        `no ferry store at ${dir} (create one with: ferry init --store ${dir})`,
+      )
+    }
+    const db = await openStoreDb(join(dir, 'db'), { create: false })
+    const format = await db.meta.get('format')
+    if (format !== STORE_FORMAT) {
+      await db.root.close()
+      throw new FerryError(
+        'ERR_INVALID_ARGUMENT',
+        `store ${dir} has format ${String(format)}, this ferry reads ${STORE_FORMAT}`,
+      )
+    }
+    const blocks = await PackBlockstore.open({ db, packDir: join(dir, 'packs') }, options.packs)
+    return new Store(dir, db, blocks)
+  }
+
+  async close(): Promise<void> {
+    await this.blocks.close()
+    await this.db.root.close()
+  }
+
+  /** This store's own publisher key. */
+  async publisher(): Promise<Publisher> {
+    if (this.publisherCache === undefined) {
+      this.publisherCache = publisherFromPem(await readFile(join(this.dir, 'publisher.key'), 'utf8'))
+    }
+    return this.publisherCache
+  }
+
+  // --- trust ---------------------------------------------------------------
+
+  async trustAdd(token: string, note?: string): Promise<void> {
+    publicKeyFromToken(token)
+    await this.db.trust.put(token, { added: new Date().toISOString(), ...(note ? { note } : {}) })
+  }
+
+  /** Removes a key from the trust list; ERR_NOT_FOUND when it was not there. */
+  async trustRemove(token: string): Promise<void> {
+    if (!(await this.db.trust.has(token)))
+      throw new FerryError('ERR_NOT_FOUND', `key ${token} is not in the trust list`)
+    await this.db.trust.del(token)
+  }
+
+  async isTrusted(token: string): Promise<boolean> {
+    return this.db.trust.has(token)
+  }
+
+  async trustList(): Promise<Array<{ key: string; added: string; note?: string }>> {
+    const out = []
+    for await (const [key, value] of this.db.trust.iterator()) out.push({ key, ...value })
+    return out
+  }
+
+  // --- heads ---------------------------------------------------------------
+
+  async heads(): Promise<HeadRecord[]> {
+    const out: HeadRecord[] = []
+    for await (const value of this.db.heads.values()) out.push(value as HeadRecord)
+    return out
+  }
+
+  /** The current head for a name and publisher, if any. */
+  async currentHead(name: string, publisher: string): Promise<HeadRecord | undefined> {
+    return (await this.db.heads.get(headKey(name, publisher))) as HeadRecord | undefined
+  }
+
+  /**
+   * Resolves a head name to its record: ERR_NOT_FOUND when no head has that
+   * name, ERR_AMBIGUOUS when several publishers published one.
+   */
+  async resolveHead(name: string): Promise<HeadRecord> {
+    const matches = (await this.heads()).filter((record) => record.name === name)
+    if (matches.length === 0) throw new FerryError('ERR_NOT_FOUND', `no head named '${name}' in ${this.dir}`)
+    if (matches.length > 1) {
+      throw new FerryError(
+        'ERR_AMBIGUOUS',
+        `head '${name}' exists from ${matches.length} publishers: ${matches.map((m) => m.publisher).join(', ')}`,
+      )
+    }
+    return matches[0]
+  }
+
+  /** A head name or a CID, as the CLI takes them. */
+  async resolveRoot(ref: string): Promise<{ root: CID; head?: HeadRecord }> {
+    const named = (await this.heads()).filter((record) => record.name === ref)
+    if (named.length > 0 || !/^(b|z|Qm)[1-9A-Za-z]+$/.test(ref)) {
+      const head = await this.resolveHead(ref)
+      return { root: recordRoot(head), head }
+    }
+    return { root: parseCid(ref) }
+  }
+
+  /** The signed head as stored. */
+  signedHead(record: HeadRecord): Promise<SignedHead> {
+    const cid = parseCid(record.cid)
+    return this.blocks
+      .get(cid)
+      .then((bytes) => signedHeadFrom(cid, bytes, Buffer.from(record.signature, 'base64')))
+  }
+
+  /**
+   * Accepts a signed head: checks the signature, that the publisher is
+   * trusted, that `seq` moves forward, and that its DAG is complete; then
+   * stores the head block and publishes it in one write. Nothing changes on
+   * any failure.
+   */
+  async publish(signed: SignedHead, options: PublishOptions = {}): Promise<HeadRecord> {
+    assertHeadSignature(signed)
+    const { head } = signed
+    if (!(await this.isTrusted(head.publisher))) {
+      throw new FerryError(
+        'ERR_UNTRUSTED_KEY',
+        `head ${head.name} is signed by ${head.publisher}, which is not in the trust list (ferry trust add KEY)`,
+        { details: { name: head.name, publisher: head.publisher } },
+      )
+    }
+    const current = await this.currentHead(head.name, head.publisher)
+    if (current !== undefined && head.seq <= current.seq && !options.allowDowngrade) {
+      throw new FerryError(
+        'ERR_ROLLBACK',
+        `head ${head.name} seq ${head.seq} is not above the current seq ${current.seq} (version ${current.version}); --allow-downgrade accepts it`,
+        { details: { name: head.name, seq: head.seq, current: current.seq } },
+      )
+    }
+    let missing = 0
+    let firstMissing: CID | undefined
+    for await (const cid of this.completeness.missing(head.root)) {
+      firstMissing ??= cid
+      missing++
+      if (missing >= 1000) break
+    }
+    if (missing > 0) {
+      throw new FerryError(
+        'ERR_INCOMPLETE',
+        `head ${head.name} is incomplete here: ${missing >= 1000 ? 'over 1000' : missing} block(s) missing below ${head.root}, first ${firstMissing}`,
+        {
+          details: { name: head.name, root: head.root.toString(), missing, first: firstMissing?.toString() },
+        },
+      )
+    }
+    await this.blocks.put({ cid: signed.cid, bytes: signed.bytes })
+    const record = toRecord(signed)
+    await this.db.heads.put(headKey(head.name, head.publisher), record)
+    return record
+  }
+}

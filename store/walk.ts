@@ -1,0 +1,42 @@
+import type { CID } from 'multiformats/cid'
+import type { AbortOptions, Blockstore } from './blockstore.js'
+import { decodeNode } from './cid.js'
+import { isIndexNode, linksOf } from './dag.js'
+
+/** A compact, hashable key for a block (its multihash). */
+export function blockKey(cid: CID): string {
+  return Buffer.from(cid.multihash.bytes).toString('base64')
+}
+
+/**
+ * Visits every block below `root` once per `seen` set, depth-first, index
+ * nodes before their children. `visit` gets the bytes (or undefined when the
+ * block is absent) and returns the node's links to follow, or none.
+ */
+export async function walkDag(
+  blockstore: Blockstore,
+  root: CID,
+  seen: Set<string>,
+  visit: (cid: CID, bytes: Uint8Array | undefined) => Promise<void> | void,
+  options: AbortOptions = {},
+): Promise<void> {
+  const stack: CID[] = [root]
+  while (stack.length > 0) {
+    options.signal?.throwIfAborted()
+    const cid = stack.pop()!
+    const key = blockKey(cid)
+    if (seen.has(key)) continue
+    seen.add(key)
+    const bytes = (await blockstore.has(cid)) ? await blockstore.get(cid) : undefined
+    await visit(cid, bytes)
+    if (bytes !== undefined && isIndexNode(cid)) {
+      let links: CID[] = []
+      try {
+        links = linksOf(decodeNode(cid, bytes))
+      } catch {
+        // An undecodable node is reported by the visitor; nothing below it can be walked.
+      }
+      for (let i = links.length - 1; i >= 0; i--) stack.push(links[i])
+    }
+  }
+}
