@@ -21,6 +21,8 @@ export interface AbortOptions {
  */
 export interface Blockstore {
   has(cid: CID, options?: AbortOptions): Promise<boolean>
+  /** `has` for many CIDs in one lookup. */
+  hasMany(cids: CID[], options?: AbortOptions): Promise<boolean[]>
   /** The block's bytes; ERR_NOT_FOUND when absent. Bytes are not re-verified here. */
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
   /** Stores one block; a no-op for a block already present. */

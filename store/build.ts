@@ -112,6 +112,8 @@ export async function buildBom(
       onProgress: (bytes) => options.onProgress?.(base + bytes, total, label),
     })
     done += ingested.size
+    // Every block of this file DAG was just made durable: remember it as complete.
+    await store.completeness.mark(ingested.root)
     if (requirement.sha256 !== undefined && requirement.sha256 !== ingested.sha256) {
       throw new FerryError(
         'ERR_CHECKSUM_MISMATCH',

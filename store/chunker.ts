@@ -1,4 +1,5 @@
 import { GEAR } from './gear.js'
+import { GEAR_WASM_BASE64 } from './gear-wasm.js'
 
 /** Smallest chunk, except the last one of a stream. */
 export const MIN_CHUNK = 16 * 1024
@@ -18,6 +19,8 @@ const MASK_HARD = 0xedb6db40 | 0
 const MASK_EASY = 0xadb6d800 | 0
 
 /**
+ * Reference implementation in plain JS (the specification; tests compare the
+ * fast path against it).
  * Finds where the chunk starting at `start` ends, looking at `bytes[start..end)`.
  * Returns the cut index (exclusive), or -1 when the answer depends on bytes
  * not yet seen (fewer than MAX_CHUNK available and `final` is false).
@@ -26,7 +29,7 @@ export function findCut(bytes: Uint8Array, start: number, end: number, final: bo
   const available = end - start
   if (available <= MIN_CHUNK) return final ? end : -1
   const last = available > MAX_CHUNK ? start + MAX_CHUNK : end
-  const normal = start + AVG_CHUNK < last ? start + AVG_CHUNK : last
+  const normal = Math.min(start + AVG_CHUNK, last)
   const gear = GEAR
   let hash = 0
   let i = start + MIN_CHUNK
@@ -42,6 +45,79 @@ export function findCut(bytes: Uint8Array, start: number, end: number, final: bo
   }
   if (last - start === MAX_CHUNK || final) return last
   return -1
+}
+
+/** The gear table sits at the start of a scanner's memory; data goes after it. */
+export const TABLE_BYTES = 1024
+const PAGE = 64 * 1024
+const gearModule = new WebAssembly.Module(Buffer.from(GEAR_WASM_BASE64, 'base64'))
+
+/** The wasm gear scanner over one (shared) memory. */
+export interface GearScanner {
+  readonly memory: WebAssembly.Memory
+  /** The whole memory, for reading and writing data at absolute offsets. */
+  readonly bytes: Uint8Array
+  cut(from: number, normal: number, last: number, hard: number, easy: number): number
+}
+
+/** A scanner with `dataBytes` of room after the gear table. */
+export function createScanner(dataBytes: number): GearScanner {
+  const pages = Math.ceil((TABLE_BYTES + dataBytes) / PAGE)
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+  const instance = new WebAssembly.Instance(gearModule, { env: { memory } })
+  new Int32Array(memory.buffer, 0, 256).set(GEAR)
+  const cut = instance.exports.cut as GearScanner['cut']
+  return { memory, bytes: new Uint8Array(memory.buffer), cut }
+}
+
+/**
+ * Every cut in the scanner's memory between absolute offsets `start` and
+ * `end`, in order, as `findCut` would find them one after the other; the last
+ * cut is where the uncut tail begins (`end` itself when `final`).
+ */
+export function scanCuts(scanner: GearScanner, start: number, end: number, final: boolean): number[] {
+  const cuts: number[] = []
+  let pos = start
+  while (pos < end) {
+    const available = end - pos
+    let cut: number
+    if (available <= MIN_CHUNK) {
+      if (!final) break
+      cut = end
+    } else {
+      const last = available > MAX_CHUNK ? pos + MAX_CHUNK : end
+      const normal = Math.min(pos + AVG_CHUNK, last)
+      const found = scanner.cut(pos + MIN_CHUNK, normal, last, MASK_HARD, MASK_EASY)
+      if (found >= 0) cut = found
+      else if (last - pos === MAX_CHUNK || final) cut = last
+      else break
+    }
+    cuts.push(cut)
+    pos = cut
+  }
+  return cuts
+}
+
+let windowScanner: GearScanner | undefined
+const WINDOW = 4 * 1024 * 1024
+
+/** `scanCuts` for bytes anywhere: copies them through a private scanner window by window. */
+export function findCuts(bytes: Uint8Array, start: number, end: number, final: boolean): number[] {
+  windowScanner ??= createScanner(WINDOW)
+  const scanner = windowScanner
+  const cuts: number[] = []
+  let pos = start
+  while (pos < end) {
+    const windowEnd = Math.min(end, pos + WINDOW)
+    scanner.bytes.set(bytes.subarray(pos, windowEnd), TABLE_BYTES)
+    const shift = TABLE_BYTES - pos
+    const found = scanCuts(scanner, pos + shift, windowEnd + shift, final && windowEnd === end)
+    // scanCuts returns only decided cuts; none means the rest needs bytes beyond `end`.
+    if (found.length === 0) break
+    for (const cut of found) cuts.push(cut - shift)
+    pos = cuts[cuts.length - 1]
+  }
+  return cuts
 }
 
 /**
@@ -65,9 +141,7 @@ export async function* chunk(
       data.set(piece, carry.byteLength)
     }
     let pos = 0
-    for (;;) {
-      const cut = findCut(data, pos, data.byteLength, false)
-      if (cut < 0) break
+    for (const cut of findCuts(data, 0, data.byteLength, false)) {
       yield data.subarray(pos, cut)
       pos = cut
     }
@@ -75,8 +149,7 @@ export async function* chunk(
     carry = data.byteLength - pos < data.byteLength / 4 ? data.slice(pos) : data.subarray(pos)
   }
   let pos = 0
-  while (pos < carry.byteLength) {
-    const cut = findCut(carry, pos, carry.byteLength, true)
+  for (const cut of findCuts(carry, 0, carry.byteLength, true)) {
     yield carry.subarray(pos, cut)
     pos = cut
   }

@@ -51,8 +51,17 @@ export class Completeness {
         return false
       }
       let complete = true
-      for (const link of linksOf(decodeNode(cid, bytes))) {
-        if (!(yield* walk(link))) complete = false
+      const links = linksOf(decodeNode(cid, bytes))
+      // Leaves are looked up in one batch per node, index nodes one by one (each may be marked).
+      const leaves = links.filter((link) => !isIndexNode(link))
+      const present = await blockstore.hasMany(leaves)
+      for (let i = 0; i < leaves.length; i++) {
+        if (present[i]) continue
+        complete = false
+        yield leaves[i]
+      }
+      for (const link of links) {
+        if (isIndexNode(link) && !(yield* walk(link))) complete = false
       }
       if (complete) await self.mark(cid)
       return complete

@@ -1,10 +1,12 @@
-import { createHash, webcrypto } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { open } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
+import { Arena, READ_BYTES } from './arena.js'
 import type { AbortOptions, Block } from './blockstore.js'
-import { chunk } from './chunker.js'
+import { MAX_CHUNK, scanCuts } from './chunker.js'
 import { cidFromDigest, RAW } from './cid.js'
 import { FileDagBuilder } from './file-dag.js'
+import { Hasher } from './hasher.js'
 import type { PackBlockstore } from './pack-blockstore.js'
 
 export interface IngestOptions extends AbortOptions {
@@ -19,79 +21,195 @@ export interface IngestResult {
   sha256: string
 }
 
-/** Chunk hashes in flight at once on libuv's thread pool. */
-const HASH_WINDOW = 32
-const READ_BYTES = 4 * 1024 * 1024
+/** Fills `target[offset..offset+length)` as far as the source allows; returns bytes read (short only at the end). */
+type ReadInto = (target: Uint8Array, offset: number, length: number) => Promise<number>
 
 /**
- * Hashes chunks into raw blocks. The digests run on libuv's thread pool
- * (WebCrypto), so they overlap with chunking on the main thread; order is kept.
+ * Slots per arena. Enough for the hashing window (3), the writer's group
+ * being gathered and the one being appended (8 MiB each), and the slots
+ * being read and cut; the producer also drains before it waits for a slot.
  */
-async function* hashChunks(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Block> {
-  const window: Array<Promise<Block>> = []
-  const hash = async (bytes: Uint8Array): Promise<Block> => {
-    const digest = await webcrypto.subtle.digest('SHA-256', bytes)
-    return { cid: cidFromDigest(RAW, new Uint8Array(digest)), bytes }
+const ARENA_SLOTS = 14
+const HASH_WINDOW = 3
+
+const hasher = new Hasher()
+const idleArenas: Arena[] = []
+
+/**
+ * Reads, chunks and hashes a byte source into raw blocks, in order. The main
+ * thread reads (prefetching the next slot) and finds cut points; the hashing
+ * thread computes chunk digests and the whole-file sha256 from the same
+ * shared memory. A slot's uncut tail is copied to the front of the next slot,
+ * so no chunk is assembled from pieces.
+ */
+async function* hashedChunks(
+  read: ReadInto,
+  arena: Arena,
+  job: number,
+  options: IngestOptions,
+): AsyncGenerator<Block> {
+  const inFlight: Array<Promise<Block[]>> = []
+  let slot = await arena.acquire()
+  let base = arena.offset(slot)
+  let filled = await read(arena.view(base + MAX_CHUNK, READ_BYTES), 0, READ_BYTES)
+  let carry = 0
+  let total = filled
+  let produced = false
+  for (;;) {
+    options.signal?.throwIfAborted()
+    options.onProgress?.(total)
+    const final = filled < READ_BYTES
+    while (!final && !arena.hasFree() && inFlight.length > 0) {
+      // Let the writer progress (and free slots) before waiting for one.
+      for (const block of await inFlight.shift()!) yield block
+      produced = true
+    }
+    const nextSlot = final ? undefined : await arena.acquire()
+    const nextBase = nextSlot === undefined ? 0 : arena.offset(nextSlot)
+    const nextRead =
+      nextSlot === undefined ? undefined : read(arena.view(nextBase + MAX_CHUNK, READ_BYTES), 0, READ_BYTES)
+    const start = base + MAX_CHUNK - carry
+    const end = base + MAX_CHUNK + filled
+    const cuts = scanCuts(arena.scanner, start, end, final)
+    const tail = cuts.length > 0 ? cuts[cuts.length - 1] : start
+    carry = end - tail
+    if (nextSlot !== undefined && carry > 0)
+      arena.scanner.bytes.copyWithin(nextBase + MAX_CHUNK - carry, tail, end)
+    if (cuts.length > 0) {
+      // One reference per block (dropped once written) and one until the whole-file hash has read the bytes.
+      arena.retain(slot, cuts.length + 1)
+      const hashed = slot
+      hasher.update(job, arena, start, tail).then(
+        () => arena.release(hashed),
+        () => arena.release(hashed),
+      )
+      inFlight.push(
+        hasher.chunks(arena, start, cuts).then((digests) => {
+          let from = start
+          return cuts.map((cut, i) => {
+            const block = {
+              cid: cidFromDigest(RAW, digests.subarray(i * 32, i * 32 + 32)),
+              bytes: arena.view(from, cut - from),
+            }
+            from = cut
+            return block
+          })
+        }),
+      )
+    }
+    arena.release(slot)
+    while (inFlight.length > (final ? 0 : HASH_WINDOW - 1)) {
+      for (const block of await inFlight.shift()!) yield block
+      produced = true
+    }
+    if (nextSlot === undefined || nextRead === undefined) break
+    slot = nextSlot
+    base = nextBase
+    filled = await nextRead
+    total += filled
   }
-  for await (const bytes of chunks) {
-    window.push(hash(bytes))
-    if (window.length >= HASH_WINDOW) yield await window.shift()!
+  if (!produced) {
+    // The empty source is one empty raw block; its digest is also the whole-file hash.
+    const empty = createHash('sha256').digest()
+    yield { cid: cidFromDigest(RAW, empty), bytes: new Uint8Array(0) }
   }
-  while (window.length > 0) yield await window.shift()!
 }
 
 /**
- * Chunks, hashes and stores a byte stream as a file DAG, streaming: memory
- * holds a read buffer, the hash window and one index level, never the file.
+ * Chunks, hashes and stores a byte source as a file DAG, streaming: memory
+ * holds one arena of read slots and one index level per 8192 chunks, never the file.
  */
-export async function ingestStream(
+async function ingest(
   blockstore: PackBlockstore,
-  source: AsyncIterable<Uint8Array>,
-  options: IngestOptions = {},
+  read: ReadInto,
+  options: IngestOptions,
 ): Promise<IngestResult> {
-  const whole = createHash('sha256')
-  let bytesRead = 0
-  async function* tap(): AsyncGenerator<Uint8Array> {
-    for await (const piece of source) {
-      options.signal?.throwIfAborted()
-      whole.update(piece)
-      bytesRead += piece.byteLength
-      options.onProgress?.(bytesRead)
-      yield piece
-    }
-  }
+  const arena = idleArenas.pop() ?? new Arena(ARENA_SLOTS)
+  const job = hasher.open()
   const builder = new FileDagBuilder()
-  let result: { root: CID; size: number } | undefined
+  let finished: { root: CID; size: number } | undefined
   async function* blocks(): AsyncGenerator<Block> {
-    let any = false
-    for await (const block of hashChunks(chunk(tap()))) {
-      any = true
+    for await (const block of hashedChunks(read, arena, job, options)) {
       yield block
       yield* builder.add(block.cid, block.bytes.byteLength)
     }
-    if (!any) {
-      // The empty file: one empty raw block.
-      const empty = (await hashChunks([new Uint8Array(0)]).next()).value as Block
-      yield empty
-      yield* builder.add(empty.cid, 0)
+    const result = builder.finish()
+    finished = { root: result.root, size: result.size }
+    yield* result.blocks
+  }
+  const onStored = (stored: Block[]) => {
+    for (const block of stored) {
+      const slot = arena.slotOf(block.bytes)
+      if (slot !== undefined) arena.release(slot)
     }
-    const finished = builder.finish()
-    result = { root: finished.root, size: finished.size }
-    yield* finished.blocks
   }
-  for await (const _ of blockstore.putHashed(blocks(), options)) {
-    // Each CID is durable once yielded.
+  let sha256: string
+  try {
+    for await (const _ of blockstore.putHashed(blocks(), { signal: options.signal, onStored })) {
+      // Each CID is durable once yielded.
+    }
+  } finally {
+    sha256 = await hasher.finish(job)
   }
-  if (result === undefined) throw new Error('unreachable: ingest produced no root')
-  return { ...result, sha256: whole.digest('hex') }
+  // Only a fully released arena goes back to the pool (an aborted ingest may leave references).
+  if (arena.isIdle()) idleArenas.push(arena)
+  if (finished === undefined) throw new Error('unreachable: ingest produced no root')
+  return { ...finished, sha256: finished.size === 0 ? createHash('sha256').digest('hex') : sha256 }
 }
 
 /** Ingests a file from disk. */
-export function ingestFile(
+export async function ingestFile(
   blockstore: PackBlockstore,
   path: string,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  const stream = createReadStream(path, { highWaterMark: READ_BYTES, signal: options.signal })
-  return ingestStream(blockstore, stream, options)
+  const handle = await open(path, 'r')
+  try {
+    const read: ReadInto = async (target, offset, length) => {
+      let done = 0
+      while (done < length) {
+        const { bytesRead } = await handle.read(target, offset + done, length - done, null)
+        if (bytesRead === 0) break
+        done += bytesRead
+      }
+      return done
+    }
+    return await ingest(blockstore, read, options)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Ingests any byte stream (its buffers are copied into the read slots). */
+export function ingestStream(
+  blockstore: PackBlockstore,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const iterator = (
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+  ) as AsyncIterator<Uint8Array> | Iterator<Uint8Array>
+  let piece: Uint8Array = new Uint8Array(0)
+  let ended = false
+  const read: ReadInto = async (target, offset, length) => {
+    let done = 0
+    while (done < length) {
+      if (piece.byteLength === 0) {
+        if (ended) break
+        const next = await iterator.next()
+        if (next.done) {
+          ended = true
+          break
+        }
+        piece = next.value
+        continue
+      }
+      const n = Math.min(piece.byteLength, length - done)
+      target.set(piece.subarray(0, n), offset + done)
+      piece = piece.subarray(n)
+      done += n
+    }
+    return done
+  }
+  return ingest(blockstore, read, options)
 }

@@ -18,6 +18,11 @@ export class MemoryBlockstore implements Blockstore {
     return this.blocks.has(this.key(cid))
   }
 
+  async hasMany(cids: CID[], options?: AbortOptions): Promise<boolean[]> {
+    options?.signal?.throwIfAborted()
+    return cids.map((cid) => this.blocks.has(this.key(cid)))
+  }
+
   async get(cid: CID, options?: AbortOptions): Promise<Uint8Array> {
     options?.signal?.throwIfAborted()
     const bytes = this.blocks.get(this.key(cid))

@@ -34,6 +34,14 @@ export interface PackBlockstoreComponents {
   packDir: string
 }
 
+export interface PutHashedOptions extends AbortOptions {
+  /**
+   * Called once the bytes of these blocks have been handed to the file system
+   * (written or found present), so a caller may reuse their buffers. Not yet durable.
+   */
+  onStored?: (blocks: Block[]) => void
+}
+
 /** Per-pack figures, for status and for gc's choice of packs to rewrite. */
 export interface PackUsage {
   pack: number
@@ -146,6 +154,12 @@ export class PackBlockstore implements Blockstore {
     return this.db.blocks.has(cid.multihash.bytes)
   }
 
+  async hasMany(cids: CID[], options?: AbortOptions): Promise<boolean[]> {
+    options?.signal?.throwIfAborted()
+    if (cids.length === 0) return []
+    return this.db.blocks.hasMany(cids.map((cid) => cid.multihash.bytes))
+  }
+
   /** Where the block's bytes are, or undefined. */
   async locate(cid: CID): Promise<Location | undefined> {
     const value = await this.db.blocks.get(cid.multihash.bytes)
@@ -190,68 +204,100 @@ export class PackBlockstore implements Blockstore {
    * Like putMany, for blocks whose CIDs this process has just computed from
    * these very bytes (ingest): skips the second hash.
    */
-  putHashed(source: AsyncIterable<Block> | Iterable<Block>, options?: AbortOptions): AsyncGenerator<CID> {
+  putHashed(source: AsyncIterable<Block> | Iterable<Block>, options?: PutHashedOptions): AsyncGenerator<CID> {
     return this.write(source, false, options)
   }
 
+  /*
+   * Pipelined: while one group is being appended and one flush (fsync +
+   * index batch) is running, the next group is gathered from the source, so
+   * disk waits do not stall whoever produces the blocks. CIDs are yielded in
+   * input order once their flush has committed.
+   */
   private async *write(
     source: AsyncIterable<Block> | Iterable<Block>,
     verify: boolean,
-    options?: AbortOptions,
+    options?: PutHashedOptions,
   ): AsyncGenerator<CID> {
     let group: Block[] = []
     let groupBytes = 0
     let done: CID[] = []
     let locations: Array<{ key: Uint8Array; value: Uint8Array }> = []
     let unflushed = 0
+    let appending: Promise<void> = Promise.resolve()
+    let flushing: Promise<CID[]> | undefined
     const pending = new Set<string>()
 
-    const writeGroup = async (): Promise<void> => {
-      if (group.length === 0) return
-      const keys = group.map((block) => block.cid.multihash.bytes)
+    const appendGroup = async (blocks: Block[]): Promise<void> => {
+      const keys = blocks.map((block) => block.cid.multihash.bytes)
       const present = await this.db.blocks.hasMany(keys)
       const fresh: Block[] = []
-      for (let i = 0; i < group.length; i++) {
+      for (let i = 0; i < blocks.length; i++) {
         const id = Buffer.from(keys[i]).toString('base64')
         if (present[i] || pending.has(id)) continue
         pending.add(id)
-        fresh.push(group[i])
+        fresh.push(blocks[i])
       }
       for (const { key, location } of await this.append(fresh)) {
         locations.push({ key, value: encodeLocation(location) })
         unflushed += location.length
       }
-      for (const block of group) done.push(block.cid)
+      for (const block of blocks) done.push(block.cid)
+      options?.onStored?.(blocks)
+    }
+
+    const startGroup = async (): Promise<void> => {
+      await appending
+      const blocks = group
       group = []
       groupBytes = 0
+      if (blocks.length > 0) appending = appendGroup(blocks)
     }
 
-    const flush = async (): Promise<CID[]> => {
-      await writeGroup()
-      await this.commit(locations)
+    /** Starts a flush of everything appended so far; returns the CIDs it makes durable. */
+    const startFlush = async (): Promise<CID[]> => {
+      await appending
+      const batch = locations
+      const cids = done
       locations = []
-      unflushed = 0
-      pending.clear()
-      const out = done
       done = []
-      return out
+      unflushed = 0
+      const committed = this.commit(batch).then(() => cids)
+      committed.catch(() => {}) // awaited below; avoid an unhandled rejection meanwhile
+      return committed
     }
 
-    for await (const block of source) {
-      options?.signal?.throwIfAborted()
-      if (block.bytes.byteLength > MAX_RECORD_DATA) {
-        throw new FerryError(
-          'ERR_INVALID_ARGUMENT',
-          `block ${block.cid} is ${block.bytes.byteLength} bytes, over the limit`,
-        )
+    try {
+      for await (const block of source) {
+        options?.signal?.throwIfAborted()
+        if (block.bytes.byteLength > MAX_RECORD_DATA) {
+          throw new FerryError(
+            'ERR_INVALID_ARGUMENT',
+            `block ${block.cid} is ${block.bytes.byteLength} bytes, over the limit`,
+          )
+        }
+        if (verify) assertBlock(block.cid, block.bytes)
+        group.push(block)
+        groupBytes += block.bytes.byteLength
+        if (groupBytes >= GROUP_BYTES || group.length >= GROUP_BLOCKS) {
+          await startGroup()
+          if (unflushed >= this.flushBytes) {
+            const previous = flushing
+            flushing = undefined
+            if (previous !== undefined) yield* await previous
+            flushing = startFlush()
+          }
+        }
       }
-      if (verify) assertBlock(block.cid, block.bytes)
-      group.push(block)
-      groupBytes += block.bytes.byteLength
-      if (groupBytes >= GROUP_BYTES || group.length >= GROUP_BLOCKS) await writeGroup()
-      if (unflushed >= this.flushBytes) yield* await flush()
+      await startGroup()
+      if (flushing !== undefined) yield* await flushing
+      flushing = undefined
+      yield* await startFlush()
+    } finally {
+      // On error or early return, let in-flight work settle before the caller moves on.
+      await appending.catch(() => {})
+      await flushing?.catch(() => {})
     }
-    yield* await flush()
   }
 
   /** Appends records (one writev per pack) and returns where each block landed. Not yet durable. */

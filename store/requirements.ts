@@ -112,9 +112,9 @@ export function validateRequirements(value: unknown, file: string): Requirements
     if (first !== undefined) duplicates.push(`${kind}[${index}]: '${key}' duplicates ${kind}[${first}]`)
     else seen.set(id, index)
   }
-  requirements.files.forEach((f, i) => check('files', f.name, i))
-  requirements.images.forEach((img, i) => check('images', img.ref, i))
-  requirements.packages.forEach((p, i) => check('packages', p.name, i))
+  for (const [i, f] of requirements.files.entries()) check('files', f.name, i)
+  for (const [i, img] of requirements.images.entries()) check('images', img.ref, i)
+  for (const [i, p] of requirements.packages.entries()) check('packages', p.name, i)
   if (duplicates.length > 0) {
     throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: ${duplicates.join('; ')}`, {
       details: { file, problems: duplicates },

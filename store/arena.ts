@@ -1,0 +1,85 @@
+import { createScanner, type GearScanner, MAX_CHUNK, TABLE_BYTES } from './chunker.js'
+
+/** Bytes read from a source at a time. */
+export const READ_BYTES = 4 * 1024 * 1024
+/** A slot: MAX_CHUNK bytes of room in front for the previous read's uncut tail, then one read. */
+export const SLOT_BYTES = MAX_CHUNK + READ_BYTES
+
+let nextArenaId = 1
+
+/**
+ * A fixed set of read buffers in one shared WebAssembly memory: the gear
+ * scanner cuts them in place, the hashing thread hashes them in place, and
+ * they are reused across reads, so that ingest allocates nothing
+ * per buffer (fresh buffers cost page faults and unmaps, which dominate on
+ * a VM). A slot is reference-counted: one reference while it is being
+ * filled and cut, one per block cut from it until that block is written.
+ */
+export class Arena {
+  readonly id = nextArenaId++
+  readonly buffer: SharedArrayBuffer
+  readonly scanner: GearScanner
+  readonly slots: number
+  private readonly refs: number[]
+  private readonly free: number[]
+  private readonly waiting: Array<(slot: number) => void> = []
+
+  constructor(slots: number) {
+    this.slots = slots
+    this.scanner = createScanner(slots * SLOT_BYTES)
+    this.buffer = this.scanner.memory.buffer as SharedArrayBuffer
+    this.refs = new Array(slots).fill(0)
+    this.free = Array.from({ length: slots }, (_, i) => i)
+  }
+
+  /** True when a slot can be had without waiting. */
+  hasFree(): boolean {
+    return this.free.length > 0
+  }
+
+  /** True when no slot is in use. */
+  isIdle(): boolean {
+    return this.free.length === this.slots
+  }
+
+  /** A free slot, with one reference held; waits for one to be released if none is free. */
+  acquire(): Promise<number> {
+    const slot = this.free.pop()
+    if (slot !== undefined) {
+      this.refs[slot] = 1
+      return Promise.resolve(slot)
+    }
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  retain(slot: number, count = 1): void {
+    this.refs[slot] += count
+  }
+
+  release(slot: number, count = 1): void {
+    this.refs[slot] -= count
+    if (this.refs[slot] > 0) return
+    const waiter = this.waiting.shift()
+    if (waiter !== undefined) {
+      this.refs[slot] = 1
+      waiter(slot)
+    } else {
+      this.free.push(slot)
+    }
+  }
+
+  /** Byte offset of a slot in the arena. */
+  offset(slot: number): number {
+    return TABLE_BYTES + slot * SLOT_BYTES
+  }
+
+  /** The slot a view into this arena lies in, or undefined for other memory. */
+  slotOf(bytes: Uint8Array): number | undefined {
+    if (bytes.buffer !== this.buffer) return undefined
+    return Math.floor((bytes.byteOffset - TABLE_BYTES) / SLOT_BYTES)
+  }
+
+  view(offset: number, length: number): Uint8Array {
+    return new Uint8Array(this.buffer, offset, length)
+  }
+}
