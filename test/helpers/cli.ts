@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** dist/cli/main.js, the CLI exactly as a user runs it. */
+export const FERRY_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/main.js')
+
+export interface FerryRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** stdout as raw bytes (for `cat`). */
+  bytes: Buffer
+}
+
+/** Runs `ferry ARGS` in a child process and collects its output. */
+export function ferry(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<FerryRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [FERRY_BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, CI: '1', FERRY_STORE: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (d: Buffer) => out.push(d))
+    child.stderr.on('data', (d: Buffer) => err.push(d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      const bytes = Buffer.concat(out)
+      resolvePromise({ code, signal, stdout: bytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), bytes })
+    })
+  })
+}
+
+/** Runs `ferry ARGS --json` and parses stdout; throws with stderr when the command failed. */
+export async function ferryJson<T = unknown>(args: string[], options: Parameters<typeof ferry>[1] = {}): Promise<T> {
+  const run = await ferry([...args, '--json'], options)
+  if (run.code !== 0) throw new Error(`ferry ${args.join(' ')} failed (${run.code}): ${run.stderr}`)
+  return JSON.parse(run.stdout) as T
+}
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export async function tempDir(prefix = 'ferry-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * Deterministic pseudo-random bytes (sha256 in counter mode over a seed), so
+ * that tests and golden vectors are reproducible on every machine.
+ */
+export function pseudoRandom(size: number, seed: string): Uint8Array {
+  const out = new Uint8Array(size)
+  let counter = 0
+  for (let offset = 0; offset < size; offset += 32) {
+    const block = createHash('sha256').update(`${seed}:${counter++}`).digest()
+    out.set(block.subarray(0, Math.min(32, size - offset)), offset)
+  }
+  return out
+}
+
+/** Writes `size` pseudo-random bytes to `path`, streaming (for files too large to build in memory). */
+export async function writePseudoRandomFile(path: string, size: number, seed: string): Promise<void> {
+  const stream = createWriteStream(path)
+  const piece = 1024 * 1024
+  for (let offset = 0, i = 0; offset < size; offset += piece, i++) {
+    const bytes = pseudoRandom(Math.min(piece, size - offset), `${seed}/${i}`)
+    if (!stream.write(bytes)) await new Promise<void>((r) => stream.once('drain', () => r()))
+  }
+  await new Promise<void>((r, j) => stream.end((e?: Error | null) => (e ? j(e) : r())))
+}
+
+/** Writes a requirements file and returns its path. */
+export async function writeRequirements(dir: string, name: string, yaml: string): Promise<string> {
+  const path = join(dir, name)
+  await writeFile(path, yaml)
+  return path
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
