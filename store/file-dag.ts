@@ -18,6 +18,12 @@ export const MAX_FILE_LINKS = 8192
 export class FileDagBuilder {
   private readonly levels: Array<Array<[CID, number]>> = [[]]
   private total = 0
+  private readonly maxLinks: number
+
+  /** @param maxLinks links per node; only tests change it, to build deep DAGs from little data. */
+  constructor(maxLinks = MAX_FILE_LINKS) {
+    this.maxLinks = maxLinks
+  }
 
   /** Adds the next chunk; returns index nodes that became complete (to be stored). */
   add(cid: CID, size: number): Block[] {
@@ -31,7 +37,7 @@ export class FileDagBuilder {
     if (this.levels[level] === undefined) this.levels[level] = []
     const links = this.levels[level]
     links.push(link)
-    if (links.length === MAX_FILE_LINKS) {
+    if (links.length === this.maxLinks) {
       const node = this.node(links)
       this.levels[level] = []
       emitted.push(node.block)

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { createCipheriv, createHash } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -19,7 +19,10 @@ export interface FerryRun {
 }
 
 /** Runs `ferry ARGS` in a child process and collects its output. */
-export function ferry(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<FerryRun> {
+export function ferry(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<FerryRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [FERRY_BIN, ...args], {
       cwd: options.cwd,
@@ -35,36 +38,43 @@ export function ferry(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: 
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       const bytes = Buffer.concat(out)
-      resolvePromise({ code, signal, stdout: bytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), bytes })
+      resolvePromise({
+        code,
+        signal,
+        stdout: bytes.toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        bytes,
+      })
     })
   })
 }
 
 /** Runs `ferry ARGS --json` and parses stdout; throws with stderr when the command failed. */
-export async function ferryJson<T = unknown>(args: string[], options: Parameters<typeof ferry>[1] = {}): Promise<T> {
+export async function ferryJson<T = unknown>(
+  args: string[],
+  options: Parameters<typeof ferry>[1] = {},
+): Promise<T> {
   const run = await ferry([...args, '--json'], options)
   if (run.code !== 0) throw new Error(`ferry ${args.join(' ')} failed (${run.code}): ${run.stderr}`)
   return JSON.parse(run.stdout) as T
 }
 
 /** A fresh temporary folder, removed by the returned cleanup. */
-export async function tempDir(prefix = 'ferry-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = 'ferry-test-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
 }
 
 /**
- * Deterministic pseudo-random bytes (sha256 in counter mode over a seed), so
- * that tests and golden vectors are reproducible on every machine.
+ * Deterministic pseudo-random bytes (AES-128-CTR keystream, key from the
+ * seed), so that tests and golden vectors are reproducible on every machine.
  */
 export function pseudoRandom(size: number, seed: string): Uint8Array {
-  const out = new Uint8Array(size)
-  let counter = 0
-  for (let offset = 0; offset < size; offset += 32) {
-    const block = createHash('sha256').update(`${seed}:${counter++}`).digest()
-    out.set(block.subarray(0, Math.min(32, size - offset)), offset)
-  }
-  return out
+  const key = createHash('sha256').update(seed).digest().subarray(0, 16)
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16))
+  return new Uint8Array(Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]))
 }
 
 /** Writes `size` pseudo-random bytes to `path`, streaming (for files too large to build in memory). */
@@ -87,4 +97,77 @@ export async function writeRequirements(dir: string, name: string, yaml: string)
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
+}
+
+/** sha256 (hex) of a file, streaming. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(path)) hash.update(piece as Buffer)
+  return hash.digest('hex')
+}
+
+export interface FerryDigestRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stderr: string
+  /** sha256 (hex) and length of everything written to stdout. */
+  sha256: string
+  size: number
+}
+
+/** Runs `ferry ARGS` and hashes stdout as it streams, for outputs too large to hold (big `cat`s). */
+export function ferryDigest(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<FerryDigestRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [FERRY_BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, CI: '1', FERRY_STORE: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const hash = createHash('sha256')
+    let size = 0
+    const err: Buffer[] = []
+    child.stdout.on('data', (d: Buffer) => {
+      hash.update(d)
+      size += d.byteLength
+    })
+    child.stderr.on('data', (d: Buffer) => err.push(d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolvePromise({
+        code,
+        signal,
+        stderr: Buffer.concat(err).toString('utf8'),
+        sha256: hash.digest('hex'),
+        size,
+      })
+    })
+  })
+}
+
+/**
+ * A fresh temp folder with an initialised store at `DIR/store`, removed when
+ * the test ends. Pass ava's `t` (anything with `teardown`).
+ */
+export async function initStore(t: {
+  teardown(fn: () => Promise<void>): void
+}): Promise<{ dir: string; store: string }> {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const store = join(dir, 'store')
+  const run = await ferry(['init', '--store', store])
+  if (run.code !== 0) throw new Error(`ferry init failed (${run.code}): ${run.stderr}`)
+  return { dir, store }
+}
+
+/** The first offset where two byte arrays differ, or -1 when they are equal (ava's deepEqual is slow on MiBs). */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (Buffer.compare(a, b) === 0) return -1
+  const n = Math.min(a.byteLength, b.byteLength)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i
+  return n
 }

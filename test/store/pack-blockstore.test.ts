@@ -1,0 +1,131 @@
+import { appendFile, open, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import test from 'ava'
+import { cidFor, RAW } from '../../store/cid.js'
+import { openStoreDb, type StoreDb } from '../../store/db.js'
+import { PackBlockstore, type PackBlockstoreInit } from '../../store/pack-blockstore.js'
+import { scanPack } from '../../store/pack-format.js'
+import { pseudoRandom, tempDir } from '../helpers/cli.js'
+
+async function openPacks(
+  dir: string,
+  init: PackBlockstoreInit = {},
+): Promise<{ db: StoreDb; store: PackBlockstore; close: () => Promise<void> }> {
+  const db = await openStoreDb(join(dir, 'db'), { create: true })
+  const store = await PackBlockstore.open({ db, packDir: join(dir, 'packs') }, init)
+  return {
+    db,
+    store,
+    close: async () => {
+      await store.close()
+      await db.root.close()
+    },
+  }
+}
+
+function blocks(count: number, seed: string, size = 10_000) {
+  return Array.from({ length: count }, (_, i) => {
+    const bytes = pseudoRandom(size, `${seed}-${i}`)
+    return { cid: cidFor(RAW, bytes), bytes }
+  })
+}
+
+async function putAll(store: PackBlockstore, list: ReturnType<typeof blocks>): Promise<void> {
+  for await (const _ of store.putMany(list)) {
+    // drain
+  }
+}
+
+test('a torn tail after the committed end is cut off on open; the index and new writes stay sound', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const first = blocks(20, 'torn')
+  let s = await openPacks(dir)
+  await putAll(s.store, first)
+  await s.close()
+  const [pack] = (await readdir(join(dir, 'packs'))).filter((n) => n.endsWith('.pack'))
+  const packPath = join(dir, 'packs', pack)
+  const committed = (await stat(packPath)).size
+  // A crash in the middle of a record: a header promising more bytes than follow.
+  await appendFile(packPath, Buffer.from([0, 0, 0x10, 0, 36, 1, 2, 3]))
+  s = await openPacks(dir)
+  t.is((await stat(packPath)).size, committed, 'the uncommitted tail is truncated')
+  for (const b of first) t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes)
+  const second = blocks(5, 'after')
+  await putAll(s.store, second)
+  for (const b of second) t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes)
+  await s.close()
+  // A scan (the index rebuild path) reads every record back and stops cleanly at the end.
+  const handle = await open(packPath, 'r')
+  const scanned: string[] = []
+  const scan = scanPack(handle, 1)
+  let step = await scan.next()
+  while (!step.done) {
+    scanned.push(step.value.cid.toString())
+    step = await scan.next()
+  }
+  await handle.close()
+  t.deepEqual(
+    scanned,
+    [...first, ...second].map((b) => b.cid.toString()),
+  )
+  t.is(step.value.end, (await stat(packPath)).size)
+})
+
+test('a scan stops at a record whose bytes do not match its CID', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const list = blocks(3, 'scan')
+  const s = await openPacks(dir)
+  await putAll(s.store, list)
+  const location = (await s.store.locate(list[1].cid))!
+  await s.close()
+  const [pack] = await readdir(join(dir, 'packs'))
+  const handle = await open(join(dir, 'packs', pack), 'r+')
+  await handle.write(Buffer.from([0xff]), 0, 1, location.offset + 5)
+  const found: string[] = []
+  for await (const record of scanPack(handle, 1)) found.push(record.cid.toString())
+  await handle.close()
+  t.deepEqual(found, [list[0].cid.toString()])
+})
+
+test('a pack file that no committed batch references is removed on open', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  let s = await openPacks(dir)
+  await putAll(s.store, blocks(2, 'orphan'))
+  await s.close()
+  await writeFile(join(dir, 'packs', '000000ff.pack'), 'FERRYPK\x01 left by a crash before its first commit')
+  s = await openPacks(dir)
+  await s.close()
+  t.false((await readdir(join(dir, 'packs'))).includes('000000ff.pack'))
+})
+
+test('packs rotate at maxPackBytes and compaction rewrites sparse ones, keeping every live block', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const s = await openPacks(dir, { maxPackBytes: 100_000, flushBytes: 50_000 })
+  const list = blocks(40, 'rotate')
+  await putAll(s.store, list)
+  const before = await s.store.usage()
+  t.true(before.length >= 4, `${before.length} packs`)
+  // Drop three quarters of the blocks, then compact.
+  for (const b of list.slice(0, 30)) await s.store.delete(b.cid)
+  const result = await s.store.compact()
+  t.true(result.packsRemoved >= 2)
+  t.true(result.bytesFreed > 0)
+  for (const b of list.slice(30)) t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes)
+  for (const b of list.slice(0, 30)) t.false(await s.store.has(b.cid))
+  const after = await s.store.usage()
+  t.true(after.reduce((n, u) => n + u.fileBytes, 0) < before.reduce((n, u) => n + u.fileBytes, 0))
+  await s.close()
+})
+
+test('a second process-level open of the same index fails with ERR_STORE_LOCKED', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const s = await openPacks(dir)
+  const err = await t.throwsAsync(openStoreDb(join(dir, 'db'), { create: false }))
+  t.is((err as { code?: string }).code, 'ERR_STORE_LOCKED')
+  await s.close()
+})
