@@ -108,6 +108,21 @@ export async function* readFile(
   yield* readRange(blockstore, root, 0, start, end, options)
 }
 
+/** Leaf blocks fetched ahead of the reader, so index and disk lookups overlap. */
+const READ_AHEAD = 8
+
+async function fetchBlock(blockstore: Blockstore, cid: CID, options: ReadFileOptions): Promise<Uint8Array> {
+  const bytes = await blockstore.get(cid, options)
+  if (options.verify !== false) assertBlock(cid, bytes)
+  return bytes
+}
+
+function clip(bytes: Uint8Array, base: number, start: number, end: number): Uint8Array | undefined {
+  const from = Math.max(0, start - base)
+  const to = Math.min(bytes.byteLength, end - base)
+  return to > from ? bytes.subarray(from, to) : undefined
+}
+
 async function* readRange(
   blockstore: Blockstore,
   cid: CID,
@@ -117,20 +132,47 @@ async function* readRange(
   options: ReadFileOptions,
 ): AsyncGenerator<Uint8Array> {
   options.signal?.throwIfAborted()
-  const bytes = await blockstore.get(cid, options)
-  if (options.verify !== false) assertBlock(cid, bytes)
+  const bytes = await fetchBlock(blockstore, cid, options)
   if (cid.code === RAW) {
-    const from = Math.max(0, start - base)
-    const to = Math.min(bytes.byteLength, end - base)
-    if (to > from) yield bytes.subarray(from, to)
+    const part = clip(bytes, base, start, end)
+    if (part !== undefined) yield part
     return
   }
   const node = decodeNode<FileNode>(cid, bytes)
   if (node.type !== 'file') throw new FerryError('ERR_CORRUPT_BLOCK', `block ${cid} is not a file node`)
+  const ahead: Array<{ base: number; bytes: Promise<Uint8Array> }> = []
+  const next = async (): Promise<Uint8Array | undefined> => {
+    const leaf = ahead.shift()!
+    return clip(await leaf.bytes, leaf.base, start, end)
+  }
   let offset = base
-  for (const [child, size] of node.links) {
-    if (offset >= end) break
-    if (offset + size > start) yield* readRange(blockstore, child, offset, start, end, options)
-    offset += size
+  try {
+    for (const [child, size] of node.links) {
+      if (offset >= end) break
+      if (offset + size > start) {
+        if (child.code === RAW) {
+          const pending = fetchBlock(blockstore, child, options)
+          pending.catch(() => {}) // surfaced when its turn comes
+          ahead.push({ base: offset, bytes: pending })
+          if (ahead.length >= READ_AHEAD) {
+            const part = await next()
+            if (part !== undefined) yield part
+          }
+        } else {
+          while (ahead.length > 0) {
+            const part = await next()
+            if (part !== undefined) yield part
+          }
+          yield* readRange(blockstore, child, offset, start, end, options)
+        }
+      }
+      offset += size
+    }
+    while (ahead.length > 0) {
+      const part = await next()
+      if (part !== undefined) yield part
+    }
+  } finally {
+    ahead.length = 0
   }
 }

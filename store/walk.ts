@@ -2,6 +2,7 @@ import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Blockstore } from './blockstore.js'
 import { decodeNode } from './cid.js'
 import { isIndexNode, linksOf } from './dag.js'
+import { isFerryError } from './errors.js'
 
 /** A compact, hashable key for a block (its multihash). */
 export function blockKey(cid: CID): string {
@@ -27,7 +28,10 @@ export async function walkDag(
     const key = blockKey(cid)
     if (seen.has(key)) continue
     seen.add(key)
-    const bytes = (await blockstore.has(cid)) ? await blockstore.get(cid) : undefined
+    const bytes = await blockstore.get(cid).catch((err) => {
+      if (isFerryError(err, 'ERR_NOT_FOUND')) return undefined
+      throw err
+    })
     await visit(cid, bytes)
     if (bytes !== undefined && isIndexNode(cid)) {
       let links: CID[] = []
