@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
+import pLimit from 'p-limit'
 import type { AbortOptions } from './blockstore.js'
 import { type Entry, encodeBom, type ModuleRef } from './bom.js'
 import { FerryError } from './errors.js'
@@ -31,6 +32,9 @@ export interface BuildResult {
   newBytes: number
   head: HeadRecord
 }
+
+/** Files ingested at once. */
+const INGEST_CONCURRENCY = 2
 
 interface PlannedFile {
   requirements: RequirementsFile
@@ -101,17 +105,24 @@ export async function buildBom(
   const planned = await plan(files)
   const total = planned.reduce((sum, p) => sum + p.size, 0)
   const before = store.blocks.written()
-  const entries: Entry[] = []
+  const progress = new Map<PlannedFile, number>()
   let done = 0
-  for (const item of planned) {
+  const limit = pLimit(INGEST_CONCURRENCY)
+  // The first failure stops the other ingests; all settle before the error is reported.
+  const abort = new AbortController()
+  const signal = options.signal === undefined ? abort.signal : AbortSignal.any([options.signal, abort.signal])
+  const ingestOne = async (item: PlannedFile): Promise<Entry> => {
     const requirement = item.requirements.files[item.index]
     const label = `${item.requirements.module}/${requirement.name}`
-    const base = done
+    signal.throwIfAborted()
     const ingested = await ingestFile(store.blocks, item.path, {
-      signal: options.signal,
-      onProgress: (bytes) => options.onProgress?.(base + bytes, total, label),
+      signal,
+      onProgress: (bytes) => {
+        done += bytes - (progress.get(item) ?? 0)
+        progress.set(item, bytes)
+        options.onProgress?.(done, total, label)
+      },
     })
-    done += ingested.size
     // Every block of this file DAG was just made durable: remember it as complete.
     await store.completeness.mark(ingested.root)
     if (requirement.sha256 !== undefined && requirement.sha256 !== ingested.sha256) {
@@ -128,7 +139,7 @@ export async function buildBom(
       )
     }
     const mode = parseMode(requirement.mode)
-    entries.push({
+    return {
       kind: 'file',
       module: item.requirements.module,
       name: requirement.name,
@@ -136,8 +147,22 @@ export async function buildBom(
       sha256: ingested.sha256,
       root: ingested.root,
       ...(mode === undefined ? {} : { mode }),
-    })
+    }
   }
+  // Files are ingested a few at a time: small files are latency-bound, large ones share the cores.
+  const settled = await Promise.allSettled(
+    planned.map((item) =>
+      limit(() =>
+        ingestOne(item).catch((err) => {
+          abort.abort(err)
+          throw err
+        }),
+      ),
+    ),
+  )
+  const failed = settled.find((result) => result.status === 'rejected')
+  if (failed !== undefined) throw abort.signal.reason ?? failed.reason
+  const entries = settled.map((result) => (result as PromiseFulfilledResult<Entry>).value)
   const modules: ModuleRef[] = files.map((f) => ({ name: f.module, version: f.version }))
   const bom = encodeBom({ name: options.name, version: options.version, modules, entries })
   for await (const _ of store.blocks.putMany(bom.blocks)) {

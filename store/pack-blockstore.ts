@@ -225,17 +225,22 @@ export class PackBlockstore implements Blockstore {
     let locations: Array<{ key: Uint8Array; value: Uint8Array }> = []
     let unflushed = 0
     let appending: Promise<void> = Promise.resolve()
+    let appendBusy = false
     let flushing: Promise<CID[]> | undefined
+    /** Blocks appended but not yet committed: the index cannot see them, so duplicates are caught here. */
     const pending = new Set<string>()
+    let pendingIds: string[] = []
 
     const appendGroup = async (blocks: Block[]): Promise<void> => {
       const keys = blocks.map((block) => block.cid.multihash.bytes)
       const present = await this.db.blocks.hasMany(keys)
       const fresh: Block[] = []
       for (let i = 0; i < blocks.length; i++) {
+        if (present[i]) continue
         const id = Buffer.from(keys[i]).toString('base64')
-        if (present[i] || pending.has(id)) continue
+        if (pending.has(id)) continue
         pending.add(id)
+        pendingIds.push(id)
         fresh.push(blocks[i])
       }
       for (const { key, location } of await this.append(fresh)) {
@@ -246,12 +251,18 @@ export class PackBlockstore implements Blockstore {
       options?.onStored?.(blocks)
     }
 
+    /** Hands the gathered group to the appender, after the previous append finished. */
     const startGroup = async (): Promise<void> => {
       await appending
       const blocks = group
       group = []
       groupBytes = 0
-      if (blocks.length > 0) appending = appendGroup(blocks)
+      if (blocks.length === 0) return
+      appendBusy = true
+      appending = appendGroup(blocks).finally(() => {
+        appendBusy = false
+      })
+      appending.catch(() => {}) // awaited by the next startGroup or at the end
     }
 
     /** Starts a flush of everything appended so far; returns the CIDs it makes durable. */
@@ -259,16 +270,31 @@ export class PackBlockstore implements Blockstore {
       await appending
       const batch = locations
       const cids = done
+      const ids = pendingIds
       locations = []
       done = []
+      pendingIds = []
       unflushed = 0
-      const committed = this.commit(batch).then(() => cids)
+      const committed = this.commit(batch).then(() => {
+        // Now in the index: hasMany finds them from here on.
+        for (const id of ids) pending.delete(id)
+        return cids
+      })
       committed.catch(() => {}) // awaited below; avoid an unhandled rejection meanwhile
       return committed
     }
 
+    const iterator = (
+      Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+    ) as AsyncIterator<Block> | Iterator<Block>
     try {
-      for await (const block of source) {
+      for (;;) {
+        // An idle appender takes what has gathered, so that a slow producer never
+        // waits for a group to fill while its buffers sit unwritten.
+        if (!appendBusy && group.length > 0) await startGroup()
+        const step = await iterator.next()
+        if (step.done) break
+        const block = step.value
         options?.signal?.throwIfAborted()
         if (block.bytes.byteLength > MAX_RECORD_DATA) {
           throw new FerryError(
@@ -279,14 +305,12 @@ export class PackBlockstore implements Blockstore {
         if (verify) assertBlock(block.cid, block.bytes)
         group.push(block)
         groupBytes += block.bytes.byteLength
-        if (groupBytes >= GROUP_BYTES || group.length >= GROUP_BLOCKS) {
-          await startGroup()
-          if (unflushed >= this.flushBytes) {
-            const previous = flushing
-            flushing = undefined
-            if (previous !== undefined) yield* await previous
-            flushing = startFlush()
-          }
+        if (groupBytes >= GROUP_BYTES || group.length >= GROUP_BLOCKS) await startGroup()
+        if (unflushed >= this.flushBytes) {
+          const previous = flushing
+          flushing = undefined
+          if (previous !== undefined) yield* await previous
+          flushing = startFlush()
         }
       }
       await startGroup()
@@ -297,6 +321,7 @@ export class PackBlockstore implements Blockstore {
       // On error or early return, let in-flight work settle before the caller moves on.
       await appending.catch(() => {})
       await flushing?.catch(() => {})
+      if (iterator.return !== undefined) await iterator.return()
     }
   }
 
