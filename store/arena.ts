@@ -1,16 +1,23 @@
-import { createScanner, type GearScanner, MAX_CHUNK, TABLE_BYTES } from './chunker.js'
+import { createScanner, type GearScanner, TABLE_BYTES } from './chunker.js'
+import { MAX_NODE_BYTES } from './cid.js'
 
 /** Bytes read from a source at a time. */
 export const READ_BYTES = 4 * 1024 * 1024
-/** A slot: MAX_CHUNK bytes of room in front for the previous read's uncut tail, then one read. */
-export const SLOT_BYTES = MAX_CHUNK + READ_BYTES
+/**
+ * Room in front of each read for the previous read's unfinished tail: an
+ * uncut chunk (≤ 256 KiB) when ingesting, a partial archive section (a block
+ * of up to 1 MiB plus its CID and length) when importing.
+ */
+export const FRONT_BYTES = MAX_NODE_BYTES + 4096
+/** A slot: the front room, then one read. */
+export const SLOT_BYTES = FRONT_BYTES + READ_BYTES
 
 let nextArenaId = 1
 
 /**
  * A fixed set of read buffers in one shared WebAssembly memory: the gear
  * scanner cuts them in place, the hashing thread hashes them in place, and
- * they are reused across reads, so that ingest allocates nothing
+ * they are reused across reads, so that ingest and import allocate nothing
  * per buffer (fresh buffers cost page faults and unmaps, which dominate on
  * a VM). A slot is reference-counted: one reference while it is being
  * filled and cut, one per block cut from it until that block is written.
@@ -81,5 +88,21 @@ export class Arena {
 
   view(offset: number, length: number): Uint8Array {
     return new Uint8Array(this.buffer, offset, length)
+  }
+}
+
+/** Idle arenas kept for reuse, so that each file or archive does not allocate its own. */
+export class ArenaPool {
+  private readonly idle: Arena[] = []
+
+  constructor(private readonly slots: number) {}
+
+  acquire(): Arena {
+    return this.idle.pop() ?? new Arena(this.slots)
+  }
+
+  /** Returns an arena; one still holding references (an aborted run) is dropped instead. */
+  release(arena: Arena): void {
+    if (arena.isIdle()) this.idle.push(arena)
   }
 }

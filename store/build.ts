@@ -115,7 +115,7 @@ export async function buildBom(
     const requirement = item.requirements.files[item.index]
     const label = `${item.requirements.module}/${requirement.name}`
     signal.throwIfAborted()
-    const ingested = await ingestFile(store.blocks, item.path, {
+    const ingested = await ingestFile(store.pipeline, item.path, {
       signal,
       onProgress: (bytes) => {
         done += bytes - (progress.get(item) ?? 0)

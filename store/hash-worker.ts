@@ -11,6 +11,7 @@ export type HashRequest =
   | { type: 'arena'; arena: number; buffer: SharedArrayBuffer }
   | { type: 'update'; job: number; arena: number; start: number; end: number }
   | { type: 'chunks'; arena: number; start: number; cuts: number[] }
+  | { type: 'ranges'; arena: number; ranges: number[] }
   | { type: 'finish'; job: number }
 
 export type HashReply =
@@ -46,6 +47,17 @@ parentPort?.on('message', (request: HashRequest) => {
       }
       whole.update(arenas.get(request.arena)!.subarray(request.start, request.end))
       reply({ type: 'update' })
+      return
+    }
+    case 'ranges': {
+      // [start0, end0, start1, end1, …]: blocks that are not contiguous (archive sections).
+      const { ranges } = request
+      const bytes = arenas.get(request.arena)!
+      const digests = new Uint8Array(16 * ranges.length)
+      for (let i = 0; i < ranges.length; i += 2) {
+        digests.set(createHash('sha256').update(bytes.subarray(ranges[i], ranges[i + 1])).digest(), i * 16)
+      }
+      reply({ type: 'chunks', digests }, [digests.buffer])
       return
     }
     case 'chunks': {

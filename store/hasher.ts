@@ -40,6 +40,11 @@ class HashThread {
     })
   }
 
+  /** Requests sent and not yet answered. */
+  get backlog(): number {
+    return this.pending.length
+  }
+
   async close(): Promise<void> {
     const worker = this.worker
     this.worker = undefined
@@ -71,6 +76,18 @@ export class Hasher {
   /** sha256 of the chunks `[start..cuts[0])`, `[cuts[0]..cuts[1])`, … of the arena: 32 bytes each. */
   async chunks(arena: Arena, start: number, cuts: number[]): Promise<Uint8Array> {
     const reply = await this.chunk.request({ type: 'chunks', arena: arena.id, start, cuts }, arena)
+    if (reply.type !== 'chunks') throw new Error('hasher: reply out of order')
+    return reply.digests
+  }
+
+  /**
+   * sha256 of arbitrary ranges `[start0, end0, start1, end1, …]` of the arena
+   * (archive blocks): 32 bytes each. Spread over both threads, since import
+   * has no whole-file hash to keep.
+   */
+  async ranges(arena: Arena, ranges: number[]): Promise<Uint8Array> {
+    const thread = this.whole.backlog <= this.chunk.backlog ? this.whole : this.chunk
+    const reply = await thread.request({ type: 'ranges', arena: arena.id, ranges }, arena)
     if (reply.type !== 'chunks') throw new Error('hasher: reply out of order')
     return reply.digests
   }

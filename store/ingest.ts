@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
-import { Arena, READ_BYTES } from './arena.js'
+import { type Arena, FRONT_BYTES, READ_BYTES } from './arena.js'
 import type { AbortOptions, Block } from './blockstore.js'
-import { MAX_CHUNK, scanCuts } from './chunker.js'
+import { scanCuts } from './chunker.js'
 import { cidFromDigest, RAW } from './cid.js'
 import { FileDagBuilder } from './file-dag.js'
-import { Hasher } from './hasher.js'
-import type { PackBlockstore } from './pack-blockstore.js'
+import type { Hasher } from './hasher.js'
+import type { PipelineComponents } from './pipeline.js'
 
 export interface IngestOptions extends AbortOptions {
   /** Called with the number of bytes read so far. */
@@ -24,16 +24,7 @@ export interface IngestResult {
 /** Fills `target[offset..offset+length)` as far as the source allows; returns bytes read (short only at the end). */
 type ReadInto = (target: Uint8Array, offset: number, length: number) => Promise<number>
 
-/**
- * Slots per arena. Enough for the hashing window (3), the writer's group
- * being gathered and the one being appended (8 MiB each), and the slots
- * being read and cut; the producer also drains before it waits for a slot.
- */
-const ARENA_SLOTS = 14
 const HASH_WINDOW = 3
-
-const hasher = new Hasher()
-const idleArenas: Arena[] = []
 
 /**
  * Reads, chunks and hashes a byte source into raw blocks, in order. The main
@@ -45,13 +36,14 @@ const idleArenas: Arena[] = []
 async function* hashedChunks(
   read: ReadInto,
   arena: Arena,
+  hasher: Hasher,
   job: number,
   options: IngestOptions,
 ): AsyncGenerator<Block> {
   const inFlight: Array<Promise<Block[]>> = []
   let slot = await arena.acquire()
   let base = arena.offset(slot)
-  let filled = await read(arena.view(base + MAX_CHUNK, READ_BYTES), 0, READ_BYTES)
+  let filled = await read(arena.view(base + FRONT_BYTES, READ_BYTES), 0, READ_BYTES)
   let carry = 0
   let total = filled
   let produced = false
@@ -67,14 +59,14 @@ async function* hashedChunks(
     const nextSlot = final ? undefined : await arena.acquire()
     const nextBase = nextSlot === undefined ? 0 : arena.offset(nextSlot)
     const nextRead =
-      nextSlot === undefined ? undefined : read(arena.view(nextBase + MAX_CHUNK, READ_BYTES), 0, READ_BYTES)
-    const start = base + MAX_CHUNK - carry
-    const end = base + MAX_CHUNK + filled
+      nextSlot === undefined ? undefined : read(arena.view(nextBase + FRONT_BYTES, READ_BYTES), 0, READ_BYTES)
+    const start = base + FRONT_BYTES - carry
+    const end = base + FRONT_BYTES + filled
     const cuts = scanCuts(arena.scanner, start, end, final)
     const tail = cuts.length > 0 ? cuts[cuts.length - 1] : start
     carry = end - tail
     if (nextSlot !== undefined && carry > 0)
-      arena.scanner.bytes.copyWithin(nextBase + MAX_CHUNK - carry, tail, end)
+      arena.scanner.bytes.copyWithin(nextBase + FRONT_BYTES - carry, tail, end)
     if (cuts.length > 0) {
       // One reference per block (dropped once written) and one until the whole-file hash has read the bytes.
       arena.retain(slot, cuts.length + 1)
@@ -119,17 +111,14 @@ async function* hashedChunks(
  * Chunks, hashes and stores a byte source as a file DAG, streaming: memory
  * holds one arena of read slots and one index level per 8192 chunks, never the file.
  */
-async function ingest(
-  blockstore: PackBlockstore,
-  read: ReadInto,
-  options: IngestOptions,
-): Promise<IngestResult> {
-  const arena = idleArenas.pop() ?? new Arena(ARENA_SLOTS)
+async function ingest(pipeline: PipelineComponents, read: ReadInto, options: IngestOptions): Promise<IngestResult> {
+  const { blockstore, hasher, arenas } = pipeline
+  const arena = arenas.acquire()
   const job = hasher.open()
   const builder = new FileDagBuilder()
   let finished: { root: CID; size: number } | undefined
   async function* blocks(): AsyncGenerator<Block> {
-    for await (const block of hashedChunks(read, arena, job, options)) {
+    for await (const block of hashedChunks(read, arena, hasher, job, options)) {
       yield block
       yield* builder.add(block.cid, block.bytes.byteLength)
     }
@@ -151,15 +140,14 @@ async function ingest(
   } finally {
     sha256 = await hasher.finish(job)
   }
-  // Only a fully released arena goes back to the pool (an aborted ingest may leave references).
-  if (arena.isIdle()) idleArenas.push(arena)
+  arenas.release(arena)
   if (finished === undefined) throw new Error('unreachable: ingest produced no root')
   return { ...finished, sha256: finished.size === 0 ? createHash('sha256').digest('hex') : sha256 }
 }
 
 /** Ingests a file from disk. */
 export async function ingestFile(
-  blockstore: PackBlockstore,
+  pipeline: PipelineComponents,
   path: string,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
@@ -174,7 +162,7 @@ export async function ingestFile(
       }
       return done
     }
-    return await ingest(blockstore, read, options)
+    return await ingest(pipeline, read, options)
   } finally {
     await handle.close()
   }
@@ -182,7 +170,7 @@ export async function ingestFile(
 
 /** Ingests any byte stream (its buffers are copied into the read slots). */
 export function ingestStream(
-  blockstore: PackBlockstore,
+  pipeline: PipelineComponents,
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
@@ -211,5 +199,5 @@ export function ingestStream(
     }
     return done
   }
-  return ingest(blockstore, read, options)
+  return ingest(pipeline, read, options)
 }

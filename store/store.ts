@@ -24,6 +24,7 @@ import {
   publisherToPem,
 } from './keys.js'
 import { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'
+import { createPipeline, type PipelineComponents } from './pipeline.js'
 
 /** Store format written by this version; `open` refuses others. */
 export const STORE_FORMAT = 1
@@ -51,6 +52,8 @@ export class Store {
   readonly db: StoreDb
   readonly blocks: PackBlockstore
   readonly completeness: Completeness
+  /** Hashing threads and read arenas for ingest and import. */
+  readonly pipeline: PipelineComponents
   private publisherCache?: Publisher
 
   private constructor(dir: string, db: StoreDb, blocks: PackBlockstore) {
@@ -58,6 +61,7 @@ export class Store {
     this.db = db
     this.blocks = blocks
     this.completeness = new Completeness({ blockstore: blocks, marks: db.complete })
+    this.pipeline = createPipeline(blocks)
   }
 
   /** Creates a store with a new publisher key, which it trusts. ERR_ALREADY_INITIALIZED if one is there. */
@@ -104,6 +108,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.pipeline.hasher.close()
     await this.blocks.close()
     await this.db.root.close()
   }
