@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'ERR_AMBIGUOUS'
   | 'ERR_VERIFY_FAILED'
   | 'ERR_IO'
+  | 'ERR_BAD_ARCHIVE'
 
 /** The one error type ferry throws on purpose: a stable `code`, a message for people, the `cause`. */
 export class FerryError extends Error {

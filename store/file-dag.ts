@@ -52,6 +52,11 @@ export class FileDagBuilder {
     return { block: { cid, bytes }, size }
   }
 
+  /** True until the first chunk is added. */
+  isEmpty(): boolean {
+    return this.levels.length === 1 && this.levels[0].length === 0 && this.total === 0
+  }
+
   /** Closes the DAG: returns its root, total size and the last index nodes to store. */
   finish(): { root: CID; size: number; blocks: Block[] } {
     const blocks: Block[] = []

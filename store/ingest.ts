@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
-import { type Arena, FRONT_BYTES, READ_BYTES } from './arena.js'
 import type { AbortOptions, Block } from './blockstore.js'
 import { scanCuts } from './chunker.js'
 import { cidFromDigest, RAW } from './cid.js'
 import { FileDagBuilder } from './file-dag.js'
-import type { Hasher } from './hasher.js'
 import type { PipelineComponents } from './pipeline.js'
+import { type ReadInto, readFromHandle, readFromStream, readSlots, type SlotParser } from './slot-reader.js'
 
 export interface IngestOptions extends AbortOptions {
   /** Called with the number of bytes read so far. */
@@ -21,106 +20,51 @@ export interface IngestResult {
   sha256: string
 }
 
-/** Fills `target[offset..offset+length)` as far as the source allows; returns bytes read (short only at the end). */
-type ReadInto = (target: Uint8Array, offset: number, length: number) => Promise<number>
-
-const HASH_WINDOW = 3
-
-/**
- * Reads, chunks and hashes a byte source into raw blocks, in order. The main
- * thread reads (prefetching the next slot) and finds cut points; the hashing
- * thread computes chunk digests and the whole-file sha256 from the same
- * shared memory. A slot's uncut tail is copied to the front of the next slot,
- * so no chunk is assembled from pieces.
- */
-async function* hashedChunks(
-  read: ReadInto,
-  arena: Arena,
-  hasher: Hasher,
-  job: number,
-  options: IngestOptions,
-): AsyncGenerator<Block> {
-  const inFlight: Array<Promise<Block[]>> = []
-  let slot = await arena.acquire()
-  let base = arena.offset(slot)
-  let filled = await read(arena.view(base + FRONT_BYTES, READ_BYTES), 0, READ_BYTES)
-  let carry = 0
-  let total = filled
-  let produced = false
-  for (;;) {
-    options.signal?.throwIfAborted()
-    options.onProgress?.(total)
-    const final = filled < READ_BYTES
-    while (!final && !arena.hasFree() && inFlight.length > 0) {
-      // Let the writer progress (and free slots) before waiting for one.
-      for (const block of await inFlight.shift()!) yield block
-      produced = true
-    }
-    const nextSlot = final ? undefined : await arena.acquire()
-    const nextBase = nextSlot === undefined ? 0 : arena.offset(nextSlot)
-    const nextRead =
-      nextSlot === undefined ? undefined : read(arena.view(nextBase + FRONT_BYTES, READ_BYTES), 0, READ_BYTES)
-    const start = base + FRONT_BYTES - carry
-    const end = base + FRONT_BYTES + filled
-    const cuts = scanCuts(arena.scanner, start, end, final)
-    const tail = cuts.length > 0 ? cuts[cuts.length - 1] : start
-    carry = end - tail
-    if (nextSlot !== undefined && carry > 0)
-      arena.scanner.bytes.copyWithin(nextBase + FRONT_BYTES - carry, tail, end)
-    if (cuts.length > 0) {
-      // One reference per block (dropped once written) and one until the whole-file hash has read the bytes.
-      arena.retain(slot, cuts.length + 1)
-      const hashed = slot
-      hasher.update(job, arena, start, tail).then(
-        () => arena.release(hashed),
-        () => arena.release(hashed),
-      )
-      inFlight.push(
-        hasher.chunks(arena, start, cuts).then((digests) => {
-          let from = start
-          return cuts.map((cut, i) => {
-            const block = {
-              cid: cidFromDigest(RAW, digests.subarray(i * 32, i * 32 + 32)),
-              bytes: arena.view(from, cut - from),
-            }
-            from = cut
-            return block
-          })
-        }),
-      )
-    }
-    arena.release(slot)
-    while (inFlight.length > (final ? 0 : HASH_WINDOW - 1)) {
-      for (const block of await inFlight.shift()!) yield block
-      produced = true
-    }
-    if (nextSlot === undefined || nextRead === undefined) break
-    slot = nextSlot
-    base = nextBase
-    filled = await nextRead
-    total += filled
-  }
-  if (!produced) {
-    // The empty source is one empty raw block; its digest is also the whole-file hash.
-    const empty = createHash('sha256').digest()
-    yield { cid: cidFromDigest(RAW, empty), bytes: new Uint8Array(0) }
-  }
-}
+const EMPTY_SHA256 = createHash('sha256').digest()
 
 /**
  * Chunks, hashes and stores a byte source as a file DAG, streaming: memory
- * holds one arena of read slots and one index level per 8192 chunks, never the file.
+ * holds one arena of read slots and one index level per 8192 chunks, never
+ * the file. The main thread reads and finds cut points (wasm, in place); one
+ * hashing thread keeps the whole-file sha256, the other hashes chunks, both
+ * from the same shared memory.
  */
 async function ingest(pipeline: PipelineComponents, read: ReadInto, options: IngestOptions): Promise<IngestResult> {
   const { blockstore, hasher, arenas } = pipeline
   const arena = arenas.acquire()
   const job = hasher.open()
   const builder = new FileDagBuilder()
+
+  const cut: SlotParser<Block> = (slot, start, end, final) => {
+    const cuts = scanCuts(arena.scanner, start, end, final)
+    if (cuts.length === 0) return { tail: start }
+    const tail = cuts[cuts.length - 1]
+    // One reference per block (dropped once written) and one until the whole-file hash has read the bytes.
+    arena.retain(slot, cuts.length + 1)
+    const released = () => arena.release(slot)
+    hasher.update(job, arena, start, tail).then(released, released)
+    const items = hasher.chunks(arena, start, cuts).then((digests) => {
+      let from = start
+      return cuts.map((to, i) => {
+        const block = { cid: cidFromDigest(RAW, digests.subarray(i * 32, i * 32 + 32)), bytes: arena.view(from, to - from) }
+        from = to
+        return block
+      })
+    })
+    return { tail, items }
+  }
+
   let finished: { root: CID; size: number } | undefined
   async function* blocks(): AsyncGenerator<Block> {
-    for await (const block of hashedChunks(read, arena, hasher, job, options)) {
+    for await (const block of readSlots(read, arena, cut, options)) {
       yield block
       yield* builder.add(block.cid, block.bytes.byteLength)
+    }
+    if (builder.isEmpty()) {
+      // The empty source is one empty raw block.
+      const empty = { cid: cidFromDigest(RAW, EMPTY_SHA256), bytes: new Uint8Array(0) }
+      yield empty
+      builder.add(empty.cid, 0)
     }
     const result = builder.finish()
     finished = { root: result.root, size: result.size }
@@ -142,7 +86,7 @@ async function ingest(pipeline: PipelineComponents, read: ReadInto, options: Ing
   }
   arenas.release(arena)
   if (finished === undefined) throw new Error('unreachable: ingest produced no root')
-  return { ...finished, sha256: finished.size === 0 ? createHash('sha256').digest('hex') : sha256 }
+  return { ...finished, sha256 }
 }
 
 /** Ingests a file from disk. */
@@ -153,16 +97,7 @@ export async function ingestFile(
 ): Promise<IngestResult> {
   const handle = await open(path, 'r')
   try {
-    const read: ReadInto = async (target, offset, length) => {
-      let done = 0
-      while (done < length) {
-        const { bytesRead } = await handle.read(target, offset + done, length - done, null)
-        if (bytesRead === 0) break
-        done += bytesRead
-      }
-      return done
-    }
-    return await ingest(pipeline, read, options)
+    return await ingest(pipeline, readFromHandle(handle), options)
   } finally {
     await handle.close()
   }
@@ -174,30 +109,5 @@ export function ingestStream(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  const iterator = (
-    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
-  ) as AsyncIterator<Uint8Array> | Iterator<Uint8Array>
-  let piece: Uint8Array = new Uint8Array(0)
-  let ended = false
-  const read: ReadInto = async (target, offset, length) => {
-    let done = 0
-    while (done < length) {
-      if (piece.byteLength === 0) {
-        if (ended) break
-        const next = await iterator.next()
-        if (next.done) {
-          ended = true
-          break
-        }
-        piece = next.value
-        continue
-      }
-      const n = Math.min(piece.byteLength, length - done)
-      target.set(piece.subarray(0, n), offset + done)
-      piece = piece.subarray(n)
-      done += n
-    }
-    return done
-  }
-  return ingest(pipeline, read, options)
+  return ingest(pipeline, readFromStream(source), options)
 }
