@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander'
+import { registerArchive } from './commands/archive.js'
 import { registerBom } from './commands/bom.js'
 import { registerCat } from './commands/cat.js'
 import { registerGc } from './commands/gc.js'
@@ -16,6 +17,11 @@ const program = new Command('ferry')
   )
   .version('0.1.0', '-V, --ferry-version')
   .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nEvery command takes --store DIR (default: $FERRY_STORE, else ~/.ferry) and --json.\n' +
+      'Run `ferry COMMAND --help` for its options.',
+  )
 
 registerInit(program)
 registerBom(program)
@@ -23,6 +29,7 @@ registerLs(program)
 registerCat(program)
 registerVerify(program)
 registerGc(program)
+registerArchive(program)
 registerStatus(program)
 registerKeys(program)
 

@@ -1,6 +1,6 @@
 import * as dagCbor from '@ipld/dag-cbor'
-import { CID } from 'multiformats/cid'
 import { varint } from 'multiformats'
+import { CID } from 'multiformats/cid'
 import { DAG_CBOR, RAW } from './cid.js'
 import { FerryError } from './errors.js'
 
@@ -32,7 +32,11 @@ export function decodeCarHeader(bytes: Uint8Array): { roots: CID[] } {
   } catch (cause) {
     throw new FerryError('ERR_BAD_ARCHIVE', 'the archive header is not valid dag-cbor', { cause })
   }
-  if (header?.version !== 1 || !Array.isArray(header.roots) || header.roots.some((r) => CID.asCID(r) === null)) {
+  if (
+    header?.version !== 1 ||
+    !Array.isArray(header.roots) ||
+    header.roots.some((r) => CID.asCID(r) === null)
+  ) {
     throw new FerryError('ERR_BAD_ARCHIVE', 'the archive header is not a CARv1 header with roots')
   }
   return { roots: header.roots as CID[] }
@@ -78,9 +82,13 @@ export function readVarint(bytes: Uint8Array, offset: number, end: number): [num
 export function readSectionCid(bytes: Uint8Array, offset: number, end: number): { cid: CID; length: number } {
   // version(1) codec(1) multihash code(1) length(1) digest(32)
   const length = 36
-  if (end - offset < length) throw new FerryError('ERR_BAD_ARCHIVE', 'an archive section is shorter than its CID')
+  if (end - offset < length)
+    throw new FerryError('ERR_BAD_ARCHIVE', 'an archive section is shorter than its CID')
   if (bytes[offset] !== 0x01 || (bytes[offset + 1] !== RAW && bytes[offset + 1] !== DAG_CBOR)) {
-    throw new FerryError('ERR_BAD_ARCHIVE', 'an archive section has a CID ferry does not write (not CIDv1 raw/dag-cbor)')
+    throw new FerryError(
+      'ERR_BAD_ARCHIVE',
+      'an archive section has a CID ferry does not write (not CIDv1 raw/dag-cbor)',
+    )
   }
   if (bytes[offset + 2] !== 0x12 || bytes[offset + 3] !== 0x20) {
     throw new FerryError('ERR_BAD_ARCHIVE', 'an archive section has a CID whose hash is not sha2-256')

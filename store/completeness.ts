@@ -1,4 +1,4 @@
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import type { AbortOptions, Blockstore } from './blockstore.js'
 import { decodeNode } from './cid.js'
 import { isIndexNode, linksOf } from './dag.js'
@@ -74,4 +74,59 @@ export class Completeness {
     for await (const _ of this.missing(root, options)) return false
     return true
   }
+
+  /**
+   * How much is missing below `root`: blocks, and the bytes they stand for
+   * where the DAG says (file nodes give each child's size, entries the
+   * artefact's). A missing index node counts once, with its subtree's size.
+   */
+  async missingSummary(root: CID, options: AbortOptions = {}): Promise<{ blocks: number; bytes: number }> {
+    const { blockstore } = this.components
+    const summary = { blocks: 0, bytes: 0 }
+    const stack: Array<[CID, number]> = [[root, 0]]
+    while (stack.length > 0) {
+      options.signal?.throwIfAborted()
+      const [cid, size] = stack.pop()!
+      if (!isIndexNode(cid)) continue // leaves are checked in batches by their parent
+      if (await this.isMarked(cid)) continue
+      let bytes: Uint8Array
+      try {
+        bytes = await blockstore.get(cid)
+      } catch {
+        summary.blocks++
+        summary.bytes += size
+        continue
+      }
+      const children = sizedLinks(decodeNode(cid, bytes))
+      const leaves = children.filter(([link]) => !isIndexNode(link))
+      const present = await blockstore.hasMany(leaves.map(([link]) => link))
+      leaves.forEach(([, leafSize], i) => {
+        if (present[i]) return
+        summary.blocks++
+        summary.bytes += leafSize
+      })
+      for (const child of children) if (isIndexNode(child[0])) stack.push(child)
+    }
+    return summary
+  }
+}
+
+/** A node's links with the byte size each stands for, where the node says (0 when unknown). */
+function sizedLinks(node: unknown): Array<[CID, number]> {
+  const value = node as { type?: string; links?: Array<[CID, number]>; entries?: unknown[] }
+  if (value?.type === 'file' && Array.isArray(value.links)) return value.links
+  if ((value?.type === 'bom' || value?.type === 'entries') && Array.isArray(value.entries)) {
+    return value.entries.flatMap((entry) => {
+      const link = CID.asCID(entry)
+      if (link !== null) return [[link, 0] as [CID, number]]
+      const { root, size } = entry as { root?: unknown; size?: unknown }
+      const entryRoot = CID.asCID(root)
+      const rest = linksOf(entry).filter((l) => !l.equals(entryRoot))
+      return [
+        ...(entryRoot === null ? [] : [[entryRoot, typeof size === 'number' ? size : 0] as [CID, number]]),
+        ...rest.map((l) => [l, 0] as [CID, number]),
+      ]
+    })
+  }
+  return linksOf(node).map((link) => [link, 0])
 }

@@ -55,7 +55,12 @@ parentPort?.on('message', (request: HashRequest) => {
       const bytes = arenas.get(request.arena)!
       const digests = new Uint8Array(16 * ranges.length)
       for (let i = 0; i < ranges.length; i += 2) {
-        digests.set(createHash('sha256').update(bytes.subarray(ranges[i], ranges[i + 1])).digest(), i * 16)
+        digests.set(
+          createHash('sha256')
+            .update(bytes.subarray(ranges[i], ranges[i + 1]))
+            .digest(),
+          i * 16,
+        )
       }
       reply({ type: 'chunks', digests }, [digests.buffer])
       return

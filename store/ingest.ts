@@ -29,7 +29,11 @@ const EMPTY_SHA256 = createHash('sha256').digest()
  * hashing thread keeps the whole-file sha256, the other hashes chunks, both
  * from the same shared memory.
  */
-async function ingest(pipeline: PipelineComponents, read: ReadInto, options: IngestOptions): Promise<IngestResult> {
+async function ingest(
+  pipeline: PipelineComponents,
+  read: ReadInto,
+  options: IngestOptions,
+): Promise<IngestResult> {
   const { blockstore, hasher, arenas } = pipeline
   const arena = arenas.acquire()
   const job = hasher.open()
@@ -46,7 +50,10 @@ async function ingest(pipeline: PipelineComponents, read: ReadInto, options: Ing
     const items = hasher.chunks(arena, start, cuts).then((digests) => {
       let from = start
       return cuts.map((to, i) => {
-        const block = { cid: cidFromDigest(RAW, digests.subarray(i * 32, i * 32 + 32)), bytes: arena.view(from, to - from) }
+        const block = {
+          cid: cidFromDigest(RAW, digests.subarray(i * 32, i * 32 + 32)),
+          bytes: arena.view(from, to - from),
+        }
         from = to
         return block
       })

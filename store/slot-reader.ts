@@ -55,7 +55,9 @@ export async function* readSlots<T>(
       const nextSlot = final ? undefined : await arena.acquire()
       const nextBase = nextSlot === undefined ? 0 : arena.offset(nextSlot)
       const nextRead =
-        nextSlot === undefined ? undefined : read(arena.view(nextBase + FRONT_BYTES, READ_BYTES), 0, READ_BYTES)
+        nextSlot === undefined
+          ? undefined
+          : read(arena.view(nextBase + FRONT_BYTES, READ_BYTES), 0, READ_BYTES)
       const start = base + FRONT_BYTES - carry
       const end = base + FRONT_BYTES + filled
       const work = parse(slot, start, end, final)
@@ -99,9 +101,9 @@ export function readFromHandle(handle: import('node:fs/promises').FileHandle): R
 
 /** A ReadInto over any byte stream (its buffers are copied into the slots). */
 export function readFromStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): ReadInto {
-  const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()) as
-    | AsyncIterator<Uint8Array>
-    | Iterator<Uint8Array>
+  const iterator = (
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+  ) as AsyncIterator<Uint8Array> | Iterator<Uint8Array>
   let piece: Uint8Array = new Uint8Array(0)
   let ended = false
   return async (target, offset, length) => {

@@ -193,12 +193,11 @@ export class Store {
   }
 
   /**
-   * Accepts a signed head: checks the signature, that the publisher is
-   * trusted, that `seq` moves forward, and that its DAG is complete; then
-   * stores the head block and publishes it in one write. Nothing changes on
-   * any failure.
+   * Checks that a signed head may be published here: the signature, that the
+   * publisher is trusted, and that `seq` moves forward for this name and
+   * publisher. Returns 'current' when this very head is already published.
    */
-  async publish(signed: SignedHead, options: PublishOptions = {}): Promise<HeadRecord> {
+  async admit(signed: SignedHead, options: PublishOptions = {}): Promise<'new' | 'current'> {
     assertHeadSignature(signed)
     const { head } = signed
     if (!(await this.isTrusted(head.publisher))) {
@@ -209,6 +208,7 @@ export class Store {
       )
     }
     const current = await this.currentHead(head.name, head.publisher)
+    if (current?.cid === signed.cid.toString()) return 'current'
     if (current !== undefined && head.seq <= current.seq && !options.allowDowngrade) {
       throw new FerryError(
         'ERR_ROLLBACK',
@@ -216,25 +216,57 @@ export class Store {
         { details: { name: head.name, seq: head.seq, current: current.seq } },
       )
     }
-    let missing = 0
-    let firstMissing: CID | undefined
-    for await (const cid of this.completeness.missing(head.root)) {
-      firstMissing ??= cid
-      missing++
-      if (missing >= 1000) break
+    return 'new'
+  }
+
+  /**
+   * Publishes signed heads: each must be admitted and its DAG complete; then
+   * the head blocks are stored and every head record written in one atomic
+   * batch. Nothing changes on any failure.
+   */
+  async publishHeads(signedHeads: SignedHead[], options: PublishOptions = {}): Promise<HeadRecord[]> {
+    for (const signed of signedHeads) {
+      await this.admit(signed, options)
+      const { head } = signed
+      let missing = 0
+      let firstMissing: CID | undefined
+      for await (const cid of this.completeness.missing(head.root)) {
+        firstMissing ??= cid
+        if (++missing >= 1000) break
+      }
+      if (missing > 0) {
+        throw new FerryError(
+          'ERR_INCOMPLETE',
+          `head ${head.name} is incomplete here: ${missing >= 1000 ? 'over 1000' : missing} block(s) missing below ${head.root}, first ${firstMissing}`,
+          {
+            details: {
+              name: head.name,
+              root: head.root.toString(),
+              missing,
+              first: firstMissing?.toString(),
+            },
+          },
+        )
+      }
     }
-    if (missing > 0) {
-      throw new FerryError(
-        'ERR_INCOMPLETE',
-        `head ${head.name} is incomplete here: ${missing >= 1000 ? 'over 1000' : missing} block(s) missing below ${head.root}, first ${firstMissing}`,
-        {
-          details: { name: head.name, root: head.root.toString(), missing, first: firstMissing?.toString() },
-        },
-      )
+    for await (const _ of this.blocks.putMany(signedHeads.map((s) => ({ cid: s.cid, bytes: s.bytes })))) {
+      // durable
     }
-    await this.blocks.put({ cid: signed.cid, bytes: signed.bytes })
-    const record = toRecord(signed)
-    await this.db.heads.put(headKey(head.name, head.publisher), record)
+    const records = signedHeads.map(toRecord)
+    await this.db.root.batch(
+      records.map((record) => ({
+        type: 'put' as const,
+        sublevel: this.db.heads,
+        key: headKey(record.name, record.publisher),
+        value: record,
+      })) as never,
+    )
+    return records
+  }
+
+  /** Publishes one signed head (see publishHeads). */
+  async publish(signed: SignedHead, options: PublishOptions = {}): Promise<HeadRecord> {
+    const [record] = await this.publishHeads([signed], options)
     return record
   }
 }

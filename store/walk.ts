@@ -3,6 +3,8 @@ import type { AbortOptions, Blockstore } from './blockstore.js'
 import { decodeNode } from './cid.js'
 import { isIndexNode, linksOf } from './dag.js'
 import { isFerryError } from './errors.js'
+import type { PackBlockstore } from './pack-blockstore.js'
+import type { Location } from './pack-format.js'
 
 /** A compact, hashable key for a block (its multihash). */
 export function blockKey(cid: CID): string {
@@ -42,5 +44,33 @@ export async function walkDag(
       }
       for (let i = links.length - 1; i >= 0; i--) stack.push(links[i])
     }
+  }
+}
+
+/**
+ * Walks the DAG below `root` depth-first, index nodes before their children
+ * (DAG order), reading only index nodes: leaves are looked up, not read.
+ * `visit` gets each block once per `seen` set with its stored length, or
+ * undefined when the store lacks it; returning false skips the block's
+ * subtree (it is still marked seen).
+ */
+export async function walkIndex(
+  blockstore: PackBlockstore,
+  root: CID,
+  seen: Set<string>,
+  visit: (cid: CID, location: Location | undefined) => boolean | undefined,
+  options: AbortOptions = {},
+): Promise<void> {
+  const stack: CID[] = [root]
+  while (stack.length > 0) {
+    options.signal?.throwIfAborted()
+    const cid = stack.pop()!
+    const key = blockKey(cid)
+    if (seen.has(key)) continue
+    seen.add(key)
+    const location = await blockstore.locate(cid)
+    if (visit(cid, location) === false || location === undefined || !isIndexNode(cid)) continue
+    const links = linksOf(decodeNode(cid, await blockstore.read(location)))
+    for (let i = links.length - 1; i >= 0; i--) stack.push(links[i])
   }
 }

@@ -1,0 +1,126 @@
+import { writeFile } from 'node:fs/promises'
+import type { Command } from 'commander'
+import { archiveFiles, exportArchive, FerryError, importArchive, makeInventory } from '../../store/index.js'
+import { action, defineCommand } from '../command.js'
+import { withStore } from '../context.js'
+import { type CommonOptions, formatBytes, printJson } from '../output.js'
+import { progress } from '../progress.js'
+import { parseSize } from '../size.js'
+
+interface ExportFlags extends CommonOptions {
+  out: string
+  base?: string[]
+  split?: string
+}
+
+interface ImportFlags extends CommonOptions {
+  allowDowngrade?: boolean
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+export function registerArchive(program: Command): void {
+  defineCommand(
+    program,
+    'export <heads...>',
+    'write heads and their content to a signed CAR archive, for the air gap',
+  )
+    .requiredOption('--out <file>', 'the archive to write (parts: FILE.001, FILE.002, … with --split)')
+    .option('--base <head|cid|inventory>', 'leave out everything reachable from this (repeatable)', collect)
+    .option('--split <size>', 'write parts of at most SIZE (K/M/G/T), each a valid archive')
+    .addHelpText(
+      'after',
+      '\nFor an upgrade, run `ferry inventory --out site.json` at the site, carry it back, and\n' +
+        'export with --base site.json: the archive then holds only what the site lacks.',
+    )
+    .action(
+      action<ExportFlags>(async (heads, options) => {
+        const splitBytes = options.split === undefined ? undefined : parseSize(options.split, '--split')
+        await withStore(options, async (store) => {
+          const bar = progress('export', options)
+          const result = await exportArchive(store, {
+            heads,
+            base: options.base,
+            out: options.out,
+            splitBytes,
+            onProgress: (done, total) => bar.update(done, total),
+          }).finally(() => bar.stop())
+          for (const warning of result.warnings) process.stderr.write(`ferry: warning: ${warning}\n`)
+          if (options.json) return printJson(result)
+          const size = result.parts.reduce((sum, p) => sum + p.bytes, 0)
+          process.stdout.write(
+            `wrote ${result.parts.length === 1 ? result.parts[0].path : `${result.parts.length} parts (${result.parts[0].path} …)`}: ` +
+              `${result.blocks} blocks, ${formatBytes(size)}` +
+              `${result.skipped > 0 ? `; left out ${result.skipped} block(s) the base holds` : ''}\n`,
+          )
+        })
+      }),
+    )
+
+  defineCommand(
+    program,
+    'import <archives...>',
+    'verify and load archives (files, parts in any order, or folders of parts)',
+  )
+    .option('--allow-downgrade', 'accept heads whose seq is not above the current one')
+    .addHelpText(
+      'after',
+      '\nEvery block is checked against its hash while streaming; signatures and trust are checked\n' +
+        'before anything is stored; a head is published only once all its blocks are here.',
+    )
+    .action(
+      action<ImportFlags>(async (paths, options) => {
+        await withStore(options, async (store) => {
+          const results = []
+          for (const file of await archiveFiles(paths)) {
+            const bar = progress('import', options)
+            const result = await importArchive(store, file, {
+              allowDowngrade: options.allowDowngrade,
+              onProgress: (done, total) => bar.update(done, total),
+            }).finally(() => bar.stop())
+            results.push(result)
+            if (!options.json) {
+              process.stdout.write(
+                `${file}: part ${result.part.index}/${result.part.parts}, ${result.blocks} blocks (${result.newBlocks} new, ${formatBytes(result.newBytes)})\n`,
+              )
+              for (const head of result.heads) {
+                const state =
+                  head.status === 'waiting'
+                    ? `waiting: ${head.missingBlocks} block(s), ${formatBytes(head.missingBytes)} still missing (import the other parts)`
+                    : head.status
+                process.stdout.write(`  ${head.name} ${head.version} (seq ${head.seq}): ${state}\n`)
+              }
+            }
+          }
+          if (results.length === 0) throw new FerryError('ERR_NOT_FOUND', 'no archive files found')
+          if (options.json) printJson(results)
+        })
+      }),
+    )
+
+  defineCommand(
+    program,
+    'inventory',
+    "what this store holds (heads, complete roots), for the sender's next --base",
+  )
+    .option('--out <file>', 'write the inventory to FILE instead of stdout')
+    .action(
+      action<CommonOptions & { out?: string }>(async (_args, options) => {
+        await withStore(options, async (store) => {
+          const inventory = await makeInventory(store)
+          const text = `${JSON.stringify(inventory, null, 2)}\n`
+          if (options.out === undefined) return void process.stdout.write(text)
+          await writeFile(options.out, text)
+          if (options.json)
+            printJson({
+              out: options.out,
+              heads: inventory.heads.length,
+              complete: inventory.complete.length,
+            })
+          else process.stdout.write(`wrote ${options.out}: ${inventory.heads.length} head(s)\n`)
+        })
+      }),
+    )
+}
