@@ -106,6 +106,9 @@ export function encodeBom(input: { name: string; version: string; modules: Modul
 
 export async function loadBom(blockstore: Blockstore, root: CID): Promise<BomNode> {
   const bom = await loadNode<BomNode>(blockstore, root)
+  if (typeof bom?.type === 'string' && bom.type !== 'bom') {
+    throw new FerryError('ERR_INVALID_ARGUMENT', `${root} is a ${bom.type} node, not a release (BOM)`)
+  }
   if (bom?.type !== 'bom' || !Array.isArray(bom.entries)) {
     throw new FerryError('ERR_CORRUPT_BLOCK', `block ${root} is not a BOM node`)
   }

@@ -110,6 +110,13 @@ export async function* readFile(
   const end = options.length === undefined ? Number.POSITIVE_INFINITY : start + options.length
   if (start < 0 || end < start)
     throw new FerryError('ERR_INVALID_ARGUMENT', `bad range ${start}+${options.length}`)
+  if (root.code !== RAW) {
+    // Say so when the root is another kind of node (a release, say): that is a wrong argument, not damage.
+    const node = await loadNode<{ type?: unknown }>(blockstore, root)
+    if (typeof node?.type === 'string' && node.type !== 'file') {
+      throw new FerryError('ERR_INVALID_ARGUMENT', `${root} is a ${node.type} node, not a file`)
+    }
+  }
   yield* readRange(blockstore, root, 0, start, end, options)
 }
 

@@ -2,7 +2,7 @@ import type { AbortOptions } from './blockstore.js'
 import { parseCid } from './cid.js'
 import type { BatchOp } from './db.js'
 import type { Store } from './store.js'
-import { blockKey, walkDag } from './walk.js'
+import { blockKey, walkIndex } from './walk.js'
 
 export interface GcResult {
   blocksRemoved: number
@@ -22,7 +22,7 @@ export async function gc(
 ): Promise<GcResult> {
   const reachable = new Set<string>()
   for (const head of await store.heads()) {
-    await walkDag(store.blocks, parseCid(head.cid), reachable, () => {}, options)
+    await walkIndex(store.blocks, parseCid(head.cid), reachable, () => true, options)
   }
   const result: GcResult = { blocksRemoved: 0, bytesRemoved: 0, packsRewritten: 0, bytesFreed: 0 }
   let ops: BatchOp[] = []

@@ -53,6 +53,17 @@ export interface PackUsage {
 const GROUP_BYTES = 8 * 1024 * 1024
 const GROUP_BLOCKS = 512
 
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void
+  let reject!: (err: unknown) => void
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  promise.catch(() => {}) // a failed commit is reported by its own writer
+  return { promise, resolve, reject }
+}
+
 function packName(pack: number): string {
   return `${pack.toString(16).padStart(8, '0')}.pack`
 }
@@ -78,6 +89,8 @@ export class PackBlockstore implements Blockstore {
   private activeEnd = 0
   private readonly dirty = new Set<number>()
   private lock: Promise<void> = Promise.resolve()
+  /** Blocks appended by some writer and not yet committed, with that writer's commit. */
+  private readonly uncommitted = new Map<string, Promise<void>>()
   private writtenBlocks = 0
   private writtenBytes = 0
 
@@ -118,7 +131,8 @@ export class PackBlockstore implements Blockstore {
       this.handles.set(pack, handle)
       if (pack >= this.active) {
         this.active = pack
-        this.activeEnd = committed
+        // A pack shorter than committed lost data (verify reports the blocks): never append after a hole.
+        this.activeEnd = size < committed ? this.maxPackBytes : committed
       }
     }
     if (this.active === 0 || this.activeEnd >= this.maxPackBytes) await this.startPack()
@@ -227,9 +241,13 @@ export class PackBlockstore implements Blockstore {
     let appending: Promise<void> = Promise.resolve()
     let appendBusy = false
     let flushing: Promise<CID[]> | undefined
-    /** Blocks appended but not yet committed: the index cannot see them, so duplicates are caught here. */
+    /** Blocks this call appended but not yet committed: the index cannot see them yet. */
     const pending = new Set<string>()
     let pendingIds: string[] = []
+    /** Resolves when this call's current batch is committed; other writers skipping our blocks wait on it. */
+    let batch = deferred()
+    /** Commits of other writers that hold blocks this batch skipped: awaited before this batch counts as durable. */
+    let waits: Array<Promise<void>> = []
 
     const appendGroup = async (blocks: Block[]): Promise<void> => {
       const keys = blocks.map((block) => block.cid.multihash.bytes)
@@ -239,8 +257,14 @@ export class PackBlockstore implements Blockstore {
         if (present[i]) continue
         const id = Buffer.from(keys[i]).toString('base64')
         if (pending.has(id)) continue
+        const elsewhere = this.uncommitted.get(id)
+        if (elsewhere !== undefined) {
+          waits.push(elsewhere)
+          continue
+        }
         pending.add(id)
         pendingIds.push(id)
+        this.uncommitted.set(id, batch.promise)
         fresh.push(blocks[i])
       }
       for (const { key, location } of await this.append(fresh)) {
@@ -268,18 +292,38 @@ export class PackBlockstore implements Blockstore {
     /** Starts a flush of everything appended so far; returns the CIDs it makes durable. */
     const startFlush = async (): Promise<CID[]> => {
       await appending
-      const batch = locations
+      const committedBatch = batch
+      const toCommit = locations
       const cids = done
       const ids = pendingIds
+      const othersCommits = waits
+      batch = deferred()
       locations = []
       done = []
       pendingIds = []
+      waits = []
       unflushed = 0
-      const committed = this.commit(batch).then(() => {
-        // Now in the index: hasMany finds them from here on.
-        for (const id of ids) pending.delete(id)
-        return cids
-      })
+      const forget = () => {
+        for (const id of ids) {
+          pending.delete(id)
+          if (this.uncommitted.get(id) === committedBatch.promise) this.uncommitted.delete(id)
+        }
+      }
+      const committed = this.commit(toCommit)
+        .then(
+          () => {
+            // Now in the index: hasMany finds them from here on.
+            forget()
+            committedBatch.resolve()
+          },
+          (err) => {
+            forget()
+            committedBatch.reject(err)
+            throw err
+          },
+        )
+        .then(() => Promise.all(othersCommits))
+        .then(() => cids)
       committed.catch(() => {}) // awaited below; avoid an unhandled rejection meanwhile
       return committed
     }

@@ -29,7 +29,14 @@ const releasePath = z.string({ error: 'must be a string' }).superRefine((name, c
   const problem = releasePathProblem(name)
   if (problem) ctx.addIssue({ code: 'custom', message: `'${name}' ${problem}` })
 })
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+const sha256 = z
+  .string({
+    error: (issue) =>
+      typeof issue.input === 'number'
+        ? 'must be a string: quote it, YAML reads an all-digit value as a number'
+        : 'must be a string',
+  })
+  .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
 
 const fileRequirement = z
   .strictObject({

@@ -3,9 +3,10 @@ import type { AbortOptions } from './blockstore.js'
 import { entriesOf, entryLabel, loadBom } from './bom.js'
 import { blockMatches, parseCid } from './cid.js'
 import { linksOf } from './dag.js'
+import { isFerryError } from './errors.js'
 import type { HeadRecord } from './heads.js'
 import type { Store } from './store.js'
-import { blockKey, walkDag } from './walk.js'
+import { type BlockRead, blockKey, walkDag } from './walk.js'
 
 export interface VerifyProblem {
   cid: string
@@ -37,11 +38,14 @@ export async function verify(store: Store, options: VerifyOptions = {}): Promise
   const problems = new Map<string, VerifyProblem>()
   const seen = new Set<string>()
 
-  const inspect = (cid: CID, bytes: Uint8Array | undefined, label: string): boolean => {
-    if (bytes === undefined) {
+  /** Records what is wrong with a block, if anything; true when it is sound (its links may be followed). */
+  const inspect = (cid: CID, read: BlockRead, label: string): boolean => {
+    if (!('bytes' in read)) {
+      // Absent, or unreadable (a pack shorter than the index says): either way its bytes are not here.
       problems.set(blockKey(cid), { cid: cid.toString(), problem: 'missing', entries: [label] })
       return false
     }
+    const { bytes } = read
     report.blocks++
     report.bytes += bytes.byteLength
     options.onProgress?.(report.blocks, report.bytes)
@@ -53,28 +57,25 @@ export async function verify(store: Store, options: VerifyOptions = {}): Promise
   /** Checks one block alone (head, BOM node, entry page). */
   const checkBlock = async (cid: CID, label: string): Promise<boolean> => {
     seen.add(blockKey(cid))
-    const bytes = (await store.blocks.has(cid)) ? await store.blocks.get(cid) : undefined
-    return inspect(cid, bytes, label)
+    const read: BlockRead = await store.blocks.get(cid).then(
+      (bytes) => ({ bytes }),
+      (error) => (isFerryError(error, 'ERR_NOT_FOUND') ? { missing: true as const } : { error }),
+    )
+    return inspect(cid, read, label)
   }
 
   /** Checks the DAG below `root`; a block shared with an earlier label is read once but named for both. */
   const checkDag = async (root: CID, label: string): Promise<void> => {
     const before = problems.size
     const shared: CID[] = []
-    await walkDag(
-      store.blocks,
-      root,
-      seen,
-      (cid, bytes) => {
-        inspect(cid, bytes, label)
-      },
-      options,
-    )
+    await walkDag(store.blocks, root, seen, (cid, read) => inspect(cid, read, label), options)
     if (problems.size === before && before === 0) return
     // Name this label on problems found earlier under other labels, if they sit below this root too.
     await walkDag(store.blocks, root, new Set(), (cid) => {
       const problem = problems.get(blockKey(cid))
-      if (problem !== undefined && !problem.entries.includes(label)) shared.push(cid)
+      if (problem === undefined) return true
+      if (!problem.entries.includes(label)) shared.push(cid)
+      return false
     })
     for (const cid of shared) problems.get(blockKey(cid))!.entries.push(label)
   }

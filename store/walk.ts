@@ -11,16 +11,20 @@ export function blockKey(cid: CID): string {
   return Buffer.from(cid.multihash.bytes).toString('base64')
 }
 
+/** What reading a block gave: its bytes, nothing (absent), or an error (unreadable). */
+export type BlockRead = { bytes: Uint8Array } | { missing: true } | { error: unknown }
+
 /**
  * Visits every block below `root` once per `seen` set, depth-first, index
- * nodes before their children. `visit` gets the bytes (or undefined when the
- * block is absent) and returns the node's links to follow, or none.
+ * nodes before their children, reading every block. `visit` returns false
+ * to keep out of a node's children (a corrupt node's links are not to be
+ * trusted).
  */
 export async function walkDag(
   blockstore: Blockstore,
   root: CID,
   seen: Set<string>,
-  visit: (cid: CID, bytes: Uint8Array | undefined) => Promise<void> | void,
+  visit: (cid: CID, read: BlockRead) => boolean | undefined | Promise<boolean | undefined>,
   options: AbortOptions = {},
 ): Promise<void> {
   const stack: CID[] = [root]
@@ -30,20 +34,19 @@ export async function walkDag(
     const key = blockKey(cid)
     if (seen.has(key)) continue
     seen.add(key)
-    const bytes = await blockstore.get(cid).catch((err) => {
-      if (isFerryError(err, 'ERR_NOT_FOUND')) return undefined
-      throw err
-    })
-    await visit(cid, bytes)
-    if (bytes !== undefined && isIndexNode(cid)) {
-      let links: CID[] = []
-      try {
-        links = linksOf(decodeNode(cid, bytes))
-      } catch {
-        // An undecodable node is reported by the visitor; nothing below it can be walked.
-      }
-      for (let i = links.length - 1; i >= 0; i--) stack.push(links[i])
+    const read: BlockRead = await blockstore.get(cid).then(
+      (bytes) => ({ bytes }),
+      (error) => (isFerryError(error, 'ERR_NOT_FOUND') ? { missing: true as const } : { error }),
+    )
+    const descend = await visit(cid, read)
+    if (descend === false || !('bytes' in read) || !isIndexNode(cid)) continue
+    let links: CID[] = []
+    try {
+      links = linksOf(decodeNode(cid, read.bytes))
+    } catch {
+      // An undecodable node is reported by the visitor; nothing below it can be walked.
     }
+    for (let i = links.length - 1; i >= 0; i--) stack.push(links[i])
   }
 }
 

@@ -51,7 +51,7 @@ export function registerBom(program: Command): void {
           } else {
             process.stdout.write(
               `published ${result.name} ${result.version} seq ${result.seq}\nroot ${result.root}\n` +
-                `${result.entries} entries, ${formatBytes(result.bytes)}; new: ${result.newBlocks} blocks, ${formatBytes(result.newBytes)}\n`,
+                `${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}, ${formatBytes(result.bytes)}; new: ${result.newBlocks} blocks, ${formatBytes(result.newBytes)}\n`,
             )
           }
         })
