@@ -1,16 +1,7 @@
 import { createScanner, type GearScanner, TABLE_BYTES } from './chunker.js'
-import { MAX_NODE_BYTES } from './cid.js'
 
 /** Bytes read from a source at a time. */
 export const READ_BYTES = 4 * 1024 * 1024
-/**
- * Room in front of each read for the previous read's unfinished tail: an
- * uncut chunk (≤ 256 KiB) when ingesting, a partial archive section (a block
- * of up to 1 MiB plus its CID and length) when importing.
- */
-export const FRONT_BYTES = MAX_NODE_BYTES + 4096
-/** A slot: the front room, then one read. */
-export const SLOT_BYTES = FRONT_BYTES + READ_BYTES
 
 let nextArenaId = 1
 
@@ -21,19 +12,27 @@ let nextArenaId = 1
  * per buffer (fresh buffers cost page faults and unmaps, which dominate on
  * a VM). A slot is reference-counted: one reference while it is being
  * filled and cut, one per block cut from it until that block is written.
+ *
+ * A slot is `front` bytes of room for the previous read's unfinished tail
+ * (an uncut chunk when ingesting, a partial archive section when importing),
+ * then one read of READ_BYTES.
  */
 export class Arena {
   readonly id = nextArenaId++
   readonly buffer: SharedArrayBuffer
   readonly scanner: GearScanner
   readonly slots: number
+  readonly front: number
+  readonly slotBytes: number
   private readonly refs: number[]
   private readonly free: number[]
   private readonly waiting: Array<(slot: number) => void> = []
 
-  constructor(slots: number) {
+  constructor(slots: number, front: number) {
     this.slots = slots
-    this.scanner = createScanner(slots * SLOT_BYTES)
+    this.front = front
+    this.slotBytes = front + READ_BYTES
+    this.scanner = createScanner(slots * this.slotBytes)
     this.buffer = this.scanner.memory.buffer as SharedArrayBuffer
     this.refs = new Array(slots).fill(0)
     this.free = Array.from({ length: slots }, (_, i) => i)
@@ -77,13 +76,13 @@ export class Arena {
 
   /** Byte offset of a slot in the arena. */
   offset(slot: number): number {
-    return TABLE_BYTES + slot * SLOT_BYTES
+    return TABLE_BYTES + slot * this.slotBytes
   }
 
   /** The slot a view into this arena lies in, or undefined for other memory. */
   slotOf(bytes: Uint8Array): number | undefined {
     if (bytes.buffer !== this.buffer) return undefined
-    return Math.floor((bytes.byteOffset - TABLE_BYTES) / SLOT_BYTES)
+    return Math.floor((bytes.byteOffset - TABLE_BYTES) / this.slotBytes)
   }
 
   view(offset: number, length: number): Uint8Array {
@@ -95,10 +94,13 @@ export class Arena {
 export class ArenaPool {
   private readonly idle: Arena[] = []
 
-  constructor(private readonly slots: number) {}
+  constructor(
+    private readonly slots: number,
+    private readonly front: number,
+  ) {}
 
   acquire(): Arena {
-    return this.idle.pop() ?? new Arena(this.slots)
+    return this.idle.pop() ?? new Arena(this.slots, this.front)
   }
 
   /** Returns an arena; one still holding references (an aborted run) is dropped instead. */

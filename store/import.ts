@@ -74,7 +74,7 @@ export async function importArchive(
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   const handle = await open(file, 'r')
-  const arena = store.pipeline.arenas.acquire()
+  const arena = store.pipeline.importArenas.acquire()
   const before = store.blocks.written()
   try {
     const { size } = await handle.stat()
@@ -143,7 +143,7 @@ export async function importArchive(
       heads: outcomes,
     }
   } finally {
-    store.pipeline.arenas.release(arena)
+    store.pipeline.importArenas.release(arena)
     await handle.close()
   }
 }

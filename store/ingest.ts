@@ -34,7 +34,7 @@ async function ingest(
   read: ReadInto,
   options: IngestOptions,
 ): Promise<IngestResult> {
-  const { blockstore, hasher, arenas } = pipeline
+  const { blockstore, hasher, ingestArenas: arenas } = pipeline
   const arena = arenas.acquire()
   const job = hasher.open()
   const builder = new FileDagBuilder()

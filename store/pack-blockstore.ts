@@ -239,7 +239,7 @@ export class PackBlockstore implements Blockstore {
     let locations: Array<{ key: Uint8Array; value: Uint8Array }> = []
     let unflushed = 0
     let appending: Promise<void> = Promise.resolve()
-    let appendBusy = false
+    let queued = 0
     let flushing: Promise<CID[]> | undefined
     /** Blocks this call appended but not yet committed: the index cannot see them yet. */
     const pending = new Set<string>()
@@ -275,18 +275,28 @@ export class PackBlockstore implements Blockstore {
       options?.onStored?.(blocks)
     }
 
-    /** Hands the gathered group to the appender, after the previous append finished. */
-    const startGroup = async (): Promise<void> => {
-      await appending
+    /**
+     * Queues the gathered group behind earlier appends, taking it at once, and
+     * returns the queue as it was before (await it for backpressure). When the
+     * appender goes idle with blocks gathered meanwhile, it takes them without
+     * waiting for the next block: a producer blocked on buffers those blocks
+     * hold must not wait for a group to fill.
+     */
+    const startGroup = (): Promise<void> => {
+      const previous = appending
       const blocks = group
       group = []
       groupBytes = 0
-      if (blocks.length === 0) return
-      appendBusy = true
-      appending = appendGroup(blocks).finally(() => {
-        appendBusy = false
-      })
-      appending.catch(() => {}) // awaited by the next startGroup or at the end
+      if (blocks.length === 0) return previous
+      queued++
+      appending = previous
+        .then(() => appendGroup(blocks))
+        .finally(() => {
+          queued--
+          if (queued === 0 && group.length > 0) void startGroup()
+        })
+      appending.catch(() => {}) // surfaced by the flush that awaits it
+      return previous
     }
 
     /** Starts a flush of everything appended so far; returns the CIDs it makes durable. */
@@ -333,9 +343,8 @@ export class PackBlockstore implements Blockstore {
     ) as AsyncIterator<Block> | Iterator<Block>
     try {
       for (;;) {
-        // An idle appender takes what has gathered, so that a slow producer never
-        // waits for a group to fill while its buffers sit unwritten.
-        if (!appendBusy && group.length > 0) await startGroup()
+        // An idle appender takes what has gathered before we wait for the next block.
+        if (queued === 0 && group.length > 0) void startGroup()
         const step = await iterator.next()
         if (step.done) break
         const block = step.value
@@ -357,7 +366,8 @@ export class PackBlockstore implements Blockstore {
           flushing = startFlush()
         }
       }
-      await startGroup()
+      startGroup()
+      await appending
       if (flushing !== undefined) yield* await flushing
       flushing = undefined
       yield* await startFlush()

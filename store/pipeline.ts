@@ -1,4 +1,6 @@
 import { ArenaPool } from './arena.js'
+import { MAX_CHUNK } from './chunker.js'
+import { MAX_NODE_BYTES } from './cid.js'
 import { Hasher } from './hasher.js'
 import type { PackBlockstore } from './pack-blockstore.js'
 
@@ -9,16 +11,26 @@ import type { PackBlockstore } from './pack-blockstore.js'
 export interface PipelineComponents {
   blockstore: PackBlockstore
   hasher: Hasher
-  arenas: ArenaPool
+  /** Read arenas for ingest: a slot's front holds an uncut chunk. */
+  ingestArenas: ArenaPool
+  /** Read arenas for archive import: a slot's front holds a partial section (up to a 1 MiB block). */
+  importArenas: ArenaPool
 }
 
 /**
- * Slots per arena: the hashing window (3), the writer's group being gathered
- * and the one being appended, and the slots being read and parsed; the
- * producer also drains its window before it waits for a slot.
+ * Slots per arena: the hashing window (3), the slot being parsed and the
+ * one being read, and one to spare. Slots held by the writer are released
+ * as soon as it appends (it appends eagerly), and the producer drains its
+ * window before it waits for a slot, so this cannot deadlock; more slots
+ * only let the reader run further ahead of a slow disk.
  */
-export const ARENA_SLOTS = 12
+export const ARENA_SLOTS = 6
 
 export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
-  return { blockstore, hasher: new Hasher(), arenas: new ArenaPool(ARENA_SLOTS) }
+  return {
+    blockstore,
+    hasher: new Hasher(),
+    ingestArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK),
+    importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096),
+  }
 }

@@ -1,4 +1,4 @@
-import { type Arena, FRONT_BYTES, READ_BYTES } from './arena.js'
+import { type Arena, READ_BYTES } from './arena.js'
 import type { AbortOptions } from './blockstore.js'
 
 /** Fills `target[offset..offset+length)` as far as the source allows; returns bytes read (short only at the end). */
@@ -39,10 +39,11 @@ export async function* readSlots<T>(
   options: SlotReaderOptions = {},
 ): AsyncGenerator<T> {
   const window = options.window ?? 3
+  const front = arena.front
   const inFlight: Array<Promise<T[]>> = []
   let slot = await arena.acquire()
   let base = arena.offset(slot)
-  let filled = await read(arena.view(base + FRONT_BYTES, READ_BYTES), 0, READ_BYTES)
+  let filled = await read(arena.view(base + front, READ_BYTES), 0, READ_BYTES)
   let carry = 0
   let total = filled
   try {
@@ -55,16 +56,14 @@ export async function* readSlots<T>(
       const nextSlot = final ? undefined : await arena.acquire()
       const nextBase = nextSlot === undefined ? 0 : arena.offset(nextSlot)
       const nextRead =
-        nextSlot === undefined
-          ? undefined
-          : read(arena.view(nextBase + FRONT_BYTES, READ_BYTES), 0, READ_BYTES)
-      const start = base + FRONT_BYTES - carry
-      const end = base + FRONT_BYTES + filled
+        nextSlot === undefined ? undefined : read(arena.view(nextBase + front, READ_BYTES), 0, READ_BYTES)
+      const start = base + front - carry
+      const end = base + front + filled
       const work = parse(slot, start, end, final)
       carry = end - work.tail
-      if (carry > FRONT_BYTES) throw new RangeError(`a ${carry}-byte tail does not fit the slot front`)
+      if (carry > front) throw new RangeError(`a ${carry}-byte tail does not fit the slot front`)
       if (nextSlot !== undefined && carry > 0) {
-        arena.scanner.bytes.copyWithin(nextBase + FRONT_BYTES - carry, work.tail, end)
+        arena.scanner.bytes.copyWithin(nextBase + front - carry, work.tail, end)
       }
       if (work.items !== undefined) {
         work.items.catch(() => {}) // surfaced in order below
