@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import test from 'ava'
+import {
+  buildRelease,
+  type ExportSummary,
+  type ImportSummary,
+  lsHeads,
+  MiB,
+  packBytes,
+  storeStatus,
+  trustPublisher,
+} from '../helpers/archive.js'
+import {
+  FERRY_BIN,
+  ferry,
+  ferryDigest,
+  ferryJson,
+  initStore,
+  sha256File,
+  writePseudoRandomFile,
+} from '../helpers/cli.js'
+
+/**
+ * Waits (bounded: 60 s, 5 ms steps) until the packs on disk pass `bytes` or
+ * the child exits; returns whether the packs got there while it still ran.
+ */
+async function waitForPacks(store: string, bytes: number, child: ChildProcess): Promise<boolean> {
+  const deadline = Date.now() + 60_000
+  for (let i = 0; i < 12_000 && Date.now() < deadline; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) return false
+    if ((await packBytes(store)) >= bytes) return true
+    await sleep(5)
+  }
+  return false
+}
+
+test('an import killed with SIGKILL mid-archive leaves a sound store; the same import then completes', async (t) => {
+  const a = await initStore(t)
+  const size = 240 * MiB
+  const data = join(a.dir, 'big.bin')
+  await writePseudoRandomFile(data, size, 'archive-crash/240m')
+  const expected = await sha256File(data)
+  await writeFile(join(a.dir, 'small.txt'), 'small\n')
+  await buildRelease(a.dir, a.store, {
+    name: 'big',
+    version: '1',
+    files: [
+      { name: 'big.bin', path: 'big.bin' },
+      { name: 'small.txt', path: 'small.txt' },
+    ],
+  })
+  await rm(data) // the store has it; keep the disk footprint down
+  const archive = join(a.dir, 'big.car')
+  const exported = await ferryJson<ExportSummary>(['export', 'big', '--out', archive, '--store', a.store])
+  t.true((await stat(archive)).size > size)
+
+  const b = await initStore(t)
+  await trustPublisher(b.store, a.store)
+  const args = ['import', archive, '--store', b.store]
+  // Kill points by pack bytes on disk: early, and in the middle of the second run.
+  let survived = 0
+  for (const killAt of [40 * MiB, 150 * MiB]) {
+    const child = spawn(process.execPath, [FERRY_BIN, ...args], {
+      env: { ...process.env, CI: '1', FERRY_STORE: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const exited = once(child, 'exit')
+    const reached = await waitForPacks(b.store, killAt, child)
+    child.kill('SIGKILL')
+    await exited
+    t.true(reached, `the import should still run when the packs pass ${killAt / MiB} MiB (stderr: ${stderr})`)
+    t.is(child.signalCode, 'SIGKILL', `killed at ${killAt / MiB} MiB, not finished on its own`)
+
+    t.deepEqual(await lsHeads(b.store), [], `killed at ${killAt / MiB} MiB: no head`)
+    const verify = await ferry(['verify', '--store', b.store])
+    t.is(verify.code, 0, `verify after a kill at ${killAt / MiB} MiB: ${verify.stdout}${verify.stderr}`)
+    const status = await storeStatus(b.store)
+    t.log(`killed at ${killAt / MiB} MiB: ${status.store.blocks} blocks, ${status.store.bytes} B survive`)
+    t.true(status.store.bytes >= survived, 'what earlier runs stored is still there')
+    survived = status.store.bytes
+  }
+  // Commits are batched (fsync, then one index batch), so the first kill may keep nothing;
+  // by 150 MiB of pack at least one batch is committed.
+  t.true(survived > 0, `${survived} B survived the kills`)
+
+  // The same command again continues: only what did not survive is written.
+  const started = Date.now()
+  const [done] = await ferryJson<ImportSummary[]>(args, { timeoutMs: 240_000 })
+  t.log(`the final import took ${Date.now() - started} ms`)
+  t.like(done.heads[0], { name: 'big', status: 'published', missingBlocks: 0 })
+  t.is(done.blocks, exported.blocks)
+  t.true(
+    done.newBytes <= exported.bytes - survived + MiB,
+    `${done.newBytes} B new after ${survived} B survived`,
+  )
+
+  const cat = await ferryDigest(['cat', 'big/app/big.bin', '--store', b.store])
+  t.is(cat.code, 0, cat.stderr)
+  t.is(cat.size, size)
+  t.is(cat.sha256, expected)
+  t.is((await ferry(['cat', 'big/app/small.txt', '--store', b.store])).stdout, 'small\n')
+  const verify = await ferryJson<{ ok: boolean; bytes: number }>(['verify', '--store', b.store])
+  t.true(verify.ok)
+  t.true(verify.bytes >= size)
+  // No block was stored twice over the three runs, and no torn tail was kept.
+  const status = await storeStatus(b.store)
+  t.true(status.store.bytes < size * 1.01, `${status.store.bytes} B of blocks for ${size} B`)
+  t.true((await packBytes(b.store)) < size * 1.01, `${await packBytes(b.store)} B of packs for ${size} B`)
+})

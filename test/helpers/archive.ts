@@ -1,0 +1,212 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { CarBlockIterator, CarIndexer, CarWriter } from '@ipld/car'
+import type { CID } from 'multiformats/cid'
+import { ferry, ferryJson, writeRequirements } from './cli.js'
+
+export const MiB = 1024 * 1024
+
+/** A head as `ferry ls --json` prints it. */
+export interface HeadSummary {
+  name: string
+  version: string
+  seq: number
+  root: string
+  publisher: string
+  complete: boolean
+}
+
+/** An entry as `ferry ls HEAD --json` prints it. */
+export interface EntrySummary {
+  kind: string
+  module: string
+  name: string
+  size: number
+  sha256: string
+  root: string
+}
+
+/** `ferry bom build --json`. */
+export interface BuildSummary {
+  name: string
+  version: string
+  seq: number
+  root: string
+  entries: number
+  bytes: number
+  newBlocks: number
+  newBytes: number
+}
+
+/** `ferry export --json`. */
+export interface ExportSummary {
+  envelope: string
+  heads: Array<{ name: string; version: string; seq: number; root: string }>
+  parts: Array<{ path: string; sections: number; bytes: number }>
+  blocks: number
+  bytes: number
+  skipped: number
+  warnings: string[]
+}
+
+export interface HeadOutcome {
+  name: string
+  version: string
+  seq: number
+  root: string
+  status: 'published' | 'current' | 'waiting'
+  missingBlocks: number
+  missingBytes: number
+}
+
+/** One element of `ferry import --json`. */
+export interface ImportSummary {
+  file: string
+  envelope: string
+  part: { index: number; parts: number }
+  blocks: number
+  newBlocks: number
+  newBytes: number
+  heads: HeadOutcome[]
+}
+
+export interface StoreStatus {
+  store: { blocks: number; bytes: number; packs: number }
+  heads: Array<{ name: string; seq: number; complete: boolean }>
+}
+
+/** The publisher key token of a store. */
+export async function publisherKey(store: string): Promise<string> {
+  const run = await ferry(['key', 'show', '--store', store])
+  if (run.code !== 0) throw new Error(`ferry key show failed: ${run.stderr}`)
+  return run.stdout.trim()
+}
+
+/** Makes `site` trust the heads that `publisher` signs (`ferry trust add $(ferry key show)`). */
+export async function trustPublisher(site: string, publisher: string): Promise<string> {
+  const key = await publisherKey(publisher)
+  const run = await ferry(['trust', 'add', key, '--store', site])
+  if (run.code !== 0) throw new Error(`ferry trust add failed: ${run.stderr}`)
+  return key
+}
+
+export function lsHeads(store: string): Promise<HeadSummary[]> {
+  return ferryJson<HeadSummary[]>(['ls', '--store', store])
+}
+
+export function lsEntries(store: string, head: string): Promise<EntrySummary[]> {
+  return ferryJson<EntrySummary[]>(['ls', head, '--store', store])
+}
+
+export function storeStatus(store: string): Promise<StoreStatus> {
+  return ferryJson<StoreStatus>(['status', '--store', store])
+}
+
+/** Writes a requirements file for `files` (paths relative to `dir`) and builds head `name` from it. */
+export async function buildRelease(
+  dir: string,
+  store: string,
+  release: {
+    name: string
+    version: string
+    module?: string
+    files: Array<{ name: string; path: string }>
+    extra?: string[]
+  },
+): Promise<BuildSummary> {
+  const module = release.module ?? 'app'
+  let yaml = `module: ${module}\nversion: "${release.version}"\nfiles:\n`
+  for (const f of release.files) yaml += `  - name: ${f.name}\n    path: ${f.path}\n`
+  const req = await writeRequirements(dir, `${release.name}-${release.version}-${module}.yaml`, yaml)
+  return ferryJson<BuildSummary>([
+    'bom',
+    'build',
+    req,
+    '--name',
+    release.name,
+    '--version',
+    release.version,
+    '--store',
+    store,
+    ...(release.extra ?? []),
+  ])
+}
+
+/** A section of a CAR file as @ipld/car's indexer sees it (offset and length include the varint). */
+export interface CarSection {
+  cid: CID
+  offset: number
+  length: number
+  blockOffset: number
+  blockLength: number
+}
+
+/** The layout of a CAR file, read with @ipld/car's CarIndexer (not ferry's reader). */
+export async function carLayout(
+  path: string,
+): Promise<{ roots: CID[]; size: number; headerLength: number; sections: CarSection[] }> {
+  const indexer = await CarIndexer.fromIterable(createReadStream(path))
+  const roots = await indexer.getRoots()
+  const sections: CarSection[] = []
+  for await (const s of indexer) sections.push(s)
+  const { size } = await stat(path)
+  return { roots, size, headerLength: sections[0]?.offset ?? size, sections }
+}
+
+/** Every block of a CAR file, read with @ipld/car's CarBlockIterator. */
+export async function carBlocks(
+  path: string,
+): Promise<{ roots: CID[]; blocks: Array<{ cid: CID; bytes: Uint8Array }> }> {
+  const iterator = await CarBlockIterator.fromIterable(createReadStream(path))
+  const roots = await iterator.getRoots()
+  const blocks: Array<{ cid: CID; bytes: Uint8Array }> = []
+  for await (const block of iterator) blocks.push(block)
+  return { roots, blocks }
+}
+
+/** Writes a CAR file with @ipld/car's own CarWriter. */
+export async function writeCar(
+  path: string,
+  roots: CID[],
+  blocks: Iterable<{ cid: CID; bytes: Uint8Array }>,
+): Promise<void> {
+  const { writer, out } = CarWriter.create(roots)
+  const sink = pipeline(Readable.from(out), createWriteStream(path))
+  for (const block of blocks) await writer.put(block)
+  await writer.close()
+  await sink
+}
+
+/** The code and message of a refused command's `ferry: CODE: message` line (a placeholder code when there is none). */
+export function refusal(run: { code: number | null; stderr: string }): { code: string; message: string } {
+  const match = /^ferry: (ERR_[A-Z_]+): (.*)$/m.exec(run.stderr)
+  return {
+    code: match?.[1] ?? `(no error code; exit ${run.code}; stderr: ${run.stderr})`,
+    message: match?.[2] ?? '',
+  }
+}
+
+/** A small deterministic PRNG (mulberry32) so that random offsets reproduce from the seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let x = a
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Total bytes of the store's pack files on disk. */
+export async function packBytes(store: string): Promise<number> {
+  const dir = join(store, 'packs')
+  let total = 0
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.endsWith('.pack')) total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size
+  }
+  return total
+}
