@@ -1,4 +1,5 @@
-import { SingleBar } from 'cli-progress'
+import { createRequire } from 'node:module'
+import type { SingleBar as SingleBarType } from 'cli-progress'
 import { formatBytes } from './output.js'
 
 /** A progress bar on stderr when it is a terminal; nothing in pipes and CI. */
@@ -9,6 +10,8 @@ export interface Progress {
 
 export function progress(title: string, options: { json?: boolean } = {}): Progress {
   if (!process.stderr.isTTY || options.json || process.env.CI) return { update() {}, stop() {} }
+  // Required only on a terminal: the library costs start-up time that pipes and CI need not pay.
+  const { SingleBar } = createRequire(import.meta.url)('cli-progress') as { SingleBar: typeof SingleBarType }
   const bar = new SingleBar({
     stream: process.stderr,
     format: `${title} [{bar}] {percentage}% {doneText}/{totalText} {rate}/s eta {eta_formatted} {label}`,

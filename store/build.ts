@@ -8,7 +8,7 @@ import { FerryError } from './errors.js'
 import type { HeadRecord } from './heads.js'
 import { signHead } from './heads.js'
 import { ingestFile } from './ingest.js'
-import { loadRequirements, parseMode, type RequirementsFile } from './requirements.js'
+import type { RequirementsFile } from './requirements.js'
 import type { Store } from './store.js'
 
 export interface BuildOptions extends AbortOptions {
@@ -101,6 +101,8 @@ export async function buildBom(
 ): Promise<BuildResult> {
   if (requirementFiles.length === 0)
     throw new FerryError('ERR_INVALID_ARGUMENT', 'no requirements file given')
+  // Loaded here, not at start-up: the YAML and schema libraries cost every other command ~0.1 s.
+  const { loadRequirements, parseMode } = await import('./requirements.js')
   const files = await Promise.all(requirementFiles.map((file) => loadRequirements(file)))
   const planned = await plan(files)
   const total = planned.reduce((sum, p) => sum + p.size, 0)
