@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { stringify } from 'yaml'
+import { type Cost, measured } from './measure.js'
+
+const execFileAsync = promisify(execFile)
+
+/** The built CLI, run exactly as a user runs it: `node dist/cli/main.js`. */
+const FERRY_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
+
+/** No progress bars, and no store but the one each command names. */
+const FERRY_ENV: NodeJS.ProcessEnv = { ...process.env, CI: '1', FERRY_STORE: '' }
+
+/** What `ferry bom build --json` prints. */
+export interface BomBuildResult {
+  name: string
+  version: string
+  seq: number
+  root: string
+  entries: number
+  bytes: number
+  newBlocks: number
+  newBytes: number
+}
+
+/** An entry as `ferry ls HEAD --json` prints it. */
+export interface ListedEntry {
+  kind: string
+  module: string
+  name: string
+  size: number
+  sha256: string
+  root: string
+}
+
+/** Runs `ferry ARGS --json` and parses its output; throws with stderr when it fails. */
+export async function ferryJson<T>(args: string[]): Promise<T> {
+  try {
+    const { stdout } = await execFileAsync(process.execPath, [FERRY_BIN, ...args, '--json'], {
+      env: FERRY_ENV,
+      maxBuffer: 512 * 1024 * 1024,
+    })
+    return JSON.parse(stdout) as T
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? ''
+    throw new Error(`ferry ${args.join(' ')} failed: ${stderr.trim() || String(err)}`)
+  }
+}
+
+/** Runs `ferry bom build REQUIREMENTS --json` under GNU time. */
+export async function measuredBomBuild(
+  store: string,
+  requirements: string,
+  name: string,
+  version: string,
+): Promise<{ cost: Cost; result: BomBuildResult }> {
+  const args = [FERRY_BIN, 'bom', 'build', requirements, '--name', name, '--version', version]
+  const run = await measured(process.execPath, [...args, '--store', store, '--json'], { env: FERRY_ENV })
+  const { stdout, ...cost } = run
+  return { cost, result: JSON.parse(stdout) as BomBuildResult }
+}
+
+/** Writes a requirements file listing `files` (paths relative to the file itself). */
+export async function writeRequirements(
+  path: string,
+  module: string,
+  version: string,
+  files: Array<{ name: string; path: string }>,
+): Promise<void> {
+  await writeFile(path, stringify({ module, version, files }, { lineWidth: 0 }))
+}

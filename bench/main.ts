@@ -1,0 +1,23 @@
+/*
+ * Benchmarks that compare ferry with the tools a user would use instead.
+ * Usage: npm run bench -- NAME   (node dist/bench/main.js NAME)
+ */
+import { ingestBench } from './ingest.js'
+
+const benches: Record<string, () => Promise<void>> = {
+  ingest: ingestBench,
+}
+
+const name = process.argv[2]
+const bench = name === undefined ? undefined : benches[name]
+if (bench === undefined) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}>\n`)
+  process.exitCode = 2
+} else {
+  try {
+    await bench()
+  } catch (err) {
+    process.stderr.write(`bench ${name}: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  }
+}
