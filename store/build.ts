@@ -7,7 +7,7 @@ import { type Entry, encodeBom, type ModuleRef } from './bom.js'
 import { FerryError } from './errors.js'
 import type { HeadRecord } from './heads.js'
 import { signHead } from './heads.js'
-import { ingestFile } from './ingest.js'
+import { type IngestResult, ingestFile, ingestSmallFiles, SMALL_FILE_BYTES } from './ingest.js'
 import type { RequirementsFile } from './requirements.js'
 import type { Store } from './store.js'
 
@@ -33,8 +33,8 @@ export interface BuildResult {
   head: HeadRecord
 }
 
-/** Files ingested at once. */
-const INGEST_CONCURRENCY = 2
+/** Large files ingested at once (each streams through an arena and the hashing threads). */
+const LARGE_CONCURRENCY = 2
 
 interface PlannedFile {
   requirements: RequirementsFile
@@ -89,6 +89,28 @@ async function plan(files: RequirementsFile[]): Promise<PlannedFile[]> {
   return planned
 }
 
+/** The entry for an ingested file, after checking the sha256 the requirements give. */
+function toEntry(item: PlannedFile, ingested: IngestResult, parseMode: (mode: string | undefined) => number | undefined): Entry {
+  const requirement = item.requirements.files[item.index]
+  if (requirement.sha256 !== undefined && requirement.sha256 !== ingested.sha256) {
+    throw new FerryError(
+      'ERR_CHECKSUM_MISMATCH',
+      `${item.requirements.file}: files[${item.index}].sha256: ${requirement.path} has sha256 ${ingested.sha256}, the requirements say ${requirement.sha256}`,
+      { details: { file: item.requirements.file, field: `files[${item.index}].sha256`, actual: ingested.sha256 } },
+    )
+  }
+  const mode = parseMode(requirement.mode)
+  return {
+    kind: 'file',
+    module: item.requirements.module,
+    name: requirement.name,
+    size: ingested.size,
+    sha256: ingested.sha256,
+    root: ingested.root,
+    ...(mode === undefined ? {} : { mode }),
+  }
+}
+
 /**
  * `ferry bom build`: ingests the local files that the requirements name,
  * writes the BOM, signs a head and publishes it. On any error no head changes
@@ -107,64 +129,66 @@ export async function buildBom(
   const planned = await plan(files)
   const total = planned.reduce((sum, p) => sum + p.size, 0)
   const before = store.blocks.written()
-  const progress = new Map<PlannedFile, number>()
-  let done = 0
-  const limit = pLimit(INGEST_CONCURRENCY)
+  let smallDone = 0
+  const largeDone = new Map<PlannedFile, number>()
+  const report = (label: string) => {
+    const done = smallDone + [...largeDone.values()].reduce((sum, n) => sum + n, 0)
+    options.onProgress?.(done, total, label)
+  }
   // The first failure stops the other ingests; all settle before the error is reported.
   const abort = new AbortController()
   const signal = options.signal === undefined ? abort.signal : AbortSignal.any([options.signal, abort.signal])
-  const ingestOne = async (item: PlannedFile): Promise<Entry> => {
-    const requirement = item.requirements.files[item.index]
-    const label = `${item.requirements.module}/${requirement.name}`
-    signal.throwIfAborted()
-    const ingested = await ingestFile(store.pipeline, item.path, {
-      signal,
-      onProgress: (bytes) => {
-        done += bytes - (progress.get(item) ?? 0)
-        progress.set(item, bytes)
-        options.onProgress?.(done, total, label)
-      },
+  const stopOthers = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((err) => {
+      abort.abort(err)
+      throw err
     })
-    // Every block of this file DAG was just made durable: remember it as complete.
-    await store.completeness.mark(ingested.root)
-    if (requirement.sha256 !== undefined && requirement.sha256 !== ingested.sha256) {
-      throw new FerryError(
-        'ERR_CHECKSUM_MISMATCH',
-        `${item.requirements.file}: files[${item.index}].sha256: ${requirement.path} has sha256 ${ingested.sha256}, the requirements say ${requirement.sha256}`,
-        {
-          details: {
-            file: item.requirements.file,
-            field: `files[${item.index}].sha256`,
-            actual: ingested.sha256,
-          },
+  // One fsync and index batch for many files, not one per file: made durable below.
+  const common = { signal, deferCommit: true }
+
+  // Small files go through one stream of blocks; large ones stream a couple at a time beside it.
+  const small = planned.filter((item) => item.size <= SMALL_FILE_BYTES)
+  const large = planned.filter((item) => item.size > SMALL_FILE_BYTES)
+  const smallWork = stopOthers(
+    ingestSmallFiles(
+      store.pipeline,
+      small.map((item) => item.path),
+      {
+        ...common,
+        onProgress: (bytes) => {
+          smallDone = bytes
+          report('small files')
         },
-      )
-    }
-    const mode = parseMode(requirement.mode)
-    return {
-      kind: 'file',
-      module: item.requirements.module,
-      name: requirement.name,
-      size: ingested.size,
-      sha256: ingested.sha256,
-      root: ingested.root,
-      ...(mode === undefined ? {} : { mode }),
-    }
-  }
-  // Files are ingested a few at a time: small files are latency-bound, large ones share the cores.
-  const settled = await Promise.allSettled(
-    planned.map((item) =>
-      limit(() =>
-        ingestOne(item).catch((err) => {
-          abort.abort(err)
-          throw err
-        }),
-      ),
-    ),
+      },
+    ).then((results) => results.map((result, i) => toEntry(small[i], result, parseMode))),
   )
+  const limitLarge = pLimit(LARGE_CONCURRENCY)
+  const largeWork = large.map((item) =>
+    limitLarge(() => {
+      signal.throwIfAborted()
+      const label = `${item.requirements.module}/${item.requirements.files[item.index].name}`
+      return stopOthers(
+        ingestFile(store.pipeline, item.path, {
+          ...common,
+          onProgress: (bytes) => {
+            largeDone.set(item, bytes)
+            report(label)
+          },
+        }).then((result) => [toEntry(item, result, parseMode)]),
+      )
+    }),
+  )
+  const settled = await Promise.allSettled([smallWork, ...largeWork])
   const failed = settled.find((result) => result.status === 'rejected')
-  if (failed !== undefined) throw abort.signal.reason ?? failed.reason
-  const entries = settled.map((result) => (result as PromiseFulfilledResult<Entry>).value)
+  if (failed !== undefined) {
+    // What was appended is sound: commit it (gc drops it if no head ever needs it) and release waiters.
+    await store.blocks.flush().catch(() => {})
+    throw abort.signal.reason ?? failed.reason
+  }
+  const entries = settled.flatMap((result) => (result as PromiseFulfilledResult<Entry[]>).value)
+  await store.blocks.flush()
+  // Every file DAG is durable now: remember each as complete, so publishing skips it in one lookup.
+  await store.completeness.markMany(entries.map((entry) => entry.root))
   const modules: ModuleRef[] = files.map((f) => ({ name: f.module, version: f.version }))
   const bom = encodeBom({ name: options.name, version: options.version, modules, entries })
   for await (const _ of store.blocks.putMany(bom.blocks)) {

@@ -24,7 +24,14 @@ export class Completeness {
   }
 
   async mark(cid: CID): Promise<void> {
-    if (isIndexNode(cid)) await this.components.marks.put(cid.multihash.bytes, EMPTY)
+    await this.markMany([cid])
+  }
+
+  /** Marks index nodes known complete (leaves need no mark: a lookup answers for them), in one batch. */
+  async markMany(cids: CID[]): Promise<void> {
+    const nodes = cids.filter(isIndexNode)
+    if (nodes.length === 0) return
+    await this.components.marks.batch(nodes.map((cid) => ({ type: 'put' as const, key: cid.multihash.bytes, value: EMPTY })))
   }
 
   /**

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Block } from './blockstore.js'
-import { scanCuts } from './chunker.js'
-import { cidFromDigest, RAW } from './cid.js'
+import { findCuts, scanCuts } from './chunker.js'
+import { cidFor, cidFromDigest, RAW } from './cid.js'
 import { FileDagBuilder } from './file-dag.js'
 import type { PipelineComponents } from './pipeline.js'
 import { type ReadInto, readFromHandle, readFromStream, readSlots, type SlotParser } from './slot-reader.js'
@@ -11,6 +12,8 @@ import { type ReadInto, readFromHandle, readFromStream, readSlots, type SlotPars
 export interface IngestOptions extends AbortOptions {
   /** Called with the number of bytes read so far. */
   onProgress?: (bytesRead: number) => void
+  /** Leave durability to the caller's `blockstore.flush()` (see PutHashedOptions). @default false */
+  deferCommit?: boolean
 }
 
 export interface IngestResult {
@@ -85,7 +88,7 @@ async function ingest(
   }
   let sha256: string
   try {
-    for await (const _ of blockstore.putHashed(blocks(), { signal: options.signal, onStored })) {
+    for await (const _ of blockstore.putHashed(blocks(), { signal: options.signal, onStored, deferCommit: options.deferCommit })) {
       // Each CID is durable once yielded.
     }
   } finally {
@@ -94,6 +97,89 @@ async function ingest(
   arenas.release(arena)
   if (finished === undefined) throw new Error('unreachable: ingest produced no root')
   return { ...finished, sha256 }
+}
+
+/** Files up to this size are read whole and hashed on the main thread: no thread round trips per file. */
+export const SMALL_FILE_BYTES = 1024 * 1024
+
+/** The blocks of a file held in one buffer, with its root, size and whole-file sha256: same chunks, CIDs and DAG as streaming. */
+function smallFileBlocks(bytes: Uint8Array): { blocks: Block[]; result: IngestResult } {
+  const builder = new FileDagBuilder()
+  const blocks: Block[] = []
+  let from = 0
+  for (const to of findCuts(bytes, 0, bytes.byteLength, true)) {
+    const chunk = bytes.subarray(from, to)
+    const block = { cid: cidFor(RAW, chunk), bytes: chunk }
+    blocks.push(block, ...builder.add(block.cid, chunk.byteLength))
+    from = to
+  }
+  if (builder.isEmpty()) {
+    const empty = { cid: cidFromDigest(RAW, EMPTY_SHA256), bytes: new Uint8Array(0) }
+    blocks.push(empty)
+    builder.add(empty.cid, 0)
+  }
+  const { root, size, blocks: index } = builder.finish()
+  blocks.push(...index)
+  // One chunk: the whole-file hash is that chunk's digest.
+  const digest = root.code === RAW ? root.multihash.digest : createHash('sha256').update(bytes).digest()
+  return { blocks, result: { root, size, sha256: Buffer.from(digest).toString('hex') } }
+}
+
+/** Reads a file of at most `limit` bytes whole (synchronously: far cheaper than four thread-pool trips), or undefined if larger. */
+function readSmall(path: string, limit: number): Uint8Array | undefined {
+  const fd = openSync(path, 'r')
+  try {
+    const size = fstatSync(fd).size
+    if (size > limit) return undefined
+    // One byte of room shows a file that grew since its size was taken.
+    const buffer = new Uint8Array(size + 1)
+    let done = 0
+    for (;;) {
+      const n = readSync(fd, buffer, done, buffer.byteLength - done, null)
+      if (n === 0) break
+      done += n
+      if (done > size) return undefined
+    }
+    return buffer.subarray(0, done)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Ingests many small files as one stream of blocks through one writer: the
+ * per-file cost is a read and two hashes, not a round of index lookups,
+ * writes and thread messages per file. Files that turn out larger than
+ * SMALL_FILE_BYTES (grown since listed) are ingested by streaming.
+ */
+export async function ingestSmallFiles(
+  pipeline: PipelineComponents,
+  paths: string[],
+  options: IngestOptions = {},
+): Promise<IngestResult[]> {
+  const results: Array<IngestResult | undefined> = new Array(paths.length)
+  const grown: number[] = []
+  let bytesRead = 0
+  function* blocks(): Generator<Block> {
+    for (const [i, path] of paths.entries()) {
+      options.signal?.throwIfAborted()
+      const bytes = readSmall(path, SMALL_FILE_BYTES)
+      if (bytes === undefined) {
+        grown.push(i)
+        continue
+      }
+      const { blocks: fileBlocks, result } = smallFileBlocks(bytes)
+      results[i] = result
+      bytesRead += bytes.byteLength
+      options.onProgress?.(bytesRead)
+      yield* fileBlocks
+    }
+  }
+  for await (const _ of pipeline.blockstore.putHashed(blocks(), { signal: options.signal, deferCommit: options.deferCommit })) {
+    // durable once yielded (or at flush, with deferCommit)
+  }
+  for (const i of grown) results[i] = await ingestFile(pipeline, paths[i], options)
+  return results as IngestResult[]
 }
 
 /** Ingests a file from disk. */

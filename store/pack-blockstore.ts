@@ -40,6 +40,13 @@ export interface PutHashedOptions extends AbortOptions {
    * (written or found present), so a caller may reuse their buffers. Not yet durable.
    */
   onStored?: (blocks: Block[]) => void
+  /**
+   * Leave the fsync and index commit to the next `flush()` (or to when a
+   * flush-size of such writes has gathered): CIDs are yielded once appended,
+   * not yet durable. For many small writes that become durable together,
+   * such as the files of one `bom build`.
+   */
+  deferCommit?: boolean
 }
 
 /** Per-pack figures, for status and for gc's choice of packs to rewrite. */
@@ -91,6 +98,11 @@ export class PackBlockstore implements Blockstore {
   private lock: Promise<void> = Promise.resolve()
   /** Blocks appended by some writer and not yet committed, with that writer's commit. */
   private readonly uncommitted = new Map<string, Promise<void>>()
+  /** Appended with deferCommit, waiting for flush(). */
+  private deferredLocations: Array<{ key: Uint8Array; value: Uint8Array }> = []
+  private deferredBatches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }> = []
+  private deferredWaits: Array<Promise<void>> = []
+  private deferredBytes = 0
   private writtenBlocks = 0
   private writtenBytes = 0
 
@@ -238,6 +250,7 @@ export class PackBlockstore implements Blockstore {
     let done: CID[] = []
     let locations: Array<{ key: Uint8Array; value: Uint8Array }> = []
     let unflushed = 0
+    const defer = options?.deferCommit === true
     let appending: Promise<void> = Promise.resolve()
     let queued = 0
     let flushing: Promise<CID[]> | undefined
@@ -338,6 +351,23 @@ export class PackBlockstore implements Blockstore {
       return committed
     }
 
+    /** With deferCommit: hands what was appended to the store's next flush(); returns the CIDs (appended, not durable). */
+    const handOff = async (): Promise<CID[]> => {
+      await appending
+      this.deferredLocations.push(...locations)
+      this.deferredBytes += unflushed
+      this.deferredBatches.push({ batch, ids: pendingIds })
+      this.deferredWaits.push(...waits)
+      const cids = done
+      batch = deferred()
+      locations = []
+      done = []
+      pendingIds = []
+      waits = []
+      unflushed = 0
+      return cids
+    }
+
     const iterator = (
       Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
     ) as AsyncIterator<Block> | Iterator<Block>
@@ -360,6 +390,11 @@ export class PackBlockstore implements Blockstore {
         groupBytes += block.bytes.byteLength
         if (groupBytes >= GROUP_BYTES || group.length >= GROUP_BLOCKS) await startGroup()
         if (unflushed >= this.flushBytes) {
+          if (defer) {
+            yield* await handOff()
+            if (this.deferredBytes >= this.flushBytes) await this.flush()
+            continue
+          }
           const previous = flushing
           flushing = undefined
           if (previous !== undefined) yield* await previous
@@ -368,6 +403,11 @@ export class PackBlockstore implements Blockstore {
       }
       startGroup()
       await appending
+      if (defer) {
+        yield* await handOff()
+        if (this.deferredBytes >= this.flushBytes) await this.flush()
+        return
+      }
       if (flushing !== undefined) yield* await flushing
       flushing = undefined
       yield* await startFlush()
@@ -442,6 +482,36 @@ export class PackBlockstore implements Blockstore {
       }
       if (ops.length > 0) await this.db.root.batch(ops as never)
     })
+  }
+
+  /**
+   * Makes everything appended with `deferCommit` durable: one fsync, one
+   * index batch. Until then those blocks are invisible to readers (and other
+   * writers of the same blocks wait for this).
+   */
+  async flush(): Promise<void> {
+    const locations = this.deferredLocations
+    const batches = this.deferredBatches
+    const waits = this.deferredWaits
+    this.deferredLocations = []
+    this.deferredBatches = []
+    this.deferredWaits = []
+    this.deferredBytes = 0
+    const forget = () => {
+      for (const { batch, ids } of batches) {
+        for (const id of ids) if (this.uncommitted.get(id) === batch.promise) this.uncommitted.delete(id)
+      }
+    }
+    try {
+      await this.commit(locations)
+    } catch (err) {
+      forget()
+      for (const { batch } of batches) batch.reject(err)
+      throw err
+    }
+    forget()
+    for (const { batch } of batches) batch.resolve()
+    await Promise.all(waits)
   }
 
   /** Blocks and bytes appended by this process so far (new data only; duplicates are skipped). */
