@@ -90,13 +90,23 @@ async function plan(files: RequirementsFile[]): Promise<PlannedFile[]> {
 }
 
 /** The entry for an ingested file, after checking the sha256 the requirements give. */
-function toEntry(item: PlannedFile, ingested: IngestResult, parseMode: (mode: string | undefined) => number | undefined): Entry {
+function toEntry(
+  item: PlannedFile,
+  ingested: IngestResult,
+  parseMode: (mode: string | undefined) => number | undefined,
+): Entry {
   const requirement = item.requirements.files[item.index]
   if (requirement.sha256 !== undefined && requirement.sha256 !== ingested.sha256) {
     throw new FerryError(
       'ERR_CHECKSUM_MISMATCH',
       `${item.requirements.file}: files[${item.index}].sha256: ${requirement.path} has sha256 ${ingested.sha256}, the requirements say ${requirement.sha256}`,
-      { details: { file: item.requirements.file, field: `files[${item.index}].sha256`, actual: ingested.sha256 } },
+      {
+        details: {
+          file: item.requirements.file,
+          field: `files[${item.index}].sha256`,
+          actual: ingested.sha256,
+        },
+      },
     )
   }
   const mode = parseMode(requirement.mode)

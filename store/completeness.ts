@@ -31,7 +31,9 @@ export class Completeness {
   async markMany(cids: CID[]): Promise<void> {
     const nodes = cids.filter(isIndexNode)
     if (nodes.length === 0) return
-    await this.components.marks.batch(nodes.map((cid) => ({ type: 'put' as const, key: cid.multihash.bytes, value: EMPTY })))
+    await this.components.marks.batch(
+      nodes.map((cid) => ({ type: 'put' as const, key: cid.multihash.bytes, value: EMPTY })),
+    )
   }
 
   /**

@@ -88,7 +88,11 @@ async function ingest(
   }
   let sha256: string
   try {
-    for await (const _ of blockstore.putHashed(blocks(), { signal: options.signal, onStored, deferCommit: options.deferCommit })) {
+    for await (const _ of blockstore.putHashed(blocks(), {
+      signal: options.signal,
+      onStored,
+      deferCommit: options.deferCommit,
+    })) {
       // Each CID is durable once yielded.
     }
   } finally {
@@ -175,7 +179,10 @@ export async function ingestSmallFiles(
       yield* fileBlocks
     }
   }
-  for await (const _ of pipeline.blockstore.putHashed(blocks(), { signal: options.signal, deferCommit: options.deferCommit })) {
+  for await (const _ of pipeline.blockstore.putHashed(blocks(), {
+    signal: options.signal,
+    deferCommit: options.deferCommit,
+  })) {
     // durable once yielded (or at flush, with deferCommit)
   }
   for (const i of grown) results[i] = await ingestFile(pipeline, paths[i], options)

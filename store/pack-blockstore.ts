@@ -103,6 +103,8 @@ export class PackBlockstore implements Blockstore {
   private deferredBatches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }> = []
   private deferredWaits: Array<Promise<void>> = []
   private deferredBytes = 0
+  /** The last flush started (flushes are chained). */
+  private flushing: Promise<void> = Promise.resolve()
   private writtenBlocks = 0
   private writtenBytes = 0
 
@@ -392,7 +394,8 @@ export class PackBlockstore implements Blockstore {
         if (unflushed >= this.flushBytes) {
           if (defer) {
             yield* await handOff()
-            if (this.deferredBytes >= this.flushBytes) await this.flush()
+            // Start writeback early, in the background: the final flush then has little left to wait for.
+            if (this.deferredBytes >= this.flushBytes) void this.flush().catch(() => {})
             continue
           }
           const previous = flushing
@@ -405,7 +408,7 @@ export class PackBlockstore implements Blockstore {
       await appending
       if (defer) {
         yield* await handOff()
-        if (this.deferredBytes >= this.flushBytes) await this.flush()
+        if (this.deferredBytes >= this.flushBytes) void this.flush().catch(() => {})
         return
       }
       if (flushing !== undefined) yield* await flushing
@@ -489,29 +492,42 @@ export class PackBlockstore implements Blockstore {
    * index batch. Until then those blocks are invisible to readers (and other
    * writers of the same blocks wait for this).
    */
-  async flush(): Promise<void> {
-    const locations = this.deferredLocations
-    const batches = this.deferredBatches
-    const waits = this.deferredWaits
+  flush(): Promise<void> {
+    // Each flush takes what was deferred when it was called; flushes run one after another.
+    const taken = {
+      locations: this.deferredLocations,
+      batches: this.deferredBatches,
+      waits: this.deferredWaits,
+    }
     this.deferredLocations = []
     this.deferredBatches = []
     this.deferredWaits = []
     this.deferredBytes = 0
+    const run = this.flushing.catch(() => {}).then(() => this.commitDeferred(taken))
+    this.flushing = run
+    return run
+  }
+
+  private async commitDeferred(taken: {
+    locations: Array<{ key: Uint8Array; value: Uint8Array }>
+    batches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }>
+    waits: Array<Promise<void>>
+  }): Promise<void> {
     const forget = () => {
-      for (const { batch, ids } of batches) {
+      for (const { batch, ids } of taken.batches) {
         for (const id of ids) if (this.uncommitted.get(id) === batch.promise) this.uncommitted.delete(id)
       }
     }
     try {
-      await this.commit(locations)
+      await this.commit(taken.locations)
     } catch (err) {
       forget()
-      for (const { batch } of batches) batch.reject(err)
+      for (const { batch } of taken.batches) batch.reject(err)
       throw err
     }
     forget()
-    for (const { batch } of batches) batch.resolve()
-    await Promise.all(waits)
+    for (const { batch } of taken.batches) batch.resolve()
+    await Promise.all(taken.waits)
   }
 
   /** Blocks and bytes appended by this process so far (new data only; duplicates are skipped). */
