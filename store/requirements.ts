@@ -9,7 +9,6 @@ export function releasePathProblem(name: string): string | undefined {
   if (name.includes('\0')) return 'must not contain a NUL byte'
   if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name))
     return 'must be a relative path, not an absolute one'
-  if (name.includes('\\')) return 'must use / as separator, not \\'
   const segments = name.split('/')
   if (segments.includes('..')) return "must not contain '..' segments"
   if (segments.some((s) => s === '' || s === '.')) return "must not contain empty or '.' segments"
