@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'ava'
 import {
   buildRelease,
@@ -13,6 +12,7 @@ import {
   packBytes,
   storeStatus,
   trustPublisher,
+  waitForPacks,
 } from '../helpers/archive.js'
 import {
   FERRY_BIN,
@@ -23,20 +23,6 @@ import {
   sha256File,
   writePseudoRandomFile,
 } from '../helpers/cli.js'
-
-/**
- * Waits (bounded: 60 s, 5 ms steps) until the packs on disk pass `bytes` or
- * the child exits; returns whether the packs got there while it still ran.
- */
-async function waitForPacks(store: string, bytes: number, child: ChildProcess): Promise<boolean> {
-  const deadline = Date.now() + 60_000
-  for (let i = 0; i < 12_000 && Date.now() < deadline; i++) {
-    if (child.exitCode !== null || child.signalCode !== null) return false
-    if ((await packBytes(store)) >= bytes) return true
-    await sleep(5)
-  }
-  return false
-}
 
 test('an import killed with SIGKILL mid-archive leaves a sound store; the same import then completes', async (t) => {
   const a = await initStore(t)

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readdir, stat, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'ava'
+import { packBytes, waitForPacks } from '../helpers/archive.js'
 import {
   FERRY_BIN,
   ferry,
@@ -20,30 +20,6 @@ const MiB = 1024 * 1024
 interface Status {
   store: { blocks: number; bytes: number; packs: number }
   heads: Array<{ name: string; seq: number; complete: boolean }>
-}
-
-/** Total bytes of the pack files on disk. */
-async function packBytes(store: string): Promise<number> {
-  const dir = join(store, 'packs')
-  let total = 0
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (name.endsWith('.pack')) total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size
-  }
-  return total
-}
-
-/**
- * Waits (bounded: 60 s, 10 ms steps) until the packs on disk pass `bytes`
- * or the child exits; returns whether the packs got there while it ran.
- */
-async function waitForPacks(store: string, bytes: number, child: ChildProcess): Promise<boolean> {
-  const deadline = Date.now() + 60_000
-  for (let i = 0; i < 6000 && Date.now() < deadline; i++) {
-    if (child.exitCode !== null || child.signalCode !== null) return false
-    if ((await packBytes(store)) >= bytes) return true
-    await sleep(10)
-  }
-  return false
 }
 
 test('a bom build killed mid-ingest leaves a sound store; the same build then completes', async (t) => {

@@ -1,8 +1,10 @@
+import type { ChildProcess } from 'node:child_process'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CarBlockIterator, CarIndexer, CarWriter } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
 import { ferry, ferryJson, writeRequirements } from './cli.js'
@@ -209,4 +211,18 @@ export async function packBytes(store: string): Promise<number> {
     if (name.endsWith('.pack')) total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size
   }
   return total
+}
+
+/**
+ * Waits (bounded: 60 s, 5 ms steps) until the packs on disk pass `bytes` or
+ * the child exits; returns whether the packs got there while it still ran.
+ */
+export async function waitForPacks(store: string, bytes: number, child: ChildProcess): Promise<boolean> {
+  const deadline = Date.now() + 60_000
+  for (let i = 0; i < 12_000 && Date.now() < deadline; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) return false
+    if ((await packBytes(store)) >= bytes) return true
+    await sleep(5)
+  }
+  return false
 }
