@@ -103,6 +103,8 @@ export class PackBlockstore implements Blockstore {
   private deferredBatches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }> = []
   private deferredWaits: Array<Promise<void>> = []
   private deferredBytes = 0
+  /** The last commit started (commits are chained). */
+  private committing: Promise<void> = Promise.resolve()
   /** The last flush started (flushes are chained). */
   private flushing: Promise<void> = Promise.resolve()
   private writtenBlocks = 0
@@ -470,22 +472,37 @@ export class PackBlockstore implements Blockstore {
     this.dirty.add(this.active)
   }
 
-  /** fsyncs every pack written since the last commit, then records the locations and pack ends in one batch. */
-  private async commit(locations: Array<{ key: Uint8Array; value: Uint8Array }>): Promise<void> {
-    await this.exclusive(async () => {
+  /**
+   * fsyncs every pack written since the last commit, then records the
+   * locations and pack ends in one batch. Only the snapshot of what was
+   * written takes the writer's lock; the fsync runs outside it, so appends go
+   * on meanwhile (an fsync covers every write completed before it). Commits
+   * run one after another, so pack ends are recorded in order.
+   */
+  private commit(locations: Array<{ key: Uint8Array; value: Uint8Array }>): Promise<void> {
+    const run = this.committing.catch(() => {}).then(async () => {
+      const written = await this.exclusive(async () => {
+        const packs = [...this.dirty].map((pack) => ({ pack, end: pack === this.active ? this.activeEnd : undefined }))
+        this.dirty.clear()
+        return packs
+      })
       const ops: BatchOp[] = []
-      for (const pack of this.dirty) {
-        await this.handles.get(pack)!.sync()
-        const end = pack === this.active ? this.activeEnd : (await this.handles.get(pack)!.stat()).size
-        ops.push({ type: 'put', sublevel: this.db.packs, key: packKey(pack), value: end })
+      for (const { pack, end } of written) {
+        const handle = this.handles.get(pack)!
+        await handle.sync()
+        // A pack no longer active is complete: its file size is its end.
+        const committedEnd = end ?? (await handle.stat()).size
+        ops.push({ type: 'put', sublevel: this.db.packs, key: packKey(pack), value: committedEnd })
       }
-      this.dirty.clear()
       for (const { key, value } of locations) {
         ops.push({ type: 'put', sublevel: this.db.blocks, key, value })
       }
       if (ops.length > 0) await this.db.root.batch(ops as never)
     })
+    this.committing = run
+    return run
   }
+
 
   /**
    * Makes everything appended with `deferCommit` durable: one fsync, one
