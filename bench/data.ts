@@ -14,7 +14,7 @@ const PIECE = 4 * MiB
  * under a key derived from `seed`. Same seed, same bytes, on every machine;
  * fast enough (GiB/s) not to matter next to what is measured.
  */
-class PseudoRandom {
+export class PseudoRandom {
   private readonly cipher: Cipher
   private readonly zeros = Buffer.alloc(PIECE)
 
@@ -114,6 +114,11 @@ async function listRegularFiles(roots: string[]): Promise<Array<{ path: string; 
     files.push(...(await Promise.all(slice.map(async (path) => ({ path, size: (await stat(path)).size })))))
   }
   return files
+}
+
+/** Paths of the regular files below `dir` (to settle a store's files, for example). */
+export async function regularFilesBelow(dir: string): Promise<string[]> {
+  return (await listRegularFiles([dir])).map((file) => file.path)
 }
 
 /**

@@ -49,17 +49,68 @@ export async function ferryJson<T>(args: string[]): Promise<T> {
   }
 }
 
+/** A head as `ferry export` and `ferry import` print it. */
+export interface HeadResult {
+  name: string
+  version: string
+  seq: number
+  root: string
+}
+
+/** What `ferry export --json` prints. */
+export interface ExportResult {
+  envelope: string
+  heads: HeadResult[]
+  parts: Array<{ path: string; sections: number; bytes: number }>
+  /** Blocks written, and their bytes (without CAR framing). */
+  blocks: number
+  bytes: number
+  /** Blocks left out because the base holds them (subtrees count once). */
+  skipped: number
+  warnings: string[]
+}
+
+/** What `ferry import --json` prints for one archive file. */
+export interface ImportResult {
+  file: string
+  blocks: number
+  newBlocks: number
+  newBytes: number
+  heads: Array<HeadResult & { status: string; missingBlocks: number; missingBytes: number }>
+}
+
+/** Runs `ferry ARGS --json` under GNU time and parses what it prints. */
+export async function measuredFerry<T>(args: string[]): Promise<{ cost: Cost; result: T }> {
+  const run = await measured(process.execPath, [FERRY_BIN, ...args, '--json'], { env: FERRY_ENV })
+  const { stdout, ...cost } = run
+  return { cost, result: JSON.parse(stdout) as T }
+}
+
 /** Runs `ferry bom build REQUIREMENTS --json` under GNU time. */
-export async function measuredBomBuild(
+export function measuredBomBuild(
   store: string,
   requirements: string,
   name: string,
   version: string,
 ): Promise<{ cost: Cost; result: BomBuildResult }> {
-  const args = [FERRY_BIN, 'bom', 'build', requirements, '--name', name, '--version', version]
-  const run = await measured(process.execPath, [...args, '--store', store, '--json'], { env: FERRY_ENV })
-  const { stdout, ...cost } = run
-  return { cost, result: JSON.parse(stdout) as BomBuildResult }
+  return measuredFerry<BomBuildResult>([
+    'bom',
+    'build',
+    requirements,
+    '--name',
+    name,
+    '--version',
+    version,
+    '--store',
+    store,
+  ])
+}
+
+/** A fresh store at `dir` (`ferry init`) that trusts the publisher of the store at `publisher`. */
+export async function initTrustingStore(dir: string, publisher: string): Promise<void> {
+  const { key } = await ferryJson<{ key: string }>(['key', 'show', '--store', publisher])
+  await ferryJson(['init', '--store', dir])
+  await ferryJson(['trust', 'add', key, '--store', dir])
 }
 
 /** Writes a requirements file listing `files` (paths relative to the file itself). */

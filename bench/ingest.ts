@@ -25,7 +25,15 @@ import {
   measuredBomBuild,
   writeRequirements,
 } from './ferry.js'
-import { type Cost, measuredBatches, median, requireProgram, TIME_BIN } from './measure.js'
+import {
+  type Cost,
+  isDisturbed,
+  measuredBatches,
+  median,
+  requireProgram,
+  TIME_BIN,
+  undisturbed,
+} from './measure.js'
 import { withTempDir } from './temp.js'
 
 const KiB = 1024
@@ -34,12 +42,6 @@ const GiB = 1024 * MiB
 
 /** Measured runs per data set and tool, alternating ferry and openssl; medians are reported. */
 const RUNS = 3
-/**
- * The machine may be shared: a run is measured again (up to ATTEMPTS times in
- * all) when other processes used more than BUSY_SHARE of its CPU time meanwhile.
- */
-const BUSY_SHARE = 0.05
-const ATTEMPTS = 3
 const TREE_ROOTS = ['/usr/lib', '/usr/share', '/usr/bin']
 const TREE_MAX_FILE = 128 * MiB
 const SMALL_FILE = 64 * KiB
@@ -169,23 +171,6 @@ function matchingDigests(entries: ListedEntry[], opensslOutput: string): number 
   return entries.filter((entry) => digests.get(entry.name) === entry.sha256).length
 }
 
-/** True when other processes took more than BUSY_SHARE of the machine while `cost` was measured. */
-function isDisturbed(cost: Cost): boolean {
-  return cost.otherCpuSeconds > BUSY_SHARE * cost.wallSeconds * availableParallelism()
-}
-
-/** Measures until a run is undisturbed or ATTEMPTS runs were made; returns the last and how many were repeated. */
-async function undisturbed<T extends { cost: Cost }>(
-  label: string,
-  measure: () => Promise<T>,
-): Promise<T & { repeats: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const run = await measure()
-    if (!isDisturbed(run.cost) || attempt === ATTEMPTS) return { ...run, repeats: attempt - 1 }
-    log(`${label}: other processes used ${run.cost.otherCpuSeconds} CPU s meanwhile; measuring again`)
-  }
-}
-
 /** One ferry run: a fresh store, `ferry init` (not timed), then the timed `ferry bom build`. */
 async function ferryRun(
   store: string,
@@ -226,10 +211,12 @@ async function measureSet(set: DataSet, work: string): Promise<SetResult> {
   let sha256Matches = 0
   for (let i = 1; i <= RUNS; i++) {
     const label = `${set.label} run ${i}/${RUNS}`
-    const ferry = await undisturbed(`${label} ferry`, () =>
-      ferryRun(join(work, 'store'), requirements, i === 1),
+    const ferry = await undisturbed(
+      `${label} ferry`,
+      () => ferryRun(join(work, 'store'), requirements, i === 1),
+      log,
     )
-    const openssl = await undisturbed(`${label} openssl`, () => opensslRun(set))
+    const openssl = await undisturbed(`${label} openssl`, () => opensslRun(set), log)
     if (i === 1) sha256Matches = matchingDigests(ferry.entries, openssl.stdout)
     runs.push({ ferry: ferry.cost, openssl: openssl.cost })
     repeated += ferry.repeats + openssl.repeats

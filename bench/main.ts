@@ -2,9 +2,11 @@
  * Benchmarks that compare ferry with the tools a user would use instead.
  * Usage: npm run bench -- NAME   (node dist/bench/main.js NAME)
  */
+import { archiveBench } from './archive.js'
 import { ingestBench } from './ingest.js'
 
 const benches: Record<string, () => Promise<void>> = {
+  archive: archiveBench,
   ingest: ingestBench,
 }
 

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { promisify } from 'node:util'
 
 const execFileAsync = promisify(execFile)
@@ -44,6 +45,23 @@ export interface Measured extends Cost {
 export interface RunOptions {
   cwd?: string
   env?: NodeJS.ProcessEnv
+}
+
+/**
+ * The machine may be shared: a run is measured again (up to ATTEMPTS times in
+ * all) when other processes used more than BUSY_SHARE of its CPU time meanwhile.
+ */
+export const BUSY_SHARE = 0.05
+export const ATTEMPTS = 3
+
+/** The absolute path of `name` on PATH (`command -v`), or undefined when it is not installed. */
+export async function findProgram(name: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await execFileAsync('sh', ['-c', 'command -v "$1"', 'sh', name])
+    return stdout.trim() || undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Fails with a clear message when a program the benchmark needs is missing. */
@@ -112,6 +130,27 @@ function timedRun(
       })
     })
   })
+}
+
+/** True when other processes took more than BUSY_SHARE of the machine while `cost` was measured. */
+export function isDisturbed(cost: Cost): boolean {
+  return cost.otherCpuSeconds > BUSY_SHARE * cost.wallSeconds * availableParallelism()
+}
+
+/**
+ * Measures until a run is undisturbed or ATTEMPTS runs were made; returns the
+ * last and how many were repeated. `log` hears about each repeat.
+ */
+export async function undisturbed<T extends { cost: Cost }>(
+  label: string,
+  measure: () => Promise<T>,
+  log: (message: string) => void,
+): Promise<T & { repeats: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const run = await measure()
+    if (!isDisturbed(run.cost) || attempt === ATTEMPTS) return { ...run, repeats: attempt - 1 }
+    log(`${label}: other processes used ${run.cost.otherCpuSeconds} CPU s meanwhile; measuring again`)
+  }
 }
 
 /** Splits arguments into lists of at most ARGUMENT_BYTES each, in order. */

@@ -196,6 +196,13 @@ export class PackBlockstore implements Blockstore {
     return value === undefined ? undefined : decodeLocation(value)
   }
 
+  /** `locate` for many blocks in one index lookup. */
+  async locateMany(cids: CID[]): Promise<Array<Location | undefined>> {
+    if (cids.length === 0) return []
+    const values = await this.db.blocks.getMany(cids.map((cid) => cid.multihash.bytes))
+    return values.map((value) => (value === undefined ? undefined : decodeLocation(value)))
+  }
+
   async get(cid: CID, options?: AbortOptions): Promise<Uint8Array> {
     options?.signal?.throwIfAborted()
     const location = await this.locate(cid)
@@ -480,29 +487,33 @@ export class PackBlockstore implements Blockstore {
    * run one after another, so pack ends are recorded in order.
    */
   private commit(locations: Array<{ key: Uint8Array; value: Uint8Array }>): Promise<void> {
-    const run = this.committing.catch(() => {}).then(async () => {
-      const written = await this.exclusive(async () => {
-        const packs = [...this.dirty].map((pack) => ({ pack, end: pack === this.active ? this.activeEnd : undefined }))
-        this.dirty.clear()
-        return packs
+    const run = this.committing
+      .catch(() => {})
+      .then(async () => {
+        const written = await this.exclusive(async () => {
+          const packs = [...this.dirty].map((pack) => ({
+            pack,
+            end: pack === this.active ? this.activeEnd : undefined,
+          }))
+          this.dirty.clear()
+          return packs
+        })
+        const ops: BatchOp[] = []
+        for (const { pack, end } of written) {
+          const handle = this.handles.get(pack)!
+          await handle.sync()
+          // A pack no longer active is complete: its file size is its end.
+          const committedEnd = end ?? (await handle.stat()).size
+          ops.push({ type: 'put', sublevel: this.db.packs, key: packKey(pack), value: committedEnd })
+        }
+        for (const { key, value } of locations) {
+          ops.push({ type: 'put', sublevel: this.db.blocks, key, value })
+        }
+        if (ops.length > 0) await this.db.root.batch(ops as never)
       })
-      const ops: BatchOp[] = []
-      for (const { pack, end } of written) {
-        const handle = this.handles.get(pack)!
-        await handle.sync()
-        // A pack no longer active is complete: its file size is its end.
-        const committedEnd = end ?? (await handle.stat()).size
-        ops.push({ type: 'put', sublevel: this.db.packs, key: packKey(pack), value: committedEnd })
-      }
-      for (const { key, value } of locations) {
-        ops.push({ type: 'put', sublevel: this.db.blocks, key, value })
-      }
-      if (ops.length > 0) await this.db.root.batch(ops as never)
-    })
     this.committing = run
     return run
   }
-
 
   /**
    * Makes everything appended with `deferCommit` durable: one fsync, one

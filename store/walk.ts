@@ -64,16 +64,20 @@ export async function walkIndex(
   visit: (cid: CID, location: Location | undefined) => boolean | undefined,
   options: AbortOptions = {},
 ): Promise<void> {
-  const stack: CID[] = [root]
+  // Children are located in one index lookup per node (getMany), not one per block.
+  const stack: Array<{ cid: CID; location?: Location | null }> = [{ cid: root }]
   while (stack.length > 0) {
     options.signal?.throwIfAborted()
-    const cid = stack.pop()!
+    const { cid, location: known } = stack.pop()!
     const key = blockKey(cid)
     if (seen.has(key)) continue
     seen.add(key)
-    const location = await blockstore.locate(cid)
+    const location = known === undefined ? await blockstore.locate(cid) : (known ?? undefined)
     if (visit(cid, location) === false || location === undefined || !isIndexNode(cid)) continue
-    const links = linksOf(decodeNode(cid, await blockstore.read(location)))
-    for (let i = links.length - 1; i >= 0; i--) stack.push(links[i])
+    const links = linksOf(decodeNode(cid, await blockstore.read(location))).filter(
+      (link) => !seen.has(blockKey(link)),
+    )
+    const locations = await blockstore.locateMany(links)
+    for (let i = links.length - 1; i >= 0; i--) stack.push({ cid: links[i], location: locations[i] ?? null })
   }
 }
