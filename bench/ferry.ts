@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { stringify } from 'yaml'
+import { dump } from 'js-yaml'
 import { type Cost, measured } from './measure.js'
 
 const execFileAsync = promisify(execFile)
@@ -120,5 +120,5 @@ export async function writeRequirements(
   version: string,
   files: Array<{ name: string; path: string }>,
 ): Promise<void> {
-  await writeFile(path, stringify({ module, version, files }, { lineWidth: 0 }))
+  await writeFile(path, dump({ module, version, files }, { lineWidth: -1 }))
 }

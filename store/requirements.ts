@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { parseDocument } from 'yaml'
+import { CORE_SCHEMA, load, YAMLException } from 'js-yaml'
 import { z } from 'zod'
 import { FerryError } from './errors.js'
 
@@ -139,14 +139,17 @@ export async function loadRequirements(file: string): Promise<RequirementsFile> 
       cause,
     })
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true })
-  if (doc.errors.length > 0) {
-    throw new FerryError(
-      'ERR_INVALID_REQUIREMENTS',
-      `${file}: not valid YAML: ${doc.errors[0].message.split('\n')[0]}`,
-    )
+  let value: unknown
+  try {
+    // The core schema (YAML 1.2): no dates or other surprises; duplicate keys are an error.
+    value = load(text, { schema: CORE_SCHEMA, filename: file })
+  } catch (cause) {
+    const reason = cause instanceof YAMLException ? cause.reason : String(cause)
+    const where =
+      cause instanceof YAMLException ? ` (line ${cause.mark.line + 1}, column ${cause.mark.column + 1})` : ''
+    throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: not valid YAML: ${reason}${where}`, { cause })
   }
-  return validateRequirements(doc.toJS(), file)
+  return validateRequirements(value, file)
 }
 
 /** The numeric mode of a file requirement, if it names one. */
