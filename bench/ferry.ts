@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { dump } from 'js-yaml'
+import type { BuildSummary } from '../store/index.js'
 import { type Cost, measured } from './measure.js'
 
 const execFileAsync = promisify(execFile)
@@ -14,16 +15,7 @@ const FERRY_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
 const FERRY_ENV: NodeJS.ProcessEnv = { ...process.env, CI: '1', FERRY_STORE: '' }
 
 /** What `ferry bom build --json` prints. */
-export interface BomBuildResult {
-  name: string
-  version: string
-  seq: number
-  root: string
-  entries: number
-  bytes: number
-  newBlocks: number
-  newBytes: number
-}
+export type BomBuildResult = BuildSummary
 
 /** An entry as `ferry ls HEAD --json` prints it. */
 export interface ListedEntry {

@@ -36,6 +36,9 @@ export interface BuildResult {
 /** Large files ingested at once (each streams through an arena and the hashing threads). */
 const LARGE_CONCURRENCY = 2
 
+/** What `ferry bom build --json` prints. */
+export type BuildSummary = Omit<BuildResult, 'head'>
+
 interface PlannedFile {
   requirements: RequirementsFile
   index: number

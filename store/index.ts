@@ -12,7 +12,7 @@ export {
   type FileEntry,
   loadBom,
 } from './bom.js'
-export { type BuildOptions, type BuildResult, buildBom } from './build.js'
+export { type BuildOptions, type BuildResult, type BuildSummary, buildBom } from './build.js'
 export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunker.js'
 export { CID, cidFor, DAG_CBOR, parseCid, RAW } from './cid.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
@@ -21,7 +21,13 @@ export { FileDagBuilder, fileSize, readFile } from './file-dag.js'
 export { type GcResult, gc } from './gc.js'
 export { GEAR } from './gear.js'
 export { type HeadRecord, type SignedHead, signHead } from './heads.js'
-export { archiveFiles, type ImportOptions, type ImportResult, importArchive } from './import.js'
+export {
+  archiveFiles,
+  type HeadOutcome,
+  type ImportOptions,
+  type ImportResult,
+  importArchive,
+} from './import.js'
 export { ingestFile, ingestStream } from './ingest.js'
 export { type Inventory, makeInventory, readInventory } from './inventory.js'
 export { generatePublisher, type Publisher, publicKeyFromToken } from './keys.js'

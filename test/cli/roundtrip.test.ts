@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import type { BuildSummary } from '../../store/index.js'
 import {
   ferry,
   ferryDigest,
@@ -22,17 +23,6 @@ interface LsEntry {
   size: number
   sha256: string
   root: string
-}
-
-interface BuildSummary {
-  name: string
-  version: string
-  seq: number
-  root: string
-  entries: number
-  bytes: number
-  newBlocks: number
-  newBytes: number
 }
 
 const RAW = 0x55

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CarBlockIterator, CarIndexer, CarWriter } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
+import type { BuildSummary, ExportResult, HeadOutcome, ImportResult } from '../../store/index.js'
 import { ferry, ferryJson, writeRequirements } from './cli.js'
 
 export const MiB = 1024 * 1024
@@ -32,48 +33,15 @@ export interface EntrySummary {
 }
 
 /** `ferry bom build --json`. */
-export interface BuildSummary {
-  name: string
-  version: string
-  seq: number
-  root: string
-  entries: number
-  bytes: number
-  newBlocks: number
-  newBytes: number
-}
+export type { BuildSummary }
 
 /** `ferry export --json`. */
-export interface ExportSummary {
-  envelope: string
-  heads: Array<{ name: string; version: string; seq: number; root: string }>
-  parts: Array<{ path: string; sections: number; bytes: number }>
-  blocks: number
-  bytes: number
-  skipped: number
-  warnings: string[]
-}
+export type ExportSummary = ExportResult
 
-export interface HeadOutcome {
-  name: string
-  version: string
-  seq: number
-  root: string
-  status: 'published' | 'current' | 'waiting'
-  missingBlocks: number
-  missingBytes: number
-}
+export type { HeadOutcome }
 
 /** One element of `ferry import --json`. */
-export interface ImportSummary {
-  file: string
-  envelope: string
-  part: { index: number; parts: number }
-  blocks: number
-  newBlocks: number
-  newBytes: number
-  heads: HeadOutcome[]
-}
+export type ImportSummary = ImportResult
 
 export interface StoreStatus {
   store: { blocks: number; bytes: number; packs: number }
