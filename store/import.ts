@@ -37,6 +37,12 @@ export interface ImportResult {
   heads: HeadOutcome[]
 }
 
+/**
+ * Imports commit every 16 MiB: an interrupted import (a pulled disk, a
+ * killed process) then redoes at most that much when it is run again.
+ */
+const IMPORT_FLUSH_BYTES = 16 * 1024 * 1024
+
 /** The archive files an argument names: itself, or the files of a folder (parts in name order). */
 export async function archiveFiles(paths: string[]): Promise<string[]> {
   const out: string[] = []
@@ -122,7 +128,11 @@ export async function importArchive(
     const onStored = (stored: Block[]) => {
       for (const block of stored) release(block)
     }
-    for await (const _ of store.blocks.putHashed(rest(), { signal: options.signal, onStored })) {
+    for await (const _ of store.blocks.putHashed(rest(), {
+      signal: options.signal,
+      onStored,
+      flushBytes: IMPORT_FLUSH_BYTES,
+    })) {
       // durable once yielded
     }
     if (sections !== part.sections) {

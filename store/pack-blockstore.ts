@@ -47,6 +47,12 @@ export interface PutHashedOptions extends AbortOptions {
    * such as the files of one `bom build`.
    */
   deferCommit?: boolean
+  /**
+   * Make writes durable every this many bytes (this call only): smaller means
+   * less to redo after a crash, larger means fewer fsyncs.
+   * @default the store's flushBytes (64 MiB)
+   */
+  flushBytes?: number
 }
 
 /** Per-pack figures, for status and for gc's choice of packs to rewrite. */
@@ -262,6 +268,7 @@ export class PackBlockstore implements Blockstore {
     let locations: Array<{ key: Uint8Array; value: Uint8Array }> = []
     let unflushed = 0
     const defer = options?.deferCommit === true
+    const flushBytes = options?.flushBytes ?? this.flushBytes
     let appending: Promise<void> = Promise.resolve()
     let queued = 0
     let flushing: Promise<CID[]> | undefined
@@ -400,7 +407,7 @@ export class PackBlockstore implements Blockstore {
         group.push(block)
         groupBytes += block.bytes.byteLength
         if (groupBytes >= GROUP_BYTES || group.length >= GROUP_BLOCKS) await startGroup()
-        if (unflushed >= this.flushBytes) {
+        if (unflushed >= flushBytes) {
           if (defer) {
             yield* await handOff()
             // Start writeback early, in the background: the final flush then has little left to wait for.
