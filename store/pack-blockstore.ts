@@ -218,6 +218,11 @@ export class PackBlockstore implements Blockstore {
 
   /** Reads bytes at a location; ERR_CORRUPT_BLOCK when the pack is shorter than the index says. */
   async read(location: Location): Promise<Uint8Array> {
+    return this.readInto(location, new Uint8Array(location.length))
+  }
+
+  /** Reads bytes at a location into the start of `target` (reused buffers: no allocation per read). */
+  async readInto(location: Location, target: Uint8Array): Promise<Uint8Array> {
     const handle = this.handles.get(location.pack)
     if (handle === undefined) {
       throw new FerryError(
@@ -225,7 +230,7 @@ export class PackBlockstore implements Blockstore {
         `pack ${packName(location.pack)} is missing from ${this.packDir}`,
       )
     }
-    const bytes = new Uint8Array(location.length)
+    const bytes = target.subarray(0, location.length)
     const { bytesRead } = await handle.read(bytes, 0, location.length, location.offset)
     if (bytesRead !== location.length) {
       throw new FerryError('ERR_CORRUPT_BLOCK', `pack ${packName(location.pack)} is truncated`)
