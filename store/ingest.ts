@@ -129,22 +129,30 @@ function smallFileBlocks(bytes: Uint8Array): { blocks: Block[]; result: IngestRe
   return { blocks, result: { root, size, sha256: Buffer.from(digest).toString('hex') } }
 }
 
-/** Reads a file of at most `limit` bytes whole (synchronously: far cheaper than four thread-pool trips), or undefined if larger. */
-function readSmall(path: string, limit: number): Uint8Array | undefined {
+/**
+ * Reads a file of at most `limit` bytes whole into `target` (synchronously:
+ * far cheaper than four thread-pool trips per file). Returns the bytes, or
+ * undefined when the file is larger than `limit` or than `target`.
+ */
+function readSmallInto(
+  path: string,
+  limit: number,
+  room: (size: number) => Uint8Array,
+): Uint8Array | undefined {
   const fd = openSync(path, 'r')
   try {
     const size = fstatSync(fd).size
     if (size > limit) return undefined
     // One byte of room shows a file that grew since its size was taken.
-    const buffer = new Uint8Array(size + 1)
+    const target = room(size + 1)
     let done = 0
     for (;;) {
-      const n = readSync(fd, buffer, done, buffer.byteLength - done, null)
+      const n = readSync(fd, target, done, target.byteLength - done, null)
       if (n === 0) break
       done += n
       if (done > size) return undefined
     }
-    return buffer.subarray(0, done)
+    return target.subarray(0, done)
   } finally {
     closeSync(fd)
   }
@@ -152,39 +160,65 @@ function readSmall(path: string, limit: number): Uint8Array | undefined {
 
 /**
  * Ingests many small files as one stream of blocks through one writer: the
- * per-file cost is a read and two hashes, not a round of index lookups,
- * writes and thread messages per file. Files that turn out larger than
- * SMALL_FILE_BYTES (grown since listed) are ingested by streaming.
+ * per-file cost is a read and a hash or two, not a round of index lookups,
+ * writes and thread messages per file. Files are read into the slots of an
+ * arena, several to a slot, and the slots are reused once their blocks are
+ * written: no buffer per file for the collector. Files that turn out larger
+ * than SMALL_FILE_BYTES (grown since listed) are ingested by streaming.
  */
 export async function ingestSmallFiles(
   pipeline: PipelineComponents,
   paths: string[],
   options: IngestOptions = {},
 ): Promise<IngestResult[]> {
+  const arena = pipeline.ingestArenas.acquire()
   const results: Array<IngestResult | undefined> = new Array(paths.length)
   const grown: number[] = []
   let bytesRead = 0
-  function* blocks(): Generator<Block> {
+  let slot = -1
+  let used = 0
+  async function* blocks(): AsyncGenerator<Block> {
     for (const [i, path] of paths.entries()) {
       options.signal?.throwIfAborted()
-      const bytes = readSmall(path, SMALL_FILE_BYTES)
+      // Files are taken a slot at a time; a slot full up is handed on and a fresh one awaited.
+      if (slot < 0 || arena.slotBytes - used < SMALL_FILE_BYTES + 1) {
+        if (slot >= 0) arena.release(slot)
+        slot = await arena.acquire()
+        used = 0
+      }
+      const base = arena.offset(slot) + used
+      const bytes = readSmallInto(path, SMALL_FILE_BYTES, (size) => arena.view(base, size))
       if (bytes === undefined) {
         grown.push(i)
         continue
       }
+      used += bytes.byteLength
       const { blocks: fileBlocks, result } = smallFileBlocks(bytes)
+      // One reference per block cut from the slot, dropped once that block is written.
+      const inSlot = fileBlocks.filter((block) => arena.slotOf(block.bytes) === slot).length
+      if (inSlot > 0) arena.retain(slot, inSlot)
       results[i] = result
       bytesRead += bytes.byteLength
       options.onProgress?.(bytesRead)
       yield* fileBlocks
     }
+    if (slot >= 0) arena.release(slot)
+    slot = -1
+  }
+  const onStored = (stored: Block[]) => {
+    for (const block of stored) {
+      const held = arena.slotOf(block.bytes)
+      if (held !== undefined) arena.release(held)
+    }
   }
   for await (const _ of pipeline.blockstore.putHashed(blocks(), {
     signal: options.signal,
     deferCommit: options.deferCommit,
+    onStored,
   })) {
     // durable once yielded (or at flush, with deferCommit)
   }
+  pipeline.ingestArenas.release(arena)
   for (const i of grown) results[i] = await ingestFile(pipeline, paths[i], options)
   return results as IngestResult[]
 }
