@@ -30,6 +30,16 @@ export async function headSummaries(store: Store): Promise<HeadSummary[]> {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
+/** An entry as `ferry ls HEAD --json` prints it. */
+export interface EntrySummary {
+  kind: string
+  module: string
+  name: string
+  size: number
+  sha256: string
+  root: string
+}
+
 export function registerLs(program: Command): void {
   defineCommand(program, 'ls [head]', 'list heads; with HEAD, list the entries of that release').action(
     action<CommonOptions>(async ([ref], options) => {
@@ -46,7 +56,7 @@ export function registerLs(program: Command): void {
           return
         }
         const { root } = await store.resolveRoot(ref)
-        const entries = []
+        const entries: EntrySummary[] = []
         for await (const e of entriesOf(store.blocks, root)) {
           entries.push({
             kind: e.kind,

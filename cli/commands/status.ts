@@ -2,7 +2,13 @@ import type { Command } from 'commander'
 import { action, defineCommand } from '../command.js'
 import { withStore } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
-import { headSummaries } from './ls.js'
+import { type HeadSummary, headSummaries } from './ls.js'
+
+/** What `ferry status --json` prints. */
+export interface StatusSummary {
+  store: { dir: string; blocks: number; bytes: number; packs: number }
+  heads: HeadSummary[]
+}
 
 export function registerStatus(program: Command): void {
   defineCommand(program, 'status', 'what the store holds: blocks, bytes, packs and heads').action(
@@ -12,7 +18,7 @@ export function registerStatus(program: Command): void {
         const blocks = usage.reduce((sum, u) => sum + u.liveBlocks, 0)
         const bytes = usage.reduce((sum, u) => sum + u.liveBytes, 0)
         const heads = await headSummaries(store)
-        const status = { store: { dir: store.dir, blocks, bytes, packs: usage.length }, heads }
+        const status: StatusSummary = { store: { dir: store.dir, blocks, bytes, packs: usage.length }, heads }
         if (options.json) return printJson(status)
         process.stdout.write(
           `store ${store.dir}: ${blocks} blocks, ${formatBytes(bytes)} in ${usage.length} pack(s)\n`,

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
+import type { HeadSummary } from '../../cli/commands/ls.js'
+import type { StatusSummary as Status } from '../../cli/commands/status.js'
+import type { GcResult } from '../../store/index.js'
 import {
   ferry,
   ferryJson,
@@ -11,27 +14,6 @@ import {
   tempDir,
   writeRequirements,
 } from '../helpers/cli.js'
-
-interface HeadSummary {
-  name: string
-  version: string
-  seq: number
-  root: string
-  publisher: string
-  complete: boolean
-}
-
-interface Status {
-  store: { dir: string; blocks: number; bytes: number; packs: number }
-  heads: HeadSummary[]
-}
-
-interface GcResult {
-  blocksRemoved: number
-  bytesRemoved: number
-  packsRewritten: number
-  bytesFreed: number
-}
 
 const KEY = /^ed25519:[A-Za-z0-9_-]{43}$/
 

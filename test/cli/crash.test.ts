@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
+import type { StatusSummary as Status } from '../../cli/commands/status.js'
 import { packBytes, waitForPacks } from '../helpers/archive.js'
 import {
   FERRY_BIN,
@@ -16,11 +17,6 @@ import {
 } from '../helpers/cli.js'
 
 const MiB = 1024 * 1024
-
-interface Status {
-  store: { blocks: number; bytes: number; packs: number }
-  heads: Array<{ name: string; seq: number; complete: boolean }>
-}
 
 test('a bom build killed mid-ingest leaves a sound store; the same build then completes', async (t) => {
   const { dir, store } = await initStore(t)

@@ -1,23 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
+import type { HeadSummary } from '../../cli/commands/ls.js'
+import type { BuildSummary } from '../../store/index.js'
 import { ferryJson, initStore, pseudoRandom, tempDir, writeRequirements } from '../helpers/cli.js'
-
-interface BuildSummary {
-  root: string
-  seq: number
-  newBlocks: number
-  newBytes: number
-}
-
-interface HeadSummary {
-  name: string
-  version: string
-  seq: number
-  root: string
-  publisher: string
-  complete: boolean
-}
 
 /** The same content, described twice: files listed in other orders, requirements in other folders. */
 async function writeInputs(dir: string): Promise<{ first: string[]; second: string[] }> {

@@ -1,19 +1,8 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import anyTest, { type ExecutionContext, type TestFn } from 'ava'
+import type { StatusSummary as Status } from '../../cli/commands/status.js'
 import { ferry, ferryJson, sha256Hex, tempDir, writeRequirements } from '../helpers/cli.js'
-
-interface Status {
-  store: { blocks: number; bytes: number; packs: number }
-  heads: Array<{
-    name: string
-    version: string
-    seq: number
-    root: string
-    publisher: string
-    complete: boolean
-  }>
-}
 
 /** A store holding one good head `rel` (seq 1), copied for every case so that cases run side by side. */
 const test = anyTest as TestFn<{ template: string; status: Status; cleanup: () => Promise<void> }>

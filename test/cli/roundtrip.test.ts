@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import type { EntrySummary as LsEntry } from '../../cli/commands/ls.js'
 import type { BuildSummary } from '../../store/index.js'
 import {
   ferry,
@@ -15,15 +16,6 @@ import {
   writePseudoRandomFile,
   writeRequirements,
 } from '../helpers/cli.js'
-
-interface LsEntry {
-  kind: string
-  module: string
-  name: string
-  size: number
-  sha256: string
-  root: string
-}
 
 const RAW = 0x55
 

@@ -1,16 +1,8 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
+import type { HeadSummary } from '../../cli/commands/ls.js'
 import { ferry, ferryJson, initStore, writeRequirements } from '../helpers/cli.js'
-
-interface HeadSummary {
-  name: string
-  version: string
-  seq: number
-  root: string
-  publisher: string
-  complete: boolean
-}
 
 async function storeWithRequirements(t: Parameters<typeof initStore>[0]) {
   const { dir, store } = await initStore(t)

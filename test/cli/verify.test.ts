@@ -2,14 +2,8 @@ import { open, readdir, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
 import { CID } from 'multiformats/cid'
+import type { VerifyReport } from '../../store/index.js'
 import { ferry, ferryJson, initStore, pseudoRandom, writeRequirements } from '../helpers/cli.js'
-
-interface VerifyReport {
-  ok: boolean
-  blocks: number
-  bytes: number
-  problems: Array<{ cid: string; problem: 'missing' | 'corrupt'; entries: string[] }>
-}
 
 const PACK_MAGIC_BYTES = 8
 

@@ -7,33 +7,15 @@ import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CarBlockIterator, CarIndexer, CarWriter } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
+import type { EntrySummary, HeadSummary } from '../../cli/commands/ls.js'
+import type { StatusSummary as StoreStatus } from '../../cli/commands/status.js'
 import type { BuildSummary, ExportResult, HeadOutcome, ImportResult } from '../../store/index.js'
 import { ferry, ferryJson, writeRequirements } from './cli.js'
 
 export const MiB = 1024 * 1024
 
-/** A head as `ferry ls --json` prints it. */
-export interface HeadSummary {
-  name: string
-  version: string
-  seq: number
-  root: string
-  publisher: string
-  complete: boolean
-}
-
-/** An entry as `ferry ls HEAD --json` prints it. */
-export interface EntrySummary {
-  kind: string
-  module: string
-  name: string
-  size: number
-  sha256: string
-  root: string
-}
-
-/** `ferry bom build --json`. */
-export type { BuildSummary }
+/** `ferry bom build --json`, `ls --json`, `ls HEAD --json`, `status --json`. */
+export type { BuildSummary, EntrySummary, HeadSummary, StoreStatus }
 
 /** `ferry export --json`. */
 export type ExportSummary = ExportResult
@@ -42,11 +24,6 @@ export type { HeadOutcome }
 
 /** One element of `ferry import --json`. */
 export type ImportSummary = ImportResult
-
-export interface StoreStatus {
-  store: { blocks: number; bytes: number; packs: number }
-  heads: Array<{ name: string; seq: number; complete: boolean }>
-}
 
 /** The publisher key token of a store. */
 export async function publisherKey(store: string): Promise<string> {
