@@ -77,6 +77,15 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
   return { promise, resolve, reject }
 }
 
+/** Appended blocks waiting for their index commit, and whom to tell when it lands. */
+interface PendingBatch {
+  locations: Array<{ key: Uint8Array; value: Uint8Array }>
+  /** Each writer's batch promise and the blocks it claimed in `uncommitted`. */
+  batches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }>
+  /** Other writers' commits holding blocks these skipped. */
+  waits: Array<Promise<void>>
+}
+
 function packName(pack: number): string {
   return `${pack.toString(16).padStart(8, '0')}.pack`
 }
@@ -105,9 +114,7 @@ export class PackBlockstore implements Blockstore {
   /** Blocks appended by some writer and not yet committed, with that writer's commit. */
   private readonly uncommitted = new Map<string, Promise<void>>()
   /** Appended with deferCommit, waiting for flush(). */
-  private deferredLocations: Array<{ key: Uint8Array; value: Uint8Array }> = []
-  private deferredBatches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }> = []
-  private deferredWaits: Array<Promise<void>> = []
+  private awaitingFlush: PendingBatch = { locations: [], batches: [], waits: [] }
   private deferredBytes = 0
   /** The last commit started (commits are chained). */
   private committing: Promise<void> = Promise.resolve()
@@ -335,41 +342,26 @@ export class PackBlockstore implements Blockstore {
       return previous
     }
 
-    /** Starts a flush of everything appended so far; returns the CIDs it makes durable. */
-    const startFlush = async (): Promise<CID[]> => {
-      await appending
-      const committedBatch = batch
-      const toCommit = locations
-      const cids = done
-      const ids = pendingIds
-      const othersCommits = waits
+    /** Takes what was appended since the last hand-over, leaving a fresh batch behind. */
+    const takeBatch = (): PendingBatch & { cids: CID[]; bytes: number } => {
+      const taken = { locations, batches: [{ batch, ids: pendingIds }], waits, cids: done, bytes: unflushed }
       batch = deferred()
       locations = []
       done = []
       pendingIds = []
       waits = []
       unflushed = 0
-      const forget = () => {
-        for (const id of ids) {
-          pending.delete(id)
-          if (this.uncommitted.get(id) === committedBatch.promise) this.uncommitted.delete(id)
-        }
-      }
-      const committed = this.commit(toCommit)
-        .then(
-          () => {
-            // Now in the index: hasMany finds them from here on.
-            forget()
-            committedBatch.resolve()
-          },
-          (err) => {
-            forget()
-            committedBatch.reject(err)
-            throw err
-          },
-        )
-        .then(() => Promise.all(othersCommits))
-        .then(() => cids)
+      return taken
+    }
+
+    /** Starts a flush of everything appended so far; returns the CIDs it makes durable. */
+    const startFlush = async (): Promise<CID[]> => {
+      await appending
+      const taken = takeBatch()
+      const committed = this.commitBatch(taken).then(() => {
+        for (const id of taken.batches[0].ids) pending.delete(id)
+        return taken.cids
+      })
       committed.catch(() => {}) // awaited below; avoid an unhandled rejection meanwhile
       return committed
     }
@@ -377,18 +369,14 @@ export class PackBlockstore implements Blockstore {
     /** With deferCommit: hands what was appended to the store's next flush(); returns the CIDs (appended, not durable). */
     const handOff = async (): Promise<CID[]> => {
       await appending
-      this.deferredLocations.push(...locations)
-      this.deferredBytes += unflushed
-      this.deferredBatches.push({ batch, ids: pendingIds })
-      this.deferredWaits.push(...waits)
-      const cids = done
-      batch = deferred()
-      locations = []
-      done = []
-      pendingIds = []
-      waits = []
-      unflushed = 0
-      return cids
+      const taken = takeBatch()
+      this.awaitingFlush.locations.push(...taken.locations)
+      this.awaitingFlush.batches.push(...taken.batches)
+      this.awaitingFlush.waits.push(...taken.waits)
+      this.deferredBytes += taken.bytes
+      // Start writeback early, in the background: the final flush then has little left to wait for.
+      if (this.deferredBytes >= this.flushBytes) void this.flush().catch(() => {})
+      return taken.cids
     }
 
     const iterator = (
@@ -415,8 +403,6 @@ export class PackBlockstore implements Blockstore {
         if (unflushed >= flushBytes) {
           if (defer) {
             yield* await handOff()
-            // Start writeback early, in the background: the final flush then has little left to wait for.
-            if (this.deferredBytes >= this.flushBytes) void this.flush().catch(() => {})
             continue
           }
           const previous = flushing
@@ -429,7 +415,6 @@ export class PackBlockstore implements Blockstore {
       await appending
       if (defer) {
         yield* await handOff()
-        if (this.deferredBytes >= this.flushBytes) void this.flush().catch(() => {})
         return
       }
       if (flushing !== undefined) yield* await flushing
@@ -534,25 +519,20 @@ export class PackBlockstore implements Blockstore {
    */
   flush(): Promise<void> {
     // Each flush takes what was deferred when it was called; flushes run one after another.
-    const taken = {
-      locations: this.deferredLocations,
-      batches: this.deferredBatches,
-      waits: this.deferredWaits,
-    }
-    this.deferredLocations = []
-    this.deferredBatches = []
-    this.deferredWaits = []
+    const taken = this.awaitingFlush
+    this.awaitingFlush = { locations: [], batches: [], waits: [] }
     this.deferredBytes = 0
-    const run = this.flushing.catch(() => {}).then(() => this.commitDeferred(taken))
+    const run = this.flushing.catch(() => {}).then(() => this.commitBatch(taken))
     this.flushing = run
     return run
   }
 
-  private async commitDeferred(taken: {
-    locations: Array<{ key: Uint8Array; value: Uint8Array }>
-    batches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }>
-    waits: Array<Promise<void>>
-  }): Promise<void> {
+  /**
+   * Commits appended blocks, then settles their batches: other writers that
+   * skipped these blocks were waiting on them. Resolves once the blocks this
+   * batch skipped for other writers are committed too.
+   */
+  private async commitBatch(taken: PendingBatch): Promise<void> {
     const forget = () => {
       for (const { batch, ids } of taken.batches) {
         for (const id of ids) if (this.uncommitted.get(id) === batch.promise) this.uncommitted.delete(id)
@@ -565,6 +545,7 @@ export class PackBlockstore implements Blockstore {
       for (const { batch } of taken.batches) batch.reject(err)
       throw err
     }
+    // Now in the index: hasMany finds them from here on.
     forget()
     for (const { batch } of taken.batches) batch.resolve()
     await Promise.all(taken.waits)
