@@ -110,14 +110,7 @@ export async function* readFile(
   const end = options.length === undefined ? Number.POSITIVE_INFINITY : start + options.length
   if (start < 0 || end < start)
     throw new FerryError('ERR_INVALID_ARGUMENT', `bad range ${start}+${options.length}`)
-  if (root.code !== RAW) {
-    // Say so when the root is another kind of node (a release, say): that is a wrong argument, not damage.
-    const node = await loadNode<{ type?: unknown }>(blockstore, root)
-    if (typeof node?.type === 'string' && node.type !== 'file') {
-      throw new FerryError('ERR_INVALID_ARGUMENT', `${root} is a ${node.type} node, not a file`)
-    }
-  }
-  yield* readRange(blockstore, root, 0, start, end, options)
+  yield* readRange(blockstore, root, 0, start, end, options, true)
 }
 
 /** Leaf blocks fetched ahead of the reader, so index and disk lookups overlap. */
@@ -142,6 +135,7 @@ async function* readRange(
   start: number,
   end: number,
   options: ReadFileOptions,
+  isRoot = false,
 ): AsyncGenerator<Uint8Array> {
   options.signal?.throwIfAborted()
   const bytes = await fetchBlock(blockstore, cid, options)
@@ -151,7 +145,13 @@ async function* readRange(
     return
   }
   const node = decodeNode<FileNode>(cid, bytes)
-  if (node.type !== 'file') throw new FerryError('ERR_CORRUPT_BLOCK', `block ${cid} is not a file node`)
+  if (node?.type !== 'file') {
+    // A root of another kind (a release, say) is a wrong argument; inside a file DAG it is damage.
+    if (isRoot && typeof node?.type === 'string') {
+      throw new FerryError('ERR_INVALID_ARGUMENT', `${cid} is a ${node.type} node, not a file`)
+    }
+    throw new FerryError('ERR_CORRUPT_BLOCK', `block ${cid} is not a file node`)
+  }
   const ahead: Array<{ base: number; bytes: Promise<Uint8Array> }> = []
   const next = async (): Promise<Uint8Array | undefined> => {
     const leaf = ahead.shift()!

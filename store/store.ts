@@ -176,12 +176,12 @@ export class Store {
 
   /** A head name or a CID, as the CLI takes them. */
   async resolveRoot(ref: string): Promise<{ root: CID; head?: HeadRecord }> {
-    const named = (await this.heads()).filter((record) => record.name === ref)
-    if (named.length > 0 || !/^(b|z|Qm)[1-9A-Za-z]+$/.test(ref)) {
-      const head = await this.resolveHead(ref)
-      return { root: recordRoot(head), head }
-    }
-    return { root: parseCid(ref) }
+    // A head name wins over a string that happens to parse as a CID.
+    const looksLikeCid = /^(b|z|Qm)[1-9A-Za-z]+$/.test(ref)
+    if (looksLikeCid && !(await this.heads()).some((record) => record.name === ref))
+      return { root: parseCid(ref) }
+    const head = await this.resolveHead(ref)
+    return { root: recordRoot(head), head }
   }
 
   /** The signed head as stored. */

@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import type { Command } from 'commander'
-import { type CID, entriesOf, FerryError, readFile, type Store } from '../../store/index.js'
+import { type CID, entriesOf, FerryError, parseCid, readFile, type Store } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { withStore } from '../context.js'
 import type { CommonOptions } from '../output.js'
@@ -15,7 +15,7 @@ async function resolveTarget(store: Store, target: string): Promise<CID> {
   const [headName, module, ...rest] = parts
   const name = rest.join('/')
   const head = await store.resolveHead(headName)
-  for await (const entry of entriesOf(store.blocks, (await store.resolveRoot(head.name)).root)) {
+  for await (const entry of entriesOf(store.blocks, parseCid(head.root))) {
     if (entry.module === module && entry.name === name) return entry.root
   }
   throw new FerryError(
