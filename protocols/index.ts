@@ -1,5 +1,6 @@
 /**
- * libp2p wire protocols (heads exchange, block sync): pure protocol logic over
- * a Blockstore. Arrives with the daemon issue; imports only from `store/`.
+ * libp2p wire protocols: heads exchange and block sync. Pure protocol logic
+ * over a Blockstore; imports only from `store/`.
  */
-export {}
+export * as heads from './heads/index.js'
+export * as sync from './sync/index.js'

@@ -20,6 +20,12 @@ export type ErrorCode =
   | 'ERR_VERIFY_FAILED'
   | 'ERR_IO'
   | 'ERR_BAD_ARCHIVE'
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_DAEMON_UNAVAILABLE'
+  | 'ERR_INTERNAL'
+  | 'ERR_PROTOCOL'
+  | 'ERR_PEER'
+  | 'ERR_ABORTED'
 
 /** The one error type ferry throws on purpose: a stable `code`, a message for people, the `cause`. */
 export class FerryError extends Error {

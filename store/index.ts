@@ -14,13 +14,21 @@ export {
 } from './bom.js'
 export { type BuildOptions, type BuildResult, type BuildSummary, buildBom } from './build.js'
 export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunker.js'
-export { CID, cidFor, DAG_CBOR, parseCid, RAW } from './cid.js'
+export { blockMatches, CID, cidFor, DAG_CBOR, parseCid, RAW } from './cid.js'
+export { isIndexNode, linksOf } from './dag.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
 export { type ExportOptions, type ExportResult, exportArchive } from './export.js'
 export { FileDagBuilder, fileSize, readFile } from './file-dag.js'
 export { type GcResult, gc } from './gc.js'
 export { GEAR } from './gear.js'
-export { type HeadRecord, type SignedHead, signHead } from './heads.js'
+export {
+  assertHeadSignature,
+  type HeadRecord,
+  type SignedHead,
+  signedHeadFrom,
+  signHead,
+  toRecord,
+} from './heads.js'
 export {
   archiveFiles,
   type HeadOutcome,
@@ -36,3 +44,4 @@ export { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'
 export type { Requirements } from './requirements.js'
 export { defaultStoreDir, Store } from './store.js'
 export { type VerifyProblem, type VerifyReport, verify } from './verify.js'
+export { blockKey } from './walk.js'

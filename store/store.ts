@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
@@ -54,6 +55,8 @@ export class Store {
   readonly completeness: Completeness
   /** Hashing threads and read arenas for ingest and import. */
   readonly pipeline: PipelineComponents
+  /** Emits 'heads' (HeadRecord[]) after heads are published, so a daemon can announce them. */
+  readonly events = new EventEmitter<{ heads: [HeadRecord[]] }>()
   private publisherCache?: Publisher
 
   private constructor(dir: string, db: StoreDb, blocks: PackBlockstore) {
@@ -261,6 +264,7 @@ export class Store {
         value: record,
       })) as never,
     )
+    this.events.emit('heads', records)
     return records
   }
 

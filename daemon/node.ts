@@ -1,0 +1,33 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+
+export interface NodeInit {
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on; none for a dial-only node (one-shot sync). */
+  listen: string[]
+  /** Find peers on the LAN by multicast. */
+  mdns: boolean
+  /** A pnet swarm key: without it no connection is possible. */
+  secret?: Uint8Array
+}
+
+/** A libp2p node as ferry runs it: TCP, noise, yamux, identify; mDNS and pnet when asked. */
+export async function createNode(init: NodeInit): Promise<Libp2p> {
+  return createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    // Larger yamux messages cost fewer frames on bulk transfer (REAL-SERVICES.md measured a small gain).
+    streamMuxers: [yamux({ maxMessageSize: 256 * 1024 })],
+    connectionProtector: init.secret === undefined ? undefined : preSharedKey({ psk: init.secret }),
+    peerDiscovery: init.mdns ? [mdns()] : [],
+    services: { identify: identify() },
+  })
+}

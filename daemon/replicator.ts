@@ -1,0 +1,251 @@
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
+import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../protocols/heads/index.js'
+import {
+  type FetchComponents,
+  type Provider,
+  requestBlocks,
+  SYNC_PROTOCOL,
+  serveWant,
+} from '../protocols/sync/index.js'
+import { assertHeadSignature, FerryError, isFerryError, type SignedHead, type Store } from '../store/index.js'
+import { packBlockReader } from './block-reader.js'
+import type { Logger } from './logger.js'
+import { SyncJob, type SyncState } from './sync-job.js'
+
+export interface ReplicatorInit {
+  /** Head names to follow; '*' follows every trusted head. */
+  follow: string[]
+  log: Logger
+  /**
+   * Received blocks are made durable every this many bytes: what a crash can cost again.
+   * @default 8 MiB
+   */
+  flushBytes?: number
+  /** Seconds to wait before retrying a sync that no peer could finish. @default 5 */
+  retrySeconds?: number
+}
+
+/** Streams at once from one peer per protocol; a peer can't tie up more. */
+const MAX_INBOUND_STREAMS = 32
+
+/**
+ * Keeps the store in step with its peers: swaps signed heads on every
+ * connection and every change, accepts heads of followed names from trusted
+ * publishers (rollback refused as for archives), syncs their DAGs from every
+ * peer that has them, and publishes them once complete. Also serves blocks
+ * and heads to peers.
+ */
+export class Replicator {
+  private readonly jobs = new Map<string, SyncJob>()
+  private readonly running = new Map<string, Promise<void>>()
+  private readonly controller = new AbortController()
+  private readonly dropped = new Map<string, number>()
+  private readonly components: FetchComponents
+  private readonly onHeads = () => void this.announce()
+  private readonly onIdentify = (
+    event: CustomEvent<{ peerId: PeerId; protocols: string[]; connection: Connection }>,
+  ) => {
+    if (event.detail.protocols.includes(HEADS_PROTOCOL)) void this.exchange(event.detail.connection)
+  }
+
+  constructor(
+    private readonly store: Store,
+    private readonly node: Libp2p,
+    private readonly init: ReplicatorInit,
+  ) {
+    const flushBytes = init.flushBytes ?? 8 * 1024 * 1024
+    this.components = {
+      missing: (root, options) => store.completeness.missing(root, options),
+      putIndex: (block) => store.blocks.put(block),
+      writeLeaves: (source) => store.blocks.putHashed(source, { flushBytes }),
+    }
+  }
+
+  async start(): Promise<void> {
+    const reader = packBlockReader(this.store.blocks)
+    await this.node.handle(
+      SYNC_PROTOCOL,
+      async (stream) => {
+        try {
+          await serveWant(stream, reader, this.controller.signal)
+        } catch (err) {
+          this.init.log.debug({ err: (err as Error).message }, 'sync stream failed')
+        }
+      },
+      { maxInboundStreams: MAX_INBOUND_STREAMS },
+    )
+    await this.node.handle(HEADS_PROTOCOL, async (stream, connection) => {
+      try {
+        const theirs = await serveHeads(stream, () => this.ourHeads())
+        await this.consider(connection, theirs.heads, theirs.rejected)
+      } catch (err) {
+        this.init.log.debug({ err: (err as Error).message }, 'heads stream failed')
+      }
+    })
+    this.node.addEventListener('peer:identify', this.onIdentify as never)
+    this.store.events.on('heads', this.onHeads)
+  }
+
+  /** Stops every sync gracefully: batches in flight land and are made durable. */
+  async stop(): Promise<void> {
+    this.store.events.off('heads', this.onHeads)
+    this.node.removeEventListener('peer:identify', this.onIdentify as never)
+    await Promise.all([...this.jobs.values()].map((job) => job.stop()))
+    this.controller.abort()
+    await Promise.allSettled(this.running.values())
+  }
+
+  /** Every sync this node knows of, running or done. */
+  syncs(): SyncState[] {
+    return [...this.jobs.values()].map((job) => job.snapshot())
+  }
+
+  /** Swaps heads with the peer on `connection`, then syncs what it has that we follow. */
+  async exchange(connection: Connection): Promise<void> {
+    try {
+      const theirs = await exchangeHeads(connection, await this.ourHeads(), {
+        signal: this.controller.signal,
+      })
+      await this.consider(connection, theirs.heads, theirs.rejected)
+    } catch (err) {
+      this.init.log.debug(
+        { peer: connection.remotePeer.toString(), err: (err as Error).message },
+        'heads exchange failed',
+      )
+    }
+  }
+
+  /** Sends our heads to every connected peer (after a change here). */
+  async announce(): Promise<void> {
+    const byPeer = new Map<string, Connection>()
+    for (const connection of this.node.getConnections())
+      byPeer.set(connection.remotePeer.toString(), connection)
+    await Promise.all([...byPeer.values()].map((connection) => this.exchange(connection)))
+  }
+
+  /** Waits for the running syncs of these heads (by name) to settle; all running ones when none given. */
+  async settled(names?: string[]): Promise<SyncState[]> {
+    for (let round = 0; round < 1000; round++) {
+      const pending = [...this.jobs.entries()].filter(
+        ([, job]) => names === undefined || names.includes(job.signed.head.name),
+      )
+      const busy = pending.map(([key]) => this.running.get(key)).filter((p) => p !== undefined)
+      if (busy.length === 0) return pending.map(([, job]) => job.snapshot())
+      await Promise.allSettled(busy)
+    }
+    throw new FerryError('ERR_ABORTED', 'syncs did not settle')
+  }
+
+  private async ourHeads(): Promise<SignedHead[]> {
+    const records = await this.store.heads()
+    return Promise.all(records.map((record) => this.store.signedHead(record)))
+  }
+
+  private follows(name: string): boolean {
+    return this.init.follow.includes('*') || this.init.follow.includes(name)
+  }
+
+  private async consider(connection: Connection, heads: SignedHead[], rejected: number): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const log = this.init.log.child({ peer })
+    if (rejected > 0) log.warn({ rejected }, 'peer sent malformed heads; ignored')
+    for (const signed of heads) {
+      const { head } = signed
+      if (!this.follows(head.name)) continue
+      try {
+        assertHeadSignature(signed)
+        if ((await this.store.admit(signed)) === 'current') continue
+      } catch (err) {
+        const code = isFerryError(err) ? err.code : 'ERR_INTERNAL'
+        // Peers announce what they have on every exchange: an old or untrusted head is normal, not an alarm.
+        const level = code === 'ERR_ROLLBACK' ? 'debug' : 'warn'
+        log[level]({ head: head.name, seq: head.seq, code, reason: (err as Error).message }, 'head ignored')
+        continue
+      }
+      this.follow(signed, peer, log)
+    }
+  }
+
+  private follow(signed: SignedHead, peer: string, log: Logger): void {
+    const key = signed.cid.toString()
+    let job = this.jobs.get(key)
+    if (job === undefined) {
+      // A newer head of the same name and publisher replaces an older one still syncing.
+      for (const [otherKey, other] of this.jobs) {
+        const o = other.signed.head
+        if (
+          o.name === signed.head.name &&
+          o.publisher === signed.head.publisher &&
+          other.state !== 'complete'
+        ) {
+          void other.stop()
+          this.jobs.delete(otherKey)
+        }
+      }
+      job = new SyncJob(signed, this.components)
+      this.jobs.set(key, job)
+      log.info(
+        { head: signed.head.name, version: signed.head.version, seq: signed.head.seq },
+        'following head',
+      )
+    }
+    if (job.state === 'complete') return
+    job.addProvider(this.provider(peer))
+    if (!this.running.has(key)) {
+      const run = this.run(job, log).finally(() => this.running.delete(key))
+      this.running.set(key, run)
+    }
+  }
+
+  /** Attempts until complete, or until no peer has the head (then it waits to be announced again). */
+  private async run(job: SyncJob, log: Logger): Promise<void> {
+    const retryMs = (this.init.retrySeconds ?? 5) * 1000
+    for (let attempt = 1; attempt <= 20 && !this.controller.signal.aborted; attempt++) {
+      if (job.providerCount === 0) return
+      const complete = await job.attempt(this.controller.signal)
+      if (complete) {
+        try {
+          await this.store.publishHeads([job.signed])
+          const s = job.snapshot()
+          log.info(
+            { head: s.name, version: s.version, seq: s.seq, blocks: s.haveBlocks, bytes: s.bytesReceived },
+            'head synced and published',
+          )
+        } catch (err) {
+          job.state = 'failed'
+          job.error = (err as Error).message
+          log.warn({ head: job.signed.head.name, reason: job.error }, 'synced head not published')
+        }
+        return
+      }
+      if (this.controller.signal.aborted || !this.jobs.has(job.key)) return
+      log.info({ head: job.signed.head.name, attempt, reason: job.error }, 'sync attempt ended; retrying')
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs * attempt, 60_000)).unref())
+    }
+  }
+
+  /** A provider over whatever connection to `peer` is open (dialling again if needed). */
+  private provider(peer: string): Provider {
+    const node = this.node
+    const findConnection = async (): Promise<Connection> => {
+      const open = node.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === 'open')
+      if (open !== undefined) return open
+      const known = node.getPeers().find((p) => p.toString() === peer)
+      if (known === undefined) throw new FerryError('ERR_PEER', `peer ${peer} is not connected`)
+      return node.dial(known)
+    }
+    return {
+      id: peer,
+      request: async (cids, onFrame, options) =>
+        requestBlocks(await findConnection(), cids, onFrame, options),
+      drop: (reason) => {
+        this.dropped.set(peer, Date.now())
+        this.init.log.warn({ peer, reason }, 'peer dropped: it sent a block that does not match its CID')
+        for (const job of this.jobs.values()) job.removeProvider(peer)
+        for (const connection of node.getConnections()) {
+          if (connection.remotePeer.toString() === peer) void connection.close().catch(() => {})
+        }
+      },
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { DagFetch, type FetchComponents, type FetchProgress, type Provider } from '../protocols/sync/index.js'
+import type { SignedHead } from '../store/index.js'
+
+/** What `GET /api/status` reports of one sync. */
+export interface SyncState {
+  name: string
+  version: string
+  seq: number
+  root: string
+  /** syncing: fetching; waiting: no peer can serve it now (retried when one announces it); complete; failed. */
+  state: 'syncing' | 'waiting' | 'complete' | 'failed'
+  haveBlocks: number
+  wantBlocks: number
+  bytesReceived: number
+  /** Bytes a second over this attempt. */
+  rate: number
+  peers: string[]
+  error?: string
+}
+
+/**
+ * One followed head being synced: attempts (each a DagFetch) until its DAG
+ * is complete here. Blocks received by an attempt stay, so the next attempt
+ * (after a restart, or when a peer comes back) asks only for the rest.
+ */
+export class SyncJob {
+  state: SyncState['state'] = 'waiting'
+  error?: string
+  private fetch?: DagFetch
+  private readonly providers = new Map<string, Provider>()
+  private bytesBefore = 0
+  private blocksBefore = 0
+  private discoveredBefore = 0
+  private attemptStarted = Date.now()
+  private last: FetchProgress = { blocks: 0, bytes: 0, discovered: 0, providers: [] }
+
+  constructor(
+    readonly signed: SignedHead,
+    private readonly components: FetchComponents,
+  ) {}
+
+  get key(): string {
+    return this.signed.cid.toString()
+  }
+
+  /** A peer that has this head: used by the attempt running now, or the next. */
+  addProvider(provider: Provider): void {
+    this.providers.set(provider.id, provider)
+    this.fetch?.addProvider(provider)
+  }
+
+  removeProvider(id: string): void {
+    this.providers.delete(id)
+  }
+
+  get providerCount(): number {
+    return this.providers.size
+  }
+
+  /** Runs one attempt with the providers known now; resolves true when the DAG is complete here. */
+  async attempt(signal: AbortSignal): Promise<boolean> {
+    const fetch = new DagFetch(this.signed.head.root, this.components, {
+      signal,
+      onProgress: (progress) => {
+        this.last = progress
+      },
+    })
+    this.fetch = fetch
+    this.attemptStarted = Date.now()
+    this.state = 'syncing'
+    this.error = undefined
+    for (const provider of this.providers.values()) fetch.addProvider(provider)
+    try {
+      await fetch.result()
+      this.state = 'complete'
+      return true
+    } catch (err) {
+      this.state = 'waiting'
+      this.error = (err as Error).message
+      return false
+    } finally {
+      const progress = fetch.status()
+      this.bytesBefore += progress.bytes
+      this.blocksBefore += progress.blocks
+      this.discoveredBefore += progress.discovered
+      this.last = { blocks: 0, bytes: 0, discovered: 0, providers: [] }
+      this.fetch = undefined
+    }
+  }
+
+  /** Stops the running attempt gracefully (in-flight batches land and become durable). */
+  async stop(): Promise<void> {
+    await this.fetch?.stop()
+  }
+
+  snapshot(): SyncState {
+    const live = this.fetch?.status() ?? this.last
+    const seconds = Math.max(0.001, (Date.now() - this.attemptStarted) / 1000)
+    const { head } = this.signed
+    return {
+      name: head.name,
+      version: head.version,
+      seq: head.seq,
+      root: head.root.toString(),
+      state: this.state,
+      haveBlocks: this.blocksBefore + live.blocks,
+      wantBlocks: this.discoveredBefore + live.discovered,
+      bytesReceived: this.bytesBefore + live.bytes,
+      rate: this.fetch === undefined ? 0 : Math.round(live.bytes / seconds),
+      peers: this.fetch === undefined ? [...this.providers.keys()] : live.providers,
+      ...(this.error === undefined ? {} : { error: this.error }),
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type { Connection } from '@libp2p/interface'
+import * as lp from 'it-length-prefixed'
+import type { CID } from 'multiformats/cid'
+import { FerryError } from '../../store/index.js'
+import type { AbortOptions } from './index.js'
+import { MAX_FRAME_BYTES, SYNC_PROTOCOL } from './limits.js'
+import { decodeBlockFrame, encodeWant } from './messages.js'
+
+/**
+ * Asks the peer on `connection` for `cids` in one stream and hands each
+ * reply to `onFrame` in request order (bytes, or undefined when the peer has
+ * not got it). Throws ERR_PROTOCOL when the peer replies out of shape.
+ */
+export async function requestBlocks(
+  connection: Connection,
+  cids: CID[],
+  onFrame: (index: number, bytes: Uint8Array | undefined) => Promise<void> | void,
+  options: AbortOptions = {},
+): Promise<void> {
+  const stream = await connection.newStream(SYNC_PROTOCOL, { signal: options.signal })
+  try {
+    stream.send(encodeWant(cids))
+    await stream.close({ signal: options.signal })
+    let index = 0
+    for await (const frame of lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })) {
+      if (index >= cids.length)
+        throw new FerryError('ERR_PROTOCOL', 'sync: the peer sent more frames than asked for')
+      await onFrame(index, decodeBlockFrame(frame))
+      index++
+    }
+    if (index < cids.length)
+      throw new FerryError('ERR_PROTOCOL', `sync: the peer answered ${index} of ${cids.length} wants`)
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  }
+}

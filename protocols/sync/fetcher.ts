@@ -1,0 +1,229 @@
+import type { CID } from 'multiformats/cid'
+import { blockKey, blockMatches, FerryError, isIndexNode } from '../../store/index.js'
+import { Frontier } from './frontier.js'
+import type { FetchComponents, FetchInit, FetchProgress, FetchResult, Provider } from './index.js'
+import { BlockSink } from './sink.js'
+
+const DEFAULT_BATCH_BLOCKS = 64
+const DEFAULT_IN_FLIGHT = 4
+/** Transport failures a provider may have in one fetch before it is left out. */
+const MAX_PROVIDER_FAILURES = 3
+
+interface ProviderState {
+  provider: Provider
+  workers: number
+  failures: number
+  dropped: boolean
+}
+
+/**
+ * Fetches every block missing below one root from any number of providers
+ * at once. Each provider gets several batches in flight; every block is
+ * verified against its CID before it is stored; a provider that sends a
+ * block that does not match is dropped and its share asked of the others;
+ * an interrupted fetch resumes from what is durable, since the frontier is
+ * computed from the store.
+ */
+export class DagFetch {
+  private readonly frontier: Frontier
+  private readonly sink: BlockSink
+  private readonly providers = new Map<string, ProviderState>()
+  private readonly controller = new AbortController()
+  private readonly batchBlocks: number
+  private readonly inFlight: number
+  private readonly progress: FetchProgress = { blocks: 0, bytes: 0, discovered: 0, providers: [] }
+  /** Providers that answered "absent" for a CID, by CID key; a CID no provider has fails the fetch. */
+  private readonly absent = new Map<string, Set<string>>()
+  private settled = false
+  /** Set by stop(): no new batches; what is in flight is received and made durable. */
+  private stopping = false
+  private resolveRun!: (result: FetchResult) => void
+  private rejectRun!: (err: unknown) => void
+  private readonly finished: Promise<FetchResult>
+  private readonly started = Date.now()
+
+  constructor(
+    readonly root: CID,
+    private readonly components: FetchComponents,
+    private readonly init: FetchInit = {},
+  ) {
+    this.batchBlocks = init.batchBlocks ?? DEFAULT_BATCH_BLOCKS
+    this.inFlight = init.inFlightPerProvider ?? DEFAULT_IN_FLIGHT
+    const signal =
+      init.signal === undefined
+        ? this.controller.signal
+        : AbortSignal.any([init.signal, this.controller.signal])
+    this.frontier = new Frontier(root, components.missing, signal)
+    this.sink = new BlockSink(components.writeLeaves, (cids) => this.frontier.committed(cids))
+    this.finished = new Promise((resolve, reject) => {
+      this.resolveRun = resolve
+      this.rejectRun = reject
+    })
+    this.finished.catch(() => {})
+    init.signal?.addEventListener(
+      'abort',
+      () => void this.fail(new FerryError('ERR_ABORTED', 'sync aborted')),
+      {
+        once: true,
+      },
+    )
+  }
+
+  /**
+   * Stops gracefully: asks for nothing more, lets the batches in flight
+   * arrive, makes everything received durable, then rejects with ERR_ABORTED.
+   */
+  stop(): Promise<void> {
+    this.stopping = true
+    if ([...this.providers.values()].every((p) => p.workers === 0)) void this.finish(false)
+    return this.finished.then(
+      () => {},
+      () => {},
+    )
+  }
+
+  /** Resolves when every block below the root is durable here; rejects when no provider can finish it. */
+  result(): Promise<FetchResult> {
+    return this.finished
+  }
+
+  /** What has been received so far. */
+  status(): FetchProgress {
+    return {
+      ...this.progress,
+      discovered: this.frontier.discovered,
+      providers: [...this.providers.values()].filter((p) => !p.dropped).map((p) => p.provider.id),
+    }
+  }
+
+  /** Adds a provider (a peer that holds the root); starts its workers. Ignored when known. */
+  addProvider(provider: Provider): void {
+    if (this.settled || this.providers.has(provider.id)) return
+    const state: ProviderState = { provider, workers: 0, failures: 0, dropped: false }
+    this.providers.set(provider.id, state)
+    for (let i = 0; i < this.inFlight; i++) {
+      state.workers++
+      void this.work(state).finally(() => {
+        state.workers--
+        this.workerStopped()
+      })
+    }
+  }
+
+  private async work(state: ProviderState): Promise<void> {
+    while (!state.dropped && !this.settled && !this.stopping) {
+      let batch: CID[] | undefined
+      try {
+        batch = await this.frontier.next(this.batchBlocks)
+      } catch (err) {
+        await this.fail(err)
+        return
+      }
+      if (batch === undefined) return
+      let answered = 0
+      try {
+        await state.provider.request(
+          batch,
+          async (index, bytes) => {
+            answered = index + 1
+            await this.receive(state, batch[index], bytes)
+          },
+          { signal: this.controller.signal },
+        )
+        state.failures = 0
+      } catch (err) {
+        // The block that failed (answered - 1 when it was a bad block) and the rest are asked again.
+        const badBlock = err instanceof FerryError && err.code === 'ERR_CORRUPT_BLOCK'
+        this.frontier.again(batch.slice(badBlock ? answered - 1 : answered))
+        if (badBlock) this.drop(state, err.message)
+        else if (++state.failures >= MAX_PROVIDER_FAILURES)
+          this.drop(state, String((err as Error).message ?? err))
+      } finally {
+        this.frontier.settle()
+      }
+    }
+  }
+
+  private async receive(state: ProviderState, cid: CID, bytes: Uint8Array | undefined): Promise<void> {
+    if (bytes === undefined) return this.lacks(state, cid)
+    if (!blockMatches(cid, bytes)) {
+      throw new FerryError(
+        'ERR_CORRUPT_BLOCK',
+        `peer ${state.provider.id} sent block ${cid} with bytes that do not match it`,
+        {
+          details: { cid: cid.toString(), peer: state.provider.id },
+        },
+      )
+    }
+    this.progress.blocks++
+    this.progress.bytes += bytes.byteLength
+    if (isIndexNode(cid)) {
+      await this.components.putIndex({ cid, bytes })
+      this.frontier.expand(cid)
+    } else {
+      await this.sink.push({ cid, bytes })
+    }
+    this.init.onProgress?.(this.status())
+  }
+
+  /** The provider has not got `cid`: ask another; with none left, the fetch can't finish. */
+  private lacks(state: ProviderState, cid: CID): void {
+    const key = blockKey(cid)
+    const lackers = this.absent.get(key) ?? new Set<string>()
+    this.absent.set(key, lackers)
+    lackers.add(state.provider.id)
+    const others = [...this.providers.values()].filter((p) => !p.dropped && !lackers.has(p.provider.id))
+    if (others.length === 0) {
+      void this.fail(
+        new FerryError('ERR_INCOMPLETE', `no connected peer has block ${cid} below ${this.root}`, {
+          details: { cid: cid.toString(), root: this.root.toString() },
+        }),
+      )
+      return
+    }
+    this.frontier.again([cid])
+  }
+
+  private drop(state: ProviderState, reason: string): void {
+    if (state.dropped) return
+    state.dropped = true
+    state.provider.drop?.(reason)
+  }
+
+  private workerStopped(): void {
+    if (this.settled) return
+    const live = [...this.providers.values()]
+    if (live.some((p) => p.workers > 0)) return
+    // Every worker has stopped: either the frontier is exhausted (done) or every provider was dropped.
+    void this.finish(live.some((p) => !p.dropped))
+  }
+
+  private async finish(exhausted: boolean): Promise<void> {
+    if (this.settled) return
+    try {
+      await this.sink.close()
+    } catch (err) {
+      return this.fail(err)
+    }
+    if (this.stopping)
+      return this.fail(new FerryError('ERR_ABORTED', `sync of ${this.root} stopped; it resumes from here`))
+    if (!exhausted) {
+      return this.fail(
+        new FerryError('ERR_PEER', `every peer was dropped before ${this.root} was complete`, {
+          details: { root: this.root.toString() },
+        }),
+      )
+    }
+    this.settled = true
+    this.resolveRun({ ...this.status(), seconds: (Date.now() - this.started) / 1000 })
+  }
+
+  /** Settles with `err` once what was received is durable (so a restart does not fetch it again). */
+  private async fail(err: unknown): Promise<void> {
+    if (this.settled) return
+    this.settled = true
+    this.controller.abort()
+    await this.sink.close().catch(() => {})
+    this.rejectRun(err)
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * /ferry/sync/1.0.0: fetch every block missing below a root, in large
+ * pipelined batches from several peers at once, each block verified before
+ * it is stored. The wire format is in messages.ts; limits in limits.ts.
+ */
+import type { CID } from 'multiformats/cid'
+import type { Block } from '../../store/index.js'
+import type { DurableWriter } from './sink.js'
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+/** Reads blocks for the responder side: bytes in request order, undefined for a block not held. */
+export interface BlockReader {
+  readMany(cids: CID[], options?: AbortOptions): AsyncIterable<Uint8Array | undefined>
+}
+
+/** A peer that holds the root being fetched. */
+export interface Provider {
+  /** Peer ID, for logs and status. */
+  readonly id: string
+  /** Asks for `cids`; `onFrame` gets each reply in request order (undefined: the peer lacks it). */
+  request(
+    cids: CID[],
+    onFrame: (index: number, bytes: Uint8Array | undefined) => Promise<void>,
+    options?: AbortOptions,
+  ): Promise<void>
+  /** Called when the provider misbehaved (sent a block that does not match its CID): hang up. */
+  drop?(reason: string): void
+}
+
+/** What a fetch needs of the store. */
+export interface FetchComponents {
+  /** The blocks missing below a present node, skipping complete subtrees (Completeness.missing). */
+  missing(root: CID, options?: AbortOptions): AsyncIterable<CID>
+  /** Stores an index node durably and readably at once: the next walk starts from it. */
+  putIndex(block: Block): Promise<void>
+  /** Stores leaves in groups and yields each CID once durable. */
+  writeLeaves: DurableWriter
+}
+
+export interface FetchInit extends AbortOptions {
+  /**
+   * CIDs in one want list.
+   * @default 64
+   */
+  batchBlocks?: number
+  /**
+   * Want lists in flight to each provider at once.
+   * @default 4
+   */
+  inFlightPerProvider?: number
+  /** Called after each block received. */
+  onProgress?(progress: FetchProgress): void
+}
+
+export interface FetchProgress {
+  /** Blocks and bytes received and verified. */
+  blocks: number
+  bytes: number
+  /** Blocks found missing so far (grows as index nodes arrive). */
+  discovered: number
+  /** Providers in use (not dropped). */
+  providers: string[]
+}
+
+export interface FetchResult extends FetchProgress {
+  seconds: number
+}
+
+export { requestBlocks } from './client.js'
+export { DagFetch } from './fetcher.js'
+export { MAX_FRAME_BYTES, MAX_WANT_BLOCKS, SYNC_PROTOCOL } from './limits.js'
+export { serveWant } from './server.js'
+export type { DurableWriter } from './sink.js'

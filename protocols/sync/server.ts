@@ -1,0 +1,36 @@
+import type { Stream } from '@libp2p/interface'
+import * as lp from 'it-length-prefixed'
+import type { CID } from 'multiformats/cid'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { FerryError } from '../../store/index.js'
+import type { BlockReader } from './index.js'
+import { MAX_WANT_BYTES } from './limits.js'
+import { decodeWant, encodeBlockFrame } from './messages.js'
+
+/**
+ * Answers one want list on `stream`: a frame a wanted CID, in order, block
+ * or absent. Sends honour backpressure, so a slow reader holds at most one
+ * block here beyond the muxer's window.
+ */
+export async function serveWant(stream: Stream, reader: BlockReader, signal?: AbortSignal): Promise<number> {
+  const want = await readWant(stream)
+  let sent = 0
+  for await (const bytes of reader.readMany(want, { signal })) {
+    if (!stream.send(encodeBlockFrame(bytes))) await stream.onDrain({ signal })
+    if (bytes !== undefined) sent += bytes.byteLength
+  }
+  await stream.close({ signal })
+  return sent
+}
+
+async function readWant(stream: Stream): Promise<CID[]> {
+  let message: Uint8ArrayList | Uint8Array | undefined
+  for await (const frame of lp.decode(stream, { maxDataLength: MAX_WANT_BYTES })) {
+    if (message !== undefined)
+      throw new FerryError('ERR_PROTOCOL', 'sync: more than one want list on a stream')
+    message = frame
+  }
+  if (message === undefined)
+    throw new FerryError('ERR_PROTOCOL', 'sync: the stream closed before a want list')
+  return decodeWant(message)
+}
