@@ -1,13 +1,19 @@
 #!/usr/bin/env node
+// First: libp2p needs Promise.withResolvers, which Node 20 lacks.
+import '../daemon/shim.js'
 import { Command } from 'commander'
 import { registerArchive } from './commands/archive.js'
 import { registerBom } from './commands/bom.js'
 import { registerCat } from './commands/cat.js'
+import { registerDaemon } from './commands/daemon.js'
 import { registerGc } from './commands/gc.js'
 import { registerInit } from './commands/init.js'
 import { registerKeys } from './commands/keys.js'
 import { registerLs } from './commands/ls.js'
+import { registerPeers } from './commands/peers.js'
+import { registerSecret } from './commands/secret.js'
 import { registerStatus } from './commands/status.js'
+import { registerSync } from './commands/sync.js'
 import { registerVerify } from './commands/verify.js'
 
 const program = new Command('ferry')
@@ -32,5 +38,9 @@ registerGc(program)
 registerArchive(program)
 registerStatus(program)
 registerKeys(program)
+registerDaemon(program)
+registerSync(program)
+registerPeers(program)
+registerSecret(program)
 
 await program.parseAsync(process.argv)

@@ -12,17 +12,42 @@ import { packBlockReader } from './block-reader.js'
 import type { Logger } from './logger.js'
 import { SyncJob, type SyncState } from './sync-job.js'
 
+/** Keeps gc from running while a sync holds blocks no head reaches yet (the API's StoreGate). */
+export interface SharedGate {
+  shared<T>(fn: () => Promise<T>): Promise<T>
+}
+
 export interface ReplicatorInit {
+  /** Syncs and block serving hold this shared; gc takes it exclusive. */
+  gate?: SharedGate
   /** Head names to follow; '*' follows every trusted head. */
   follow: string[]
   log: Logger
   /**
    * Received blocks are made durable every this many bytes: what a crash can cost again.
-   * @default 8 MiB
+   * @default 4 MiB
    */
   flushBytes?: number
-  /** Seconds to wait before retrying a sync that no peer could finish. @default 5 */
+  /**
+   * Seconds to wait before retrying a sync that no peer could finish (times the attempt number, at most a minute).
+   * @default 5
+   */
   retrySeconds?: number
+  /**
+   * Attempts at one head before waiting for it to be announced again.
+   * @default 20
+   */
+  maxAttempts?: number
+}
+
+/** What became of one head a peer offered. */
+export interface HeadOutcome {
+  name: string
+  seq: number
+  /** sync: being synced; current: already published here; ignored: refused (code and reason say why). */
+  outcome: 'sync' | 'current' | 'ignored'
+  code?: string
+  reason?: string
 }
 
 /** Streams at once from one peer per protocol; a peer can't tie up more. */
@@ -53,7 +78,7 @@ export class Replicator {
     private readonly node: Libp2p,
     private readonly init: ReplicatorInit,
   ) {
-    const flushBytes = init.flushBytes ?? 8 * 1024 * 1024
+    const flushBytes = init.flushBytes ?? 4 * 1024 * 1024
     this.components = {
       missing: (root, options) => store.completeness.missing(root, options),
       putIndex: (block) => store.blocks.put(block),
@@ -67,7 +92,7 @@ export class Replicator {
       SYNC_PROTOCOL,
       async (stream) => {
         try {
-          await serveWant(stream, reader, this.controller.signal)
+          await this.shared(() => serveWant(stream, reader, this.controller.signal))
         } catch (err) {
           this.init.log.debug({ err: (err as Error).message }, 'sync stream failed')
         }
@@ -100,18 +125,24 @@ export class Replicator {
     return [...this.jobs.values()].map((job) => job.snapshot())
   }
 
-  /** Swaps heads with the peer on `connection`, then syncs what it has that we follow. */
-  async exchange(connection: Connection): Promise<void> {
+  /**
+   * Swaps heads with the peer on `connection`, then syncs what it has that
+   * we follow (or the names in `follow`, for a one-shot pull). Returns what
+   * became of each head the peer offered.
+   */
+  async exchange(connection: Connection, follow?: string[]): Promise<HeadOutcome[]> {
     try {
       const theirs = await exchangeHeads(connection, await this.ourHeads(), {
         signal: this.controller.signal,
       })
-      await this.consider(connection, theirs.heads, theirs.rejected)
+      return await this.consider(connection, theirs.heads, theirs.rejected, follow)
     } catch (err) {
       this.init.log.debug(
         { peer: connection.remotePeer.toString(), err: (err as Error).message },
         'heads exchange failed',
       )
+      if (follow !== undefined) throw err
+      return []
     }
   }
 
@@ -121,6 +152,11 @@ export class Replicator {
     for (const connection of this.node.getConnections())
       byPeer.set(connection.remotePeer.toString(), connection)
     await Promise.all([...byPeer.values()].map((connection) => this.exchange(connection)))
+  }
+
+  /** The node this replicator runs on. */
+  get libp2p(): Libp2p {
+    return this.node
   }
 
   /** Waits for the running syncs of these heads (by name) to settle; all running ones when none given. */
@@ -136,34 +172,49 @@ export class Replicator {
     throw new FerryError('ERR_ABORTED', 'syncs did not settle')
   }
 
+  private shared<T>(fn: () => Promise<T>): Promise<T> {
+    return this.init.gate === undefined ? fn() : this.init.gate.shared(fn)
+  }
+
   private async ourHeads(): Promise<SignedHead[]> {
     const records = await this.store.heads()
     return Promise.all(records.map((record) => this.store.signedHead(record)))
   }
 
-  private follows(name: string): boolean {
-    return this.init.follow.includes('*') || this.init.follow.includes(name)
-  }
-
-  private async consider(connection: Connection, heads: SignedHead[], rejected: number): Promise<void> {
+  private async consider(
+    connection: Connection,
+    heads: SignedHead[],
+    rejected: number,
+    follow = this.init.follow,
+  ): Promise<HeadOutcome[]> {
     const peer = connection.remotePeer.toString()
     const log = this.init.log.child({ peer })
     if (rejected > 0) log.warn({ rejected }, 'peer sent malformed heads; ignored')
+    const outcomes: HeadOutcome[] = []
     for (const signed of heads) {
       const { head } = signed
-      if (!this.follows(head.name)) continue
+      if (!follow.includes('*') && !follow.includes(head.name)) continue
       try {
         assertHeadSignature(signed)
-        if ((await this.store.admit(signed)) === 'current') continue
+        if ((await this.store.admit(signed)) === 'current') {
+          outcomes.push({ name: head.name, seq: head.seq, outcome: 'current' })
+          continue
+        }
       } catch (err) {
         const code = isFerryError(err) ? err.code : 'ERR_INTERNAL'
-        // Peers announce what they have on every exchange: an old or untrusted head is normal, not an alarm.
-        const level = code === 'ERR_ROLLBACK' ? 'debug' : 'warn'
-        log[level]({ head: head.name, seq: head.seq, code, reason: (err as Error).message }, 'head ignored')
+        const reason = (err as Error).message
+        // Peers announce what they have on every exchange: an old head is normal, not an alarm.
+        log[code === 'ERR_ROLLBACK' ? 'debug' : 'warn'](
+          { head: head.name, seq: head.seq, code, reason },
+          'head ignored',
+        )
+        outcomes.push({ name: head.name, seq: head.seq, outcome: 'ignored', code, reason })
         continue
       }
       this.follow(signed, peer, log)
+      outcomes.push({ name: head.name, seq: head.seq, outcome: 'sync' })
     }
+    return outcomes
   }
 
   private follow(signed: SignedHead, peer: string, log: Logger): void {
@@ -200,12 +251,16 @@ export class Replicator {
   /** Attempts until complete, or until no peer has the head (then it waits to be announced again). */
   private async run(job: SyncJob, log: Logger): Promise<void> {
     const retryMs = (this.init.retrySeconds ?? 5) * 1000
-    for (let attempt = 1; attempt <= 20 && !this.controller.signal.aborted; attempt++) {
+    for (
+      let attempt = 1;
+      attempt <= (this.init.maxAttempts ?? 20) && !this.controller.signal.aborted;
+      attempt++
+    ) {
       if (job.providerCount === 0) return
-      const complete = await job.attempt(this.controller.signal)
+      const complete = await this.shared(() => job.attempt(this.controller.signal))
       if (complete) {
         try {
-          await this.store.publishHeads([job.signed])
+          await this.shared(() => this.store.publishHeads([job.signed]))
           const s = job.snapshot()
           log.info(
             { head: s.name, version: s.version, seq: s.seq, blocks: s.haveBlocks, bytes: s.bytesReceived },
@@ -218,7 +273,8 @@ export class Replicator {
         }
         return
       }
-      if (this.controller.signal.aborted || !this.jobs.has(job.key)) return
+      if (this.controller.signal.aborted || !this.jobs.has(job.key) || attempt === this.init.maxAttempts)
+        return
       log.info({ head: job.signed.head.name, attempt, reason: job.error }, 'sync attempt ended; retrying')
       await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs * attempt, 60_000)).unref())
     }

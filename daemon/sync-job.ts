@@ -9,12 +9,16 @@ export interface SyncState {
   root: string
   /** syncing: fetching; waiting: no peer can serve it now (retried when one announces it); complete; failed. */
   state: 'syncing' | 'waiting' | 'complete' | 'failed'
+  /** Blocks received so far. */
   haveBlocks: number
+  /** Blocks known to be missing still (grows as index nodes arrive). */
   wantBlocks: number
   bytesReceived: number
   /** Bytes a second over this attempt. */
   rate: number
   peers: string[]
+  /** Bytes received from each peer, by peer ID. */
+  bytesByPeer: Record<string, number>
   error?: string
 }
 
@@ -30,9 +34,9 @@ export class SyncJob {
   private readonly providers = new Map<string, Provider>()
   private bytesBefore = 0
   private blocksBefore = 0
-  private discoveredBefore = 0
   private attemptStarted = Date.now()
-  private last: FetchProgress = { blocks: 0, bytes: 0, discovered: 0, providers: [] }
+  private last: FetchProgress = { blocks: 0, bytes: 0, discovered: 0, providers: [], bytesByPeer: {} }
+  private readonly bytesByPeerBefore: Record<string, number> = {}
 
   constructor(
     readonly signed: SignedHead,
@@ -82,8 +86,9 @@ export class SyncJob {
       const progress = fetch.status()
       this.bytesBefore += progress.bytes
       this.blocksBefore += progress.blocks
-      this.discoveredBefore += progress.discovered
-      this.last = { blocks: 0, bytes: 0, discovered: 0, providers: [] }
+      for (const [peer, bytes] of Object.entries(progress.bytesByPeer))
+        this.bytesByPeerBefore[peer] = (this.bytesByPeerBefore[peer] ?? 0) + bytes
+      this.last = { blocks: 0, bytes: 0, discovered: 0, providers: [], bytesByPeer: {} }
       this.fetch = undefined
     }
   }
@@ -104,11 +109,18 @@ export class SyncJob {
       root: head.root.toString(),
       state: this.state,
       haveBlocks: this.blocksBefore + live.blocks,
-      wantBlocks: this.discoveredBefore + live.discovered,
+      wantBlocks: this.state === 'complete' ? 0 : Math.max(0, live.discovered - live.blocks),
       bytesReceived: this.bytesBefore + live.bytes,
       rate: this.fetch === undefined ? 0 : Math.round(live.bytes / seconds),
       peers: this.fetch === undefined ? [...this.providers.keys()] : live.providers,
+      bytesByPeer: sumByPeer(this.bytesByPeerBefore, live.bytesByPeer),
       ...(this.error === undefined ? {} : { error: this.error }),
     }
   }
+}
+
+function sumByPeer(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a }
+  for (const [peer, bytes] of Object.entries(b)) out[peer] = (out[peer] ?? 0) + bytes
+  return out
 }

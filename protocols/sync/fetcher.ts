@@ -31,7 +31,13 @@ export class DagFetch {
   private readonly controller = new AbortController()
   private readonly batchBlocks: number
   private readonly inFlight: number
-  private readonly progress: FetchProgress = { blocks: 0, bytes: 0, discovered: 0, providers: [] }
+  private readonly progress: FetchProgress = {
+    blocks: 0,
+    bytes: 0,
+    discovered: 0,
+    providers: [],
+    bytesByPeer: {},
+  }
   /** Providers that answered "absent" for a CID, by CID key; a CID no provider has fails the fetch. */
   private readonly absent = new Map<string, Set<string>>()
   private settled = false
@@ -91,6 +97,7 @@ export class DagFetch {
   status(): FetchProgress {
     return {
       ...this.progress,
+      bytesByPeer: { ...this.progress.bytesByPeer },
       discovered: this.frontier.discovered,
       providers: [...this.providers.values()].filter((p) => !p.dropped).map((p) => p.provider.id),
     }
@@ -157,6 +164,8 @@ export class DagFetch {
     }
     this.progress.blocks++
     this.progress.bytes += bytes.byteLength
+    const peer = state.provider.id
+    this.progress.bytesByPeer[peer] = (this.progress.bytesByPeer[peer] ?? 0) + bytes.byteLength
     if (isIndexNode(cid)) {
       await this.components.putIndex({ cid, bytes })
       this.frontier.expand(cid)

@@ -63,6 +63,8 @@ export interface FetchProgress {
   discovered: number
   /** Providers in use (not dropped). */
   providers: string[]
+  /** Bytes received from each provider, by peer ID. */
+  bytesByPeer: Record<string, number>
 }
 
 export interface FetchResult extends FetchProgress {

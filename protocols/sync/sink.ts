@@ -22,7 +22,7 @@ export class BlockSink {
   constructor(
     write: DurableWriter,
     private readonly onDurable: (cids: CID[]) => void,
-    private readonly maxQueuedBytes = 32 * 1024 * 1024,
+    private readonly maxQueuedBytes = 12 * 1024 * 1024,
   ) {
     this.done = this.drain(write)
   }

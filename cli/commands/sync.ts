@@ -1,0 +1,106 @@
+import type { Command } from 'commander'
+import { connectDaemon } from '../../daemon/api/client.js'
+import { loadPeerKey } from '../../daemon/identity.js'
+import { silentLogger } from '../../daemon/logger.js'
+import { createNode } from '../../daemon/node.js'
+import { type PullResult, pull } from '../../daemon/pull.js'
+import { Replicator } from '../../daemon/replicator.js'
+import { readClusterSecret } from '../../daemon/secret.js'
+import type { SyncState } from '../../daemon/sync-job.js'
+import { Store } from '../../store/index.js'
+import { action, defineCommand } from '../command.js'
+import { storeDir } from '../context.js'
+import { type CommonOptions, formatBytes, printJson } from '../output.js'
+import { progress } from '../progress.js'
+
+interface SyncFlags extends CommonOptions {
+  secret?: string
+}
+
+/** Syncs from `address` with a node that lives only for this command (no daemon on the store). */
+async function pullWithoutDaemon(
+  dir: string,
+  address: string,
+  head: string | undefined,
+  options: SyncFlags,
+): Promise<PullResult> {
+  const store = await Store.open(dir)
+  try {
+    const secret = options.secret === undefined ? undefined : await readClusterSecret(options.secret)
+    const node = await createNode({
+      privateKey: await loadPeerKey(store.dir),
+      listen: [],
+      mdns: false,
+      secret,
+    })
+    const replicator = new Replicator(store, node, {
+      follow: [],
+      log: silentLogger(),
+      maxAttempts: 2,
+      retrySeconds: 1,
+    })
+    await replicator.start()
+    const bar = progress('sync', options)
+    const onProgress = (syncs: SyncState[]) => {
+      const done = syncs.reduce((sum, s) => sum + s.bytesReceived, 0)
+      const blocks = syncs.reduce((sum, s) => sum + s.haveBlocks, 0)
+      const want = syncs.reduce((sum, s) => sum + s.wantBlocks, 0)
+      // Sizes of blocks not yet seen are unknown: estimate them at the average block received so far.
+      const estimate = blocks === 0 ? done : done + (want * done) / blocks
+      bar.update(done, Math.max(done, estimate), `${blocks} blocks`)
+    }
+    try {
+      return await pull(replicator, address, { head, onProgress })
+    } finally {
+      bar.stop()
+      await replicator.stop()
+      await node.stop()
+    }
+  } finally {
+    await store.close()
+  }
+}
+
+export function registerSync(program: Command): void {
+  defineCommand(
+    program,
+    'sync <multiaddr> [head]',
+    'pull heads from a peer once: only the blocks missing here travel',
+  )
+    .option('--secret <file>', 'cluster secret, when the peer runs with one (without a daemon here)')
+    .addHelpText(
+      'after',
+      '\nWithout HEAD, pulls every head the peer offers whose publisher this store trusts.\n' +
+        'With a daemon running on the store it does the pull; otherwise a short-lived node does.\n' +
+        'Example: ferry sync /ip4/10.0.0.5/tcp/4040/p2p/12D3Koo… platform',
+    )
+    .action(
+      action<SyncFlags>(async ([address, head], options) => {
+        const dir = storeDir(options)
+        const daemon = await connectDaemon(dir)
+        let result: PullResult
+        if (daemon !== undefined) {
+          try {
+            result = await daemon.call<PullResult>('sync', {
+              address,
+              ...(head === undefined ? {} : { head }),
+            })
+          } finally {
+            daemon.close()
+          }
+        } else {
+          result = await pullWithoutDaemon(dir, address, head, options)
+        }
+        if (options.json) return printJson(result)
+        if (result.heads.length === 0) process.stdout.write(`peer ${result.peer}: nothing new to sync\n`)
+        for (const h of result.heads)
+          process.stdout.write(
+            `${h.name} ${h.version} (seq ${h.seq}): ${h.state}, ${h.haveBlocks} blocks, ${formatBytes(h.bytesReceived)} received\n`,
+          )
+        if (result.heads.length > 0)
+          process.stdout.write(
+            `${formatBytes(result.bytesReceived)} in ${result.seconds.toFixed(1)} s from ${result.peer}\n`,
+          )
+      }),
+    )
+}

@@ -1,0 +1,53 @@
+import {
+  buildBom,
+  exportArchive,
+  gc,
+  importArchive,
+  makeInventory,
+  readFile,
+  type Store,
+  verify,
+} from '../../store/index.js'
+import { resolveCatTarget } from './cat-target.js'
+import type { Operations } from './operations.js'
+import { StoreGate } from './store-gate.js'
+import { entrySummaries, headSummaries, statusSummary } from './summaries.js'
+
+/**
+ * {@link Operations} over a store this process has open: the CLI without a
+ * daemon, and the daemon behind its API. `gc` runs alone (see
+ * {@link StoreGate}); pass the gate the daemon's other store users (sync)
+ * share, so that gc keeps clear of them too.
+ */
+export function localOperations(store: Store, gate = new StoreGate()): Operations {
+  const shared = gate.shared.bind(gate)
+  return {
+    heads: () => shared(() => headSummaries(store)),
+    entries: ({ ref }) => shared(() => entrySummaries(store, ref)),
+    async *cat({ ref }, options = {}) {
+      const release = await gate.holdShared()
+      try {
+        const root = await resolveCatTarget(store, ref)
+        yield* readFile(store.blocks, root, { signal: options.signal })
+      } finally {
+        release()
+      }
+    },
+    buildBom: ({ files, ...args }, options = {}) =>
+      shared(async () => {
+        const { head: _head, ...summary } = await buildBom(store, files, { ...args, ...options })
+        return summary
+      }),
+    verify: ({ ref }, options = {}) => shared(() => verify(store, { ref, signal: options.signal })),
+    gc: (options = {}) => gate.exclusive(() => gc(store, { signal: options.signal })),
+    storeStatus: () => shared(() => statusSummary(store)),
+    keyShow: async () => ({ key: (await store.publisher()).token }),
+    trustAdd: ({ key, note }) => store.trustAdd(key, note),
+    trustList: () => store.trustList(),
+    trustRemove: ({ key }) => store.trustRemove(key),
+    exportArchive: (args, options = {}) => shared(() => exportArchive(store, { ...args, ...options })),
+    importArchive: ({ file, ...args }, options = {}) =>
+      shared(() => importArchive(store, file, { ...args, ...options })),
+    inventory: () => shared(() => makeInventory(store)),
+  }
+}

@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import yaml from 'js-yaml'
+import { z } from 'zod'
+import { FerryError } from '../store/index.js'
+
+/** Default listen address: TCP on all interfaces, port 4040. */
+export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4040'
+
+/** How the daemon runs; from flags, a YAML config file, and these defaults. */
+export interface DaemonConfig {
+  listen: string[]
+  peers: string[]
+  /** Head names to follow; '*' for every trusted head. */
+  follow: string[]
+  /** Path of the cluster secret (pnet swarm key). */
+  secret?: string
+  mdns: boolean
+}
+
+const list = z
+  .union([z.string().min(1), z.array(z.string().min(1))])
+  .transform((v) => (Array.isArray(v) ? v : [v]))
+
+/** The YAML config: the same keys as the flags (`peer` may also be spelt `peers`). */
+const fileSchema = z.strictObject({
+  listen: list.optional(),
+  peer: list.optional(),
+  peers: list.optional(),
+  follow: list.optional(),
+  secret: z.string().min(1).optional(),
+  mdns: z.boolean().optional(),
+  'no-mdns': z.boolean().optional(),
+})
+
+/** Flags as commander gives them. */
+export interface DaemonFlags {
+  config?: string
+  listen?: string[]
+  peer?: string[]
+  follow?: string[]
+  secret?: string
+  /** commander's `--no-mdns` sets `mdns: false`. */
+  mdns?: boolean
+}
+
+/** Reads the config file (if any) and applies flags over it: flags win. */
+export async function resolveConfig(flags: DaemonFlags): Promise<DaemonConfig> {
+  const file = flags.config === undefined ? {} : await readConfigFile(flags.config)
+  const fileMdns = file.mdns ?? (file['no-mdns'] === undefined ? undefined : !file['no-mdns'])
+  return {
+    listen: flags.listen ?? file.listen ?? [DEFAULT_LISTEN],
+    peers: flags.peer ?? [...(file.peer ?? []), ...(file.peers ?? [])],
+    follow: flags.follow ?? file.follow ?? [],
+    secret:
+      flags.secret ??
+      (file.secret === undefined || flags.config === undefined
+        ? file.secret
+        : resolve(dirname(flags.config), file.secret)),
+    mdns: flags.mdns === false ? false : (fileMdns ?? true),
+  }
+}
+
+async function readConfigFile(path: string): Promise<z.output<typeof fileSchema>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (cause) {
+    throw new FerryError('ERR_NOT_FOUND', `config ${path} can't be read: ${(cause as Error).message}`, {
+      cause,
+    })
+  }
+  let value: unknown
+  try {
+    value = yaml.load(text, { schema: yaml.CORE_SCHEMA }) ?? {}
+  } catch (cause) {
+    throw new FerryError(
+      'ERR_INVALID_ARGUMENT',
+      `config ${path} is not valid YAML: ${(cause as Error).message}`,
+      { cause },
+    )
+  }
+  const parsed = fileSchema.safeParse(value)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)
+    throw new FerryError('ERR_INVALID_ARGUMENT', `config ${path}: ${problems.join('; ')}`)
+  }
+  return parsed.data
+}

@@ -1,0 +1,133 @@
+import type { Libp2p } from '@libp2p/interface'
+import { z } from 'zod'
+import { Store } from '../store/index.js'
+import {
+  type ApiServer,
+  apiRoute,
+  apiSocketPath,
+  type DaemonStatus,
+  localOperations,
+  type PeerStatus,
+  StoreGate,
+  startApiServer,
+  statusSummary,
+} from './api/index.js'
+import type { DaemonConfig } from './config.js'
+import { PeerDialer } from './dialer.js'
+import { loadPeerKey } from './identity.js'
+import type { Logger } from './logger.js'
+import { createNode } from './node.js'
+import { pull } from './pull.js'
+import { Replicator } from './replicator.js'
+import { readClusterSecret } from './secret.js'
+
+export interface DaemonInit {
+  storeDir: string
+  config: DaemonConfig
+  log: Logger
+}
+
+/**
+ * The long-running process on a store: owns the store, runs the libp2p node
+ * (heads and sync protocols), keeps configured peers connected, follows
+ * heads, and serves the API on `STORE/ferry.sock` so that every CLI command
+ * works while it runs.
+ */
+export class Daemon {
+  private constructor(
+    private readonly store: Store,
+    private readonly node: Libp2p,
+    private readonly replicator: Replicator,
+    private readonly dialer: PeerDialer,
+    private readonly api: ApiServer,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens the store (taking its lock), starts the node, the replicator, the dialer and the API. */
+  static async start(init: DaemonInit): Promise<Daemon> {
+    const { config, log } = init
+    const store = await Store.open(init.storeDir)
+    try {
+      const secret = config.secret === undefined ? undefined : await readClusterSecret(config.secret)
+      const node = await createNode({
+        privateKey: await loadPeerKey(store.dir),
+        listen: config.listen,
+        mdns: config.mdns,
+        secret,
+      })
+      const gate = new StoreGate()
+      const replicator = new Replicator(store, node, { follow: config.follow, log, gate })
+      await replicator.start()
+      const dialer = new PeerDialer(node, config.peers, log)
+      let daemon: Daemon | undefined
+      const api = await startApiServer({
+        socketPath: apiSocketPath(store.dir),
+        operations: localOperations(store, gate),
+        status: () => (daemon as Daemon).status(),
+        extra: {
+          sync: apiRoute(
+            z.strictObject({ address: z.string().min(1), head: z.string().min(1).optional() }),
+            true,
+            (args, options) => pull(replicator, args.address, { head: args.head, signal: options.signal }),
+          ),
+        },
+        log,
+      })
+      daemon = new Daemon(store, node, replicator, dialer, api, log)
+      dialer.start()
+      log.info(
+        {
+          peerId: node.peerId.toString(),
+          addrs: node.getMultiaddrs().map(String),
+          follow: config.follow,
+          peers: config.peers,
+          mdns: config.mdns,
+          secret: secret !== undefined,
+          socket: api.socketPath,
+        },
+        'daemon started',
+      )
+      return daemon
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
+
+  /**
+   * Stops cleanly: the API stops taking requests, syncs finish the batches in
+   * flight and make them durable, the node hangs up, the store is closed.
+   */
+  async stop(): Promise<void> {
+    this.log.info('daemon stopping')
+    await this.api.close()
+    await this.dialer.stop()
+    await this.replicator.stop()
+    await this.node.stop()
+    await this.store.close()
+    this.log.info('daemon stopped')
+  }
+
+  /** `GET /api/status`. */
+  async status(): Promise<DaemonStatus> {
+    const summary = await statusSummary(this.store)
+    const connected = new Map<string, string[]>()
+    for (const connection of this.node.getConnections()) {
+      const id = connection.remotePeer.toString()
+      connected.set(id, [...(connected.get(id) ?? []), connection.remoteAddr.toString()])
+    }
+    const peers: PeerStatus[] = [...connected].map(([id, addrs]) => ({ id, addrs, connected: true }))
+    for (const address of this.dialer.addresses) {
+      const id = this.dialer.peerIds.get(address)
+      if (id !== undefined && connected.has(id)) continue
+      peers.push({ id: id ?? '', addrs: [address], connected: false })
+    }
+    return {
+      ...summary,
+      peerId: this.node.peerId.toString(),
+      addrs: this.node.getMultiaddrs().map(String),
+      peers,
+      sync: this.replicator.syncs(),
+    }
+  }
+}
