@@ -1,3 +1,5 @@
+import { connectDaemon, type RemoteOperations } from '../daemon/api/client.js'
+import { localOperations, type Operations } from '../daemon/api/operations.js'
 import { defaultStoreDir, Store } from '../store/index.js'
 import type { CommonOptions } from './output.js'
 
@@ -6,13 +8,25 @@ export function storeDir(options: CommonOptions): string {
 }
 
 /**
- * Opens the store for one command and always closes it. (When a daemon owns
- * the store, commands will go through its API instead.)
+ * Runs one command's work on the store: through the daemon's API when a
+ * daemon owns the store (it answers on `STORE/ferry.sock`), else on the
+ * store opened here, always closed after. `daemon` is set in the first case.
  */
-export async function withStore<T>(options: CommonOptions, fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withOperations<T>(
+  options: CommonOptions,
+  fn: (ops: Operations, daemon: RemoteOperations | undefined) => Promise<T>,
+): Promise<T> {
+  const daemon = await connectDaemon(storeDir(options))
+  if (daemon !== undefined) {
+    try {
+      return await fn(daemon, daemon)
+    } finally {
+      daemon.close()
+    }
+  }
   const store = await Store.open(storeDir(options))
   try {
-    return await fn(store)
+    return await fn(localOperations(store), undefined)
   } finally {
     await store.close()
   }

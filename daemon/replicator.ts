@@ -25,7 +25,7 @@ export interface ReplicatorInit {
   log: Logger
   /**
    * Received blocks are made durable every this many bytes: what a crash can cost again.
-   * @default 4 MiB
+   * @default 2 MiB
    */
   flushBytes?: number
   /**
@@ -78,7 +78,7 @@ export class Replicator {
     private readonly node: Libp2p,
     private readonly init: ReplicatorInit,
   ) {
-    const flushBytes = init.flushBytes ?? 4 * 1024 * 1024
+    const flushBytes = init.flushBytes ?? 2 * 1024 * 1024
     this.components = {
       missing: (root, options) => store.completeness.missing(root, options),
       putIndex: (block) => store.blocks.put(block),

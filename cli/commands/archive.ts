@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { archiveFiles, exportArchive, FerryError, importArchive, makeInventory } from '../../store/index.js'
+import { archiveFiles, FerryError, type ImportResult } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
-import { withStore } from '../context.js'
+import { withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
 import { progress } from '../progress.js'
 import { parseSize } from '../size.js'
@@ -19,6 +21,24 @@ interface ImportFlags extends CommonOptions {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
+}
+
+/** A --base that names an inventory file is made absolute (the daemon has another cwd); heads and CIDs stay. */
+function baseArgument(base: string): string {
+  return existsSync(base) ? resolve(base) : base
+}
+
+function printImport(result: ImportResult): void {
+  process.stdout.write(
+    `${result.file}: part ${result.part.index}/${result.part.parts}, ${result.blocks} blocks (${result.newBlocks} new, ${formatBytes(result.newBytes)})\n`,
+  )
+  for (const head of result.heads) {
+    const state =
+      head.status === 'waiting'
+        ? `waiting: ${head.missingBlocks} block(s), ${formatBytes(head.missingBytes)} still missing (import the other parts)`
+        : head.status
+    process.stdout.write(`  ${head.name} ${head.version} (seq ${head.seq}): ${state}\n`)
+  }
 }
 
 export function registerArchive(program: Command): void {
@@ -38,24 +58,23 @@ export function registerArchive(program: Command): void {
     .action(
       action<ExportFlags>(async (heads, options) => {
         const splitBytes = options.split === undefined ? undefined : parseSize(options.split, '--split')
-        await withStore(options, async (store) => {
+        const result = await withOperations(options, (ops) => {
           const bar = progress('export', options)
-          const result = await exportArchive(store, {
-            heads,
-            base: options.base,
-            out: options.out,
-            splitBytes,
-            onProgress: (done, total) => bar.update(done, total),
-          }).finally(() => bar.stop())
-          for (const warning of result.warnings) process.stderr.write(`ferry: warning: ${warning}\n`)
-          if (options.json) return printJson(result)
-          const size = result.parts.reduce((sum, p) => sum + p.bytes, 0)
-          process.stdout.write(
-            `wrote ${result.parts.length === 1 ? result.parts[0].path : `${result.parts.length} parts (${result.parts[0].path} …)`}: ` +
-              `${result.blocks} blocks, ${formatBytes(size)}` +
-              `${result.skipped > 0 ? `; left out ${result.skipped} block(s) the base holds` : ''}\n`,
-          )
+          return ops
+            .exportArchive(
+              { heads, base: options.base?.map(baseArgument), out: resolve(options.out), splitBytes },
+              { onProgress: (done, total) => bar.update(done, total) },
+            )
+            .finally(() => bar.stop())
         })
+        for (const warning of result.warnings) process.stderr.write(`ferry: warning: ${warning}\n`)
+        if (options.json) return printJson(result)
+        const size = result.parts.reduce((sum, p) => sum + p.bytes, 0)
+        process.stdout.write(
+          `wrote ${result.parts.length === 1 ? result.parts[0].path : `${result.parts.length} parts (${result.parts[0].path} …)`}: ` +
+            `${result.blocks} blocks, ${formatBytes(size)}` +
+            `${result.skipped > 0 ? `; left out ${result.skipped} block(s) the base holds` : ''}\n`,
+        )
       }),
     )
 
@@ -72,31 +91,24 @@ export function registerArchive(program: Command): void {
     )
     .action(
       action<ImportFlags>(async (paths, options) => {
-        await withStore(options, async (store) => {
-          const results = []
-          for (const file of await archiveFiles(paths)) {
+        const files = await archiveFiles(paths.map((path) => resolve(path)))
+        if (files.length === 0) throw new FerryError('ERR_NOT_FOUND', 'no archive files found')
+        const results = await withOperations(options, async (ops) => {
+          const results: ImportResult[] = []
+          for (const file of files) {
             const bar = progress('import', options)
-            const result = await importArchive(store, file, {
-              allowDowngrade: options.allowDowngrade,
-              onProgress: (done, total) => bar.update(done, total),
-            }).finally(() => bar.stop())
-            results.push(result)
-            if (!options.json) {
-              process.stdout.write(
-                `${file}: part ${result.part.index}/${result.part.parts}, ${result.blocks} blocks (${result.newBlocks} new, ${formatBytes(result.newBytes)})\n`,
+            const result = await ops
+              .importArchive(
+                { file, allowDowngrade: options.allowDowngrade },
+                { onProgress: (done, total) => bar.update(done, total) },
               )
-              for (const head of result.heads) {
-                const state =
-                  head.status === 'waiting'
-                    ? `waiting: ${head.missingBlocks} block(s), ${formatBytes(head.missingBytes)} still missing (import the other parts)`
-                    : head.status
-                process.stdout.write(`  ${head.name} ${head.version} (seq ${head.seq}): ${state}\n`)
-              }
-            }
+              .finally(() => bar.stop())
+            results.push(result)
+            if (!options.json) printImport(result)
           }
-          if (results.length === 0) throw new FerryError('ERR_NOT_FOUND', 'no archive files found')
-          if (options.json) printJson(results)
+          return results
         })
+        if (options.json) printJson(results)
       }),
     )
 
@@ -108,19 +120,13 @@ export function registerArchive(program: Command): void {
     .option('--out <file>', 'write the inventory to FILE instead of stdout')
     .action(
       action<CommonOptions & { out?: string }>(async (_args, options) => {
-        await withStore(options, async (store) => {
-          const inventory = await makeInventory(store)
-          const text = `${JSON.stringify(inventory, null, 2)}\n`
-          if (options.out === undefined) return void process.stdout.write(text)
-          await writeFile(options.out, text)
-          if (options.json)
-            printJson({
-              out: options.out,
-              heads: inventory.heads.length,
-              complete: inventory.complete.length,
-            })
-          else process.stdout.write(`wrote ${options.out}: ${inventory.heads.length} head(s)\n`)
-        })
+        const inventory = await withOperations(options, (ops) => ops.inventory())
+        const text = `${JSON.stringify(inventory, null, 2)}\n`
+        if (options.out === undefined) return void process.stdout.write(text)
+        await writeFile(options.out, text)
+        if (options.json)
+          printJson({ out: options.out, heads: inventory.heads.length, complete: inventory.complete.length })
+        else process.stdout.write(`wrote ${options.out}: ${inventory.heads.length} head(s)\n`)
       }),
     )
 }

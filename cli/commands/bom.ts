@@ -1,7 +1,8 @@
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { buildBom, FerryError } from '../../store/index.js'
+import { FerryError } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
-import { withStore } from '../context.js'
+import { withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
 import { progress } from '../progress.js'
 
@@ -10,6 +11,15 @@ interface BuildFlags extends CommonOptions {
   version: string
   seq?: string
   allowDowngrade?: boolean
+}
+
+function parseSeq(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const seq = Number(text)
+  if (!Number.isSafeInteger(seq) || seq < 1) {
+    throw new FerryError('ERR_INVALID_ARGUMENT', `--seq: '${text}' is not a positive integer`)
+  }
+  return seq
 }
 
 export function registerBom(program: Command): void {
@@ -29,32 +39,27 @@ export function registerBom(program: Command): void {
     )
     .action(
       action<BuildFlags>(async (files, options) => {
-        let seq: number | undefined
-        if (options.seq !== undefined) {
-          seq = Number(options.seq)
-          if (!Number.isSafeInteger(seq) || seq < 1) {
-            throw new FerryError('ERR_INVALID_ARGUMENT', `--seq: '${options.seq}' is not a positive integer`)
-          }
-        }
-        await withStore(options, async (store) => {
+        const seq = parseSeq(options.seq)
+        const result = await withOperations(options, (ops) => {
           const bar = progress('ingest', options)
-          const result = await buildBom(store, files, {
-            name: options.name,
-            version: options.version,
-            seq,
-            allowDowngrade: options.allowDowngrade,
-            onProgress: (done, total, label) => bar.update(done, total, label),
-          }).finally(() => bar.stop())
-          const { head: _head, ...summary } = result
-          if (options.json) {
-            printJson(summary)
-          } else {
-            process.stdout.write(
-              `published ${result.name} ${result.version} seq ${result.seq}\nroot ${result.root}\n` +
-                `${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}, ${formatBytes(result.bytes)}; new: ${result.newBlocks} blocks, ${formatBytes(result.newBytes)}\n`,
+          return ops
+            .buildBom(
+              {
+                files: files.map((file) => resolve(file)),
+                name: options.name,
+                version: options.version,
+                seq,
+                allowDowngrade: options.allowDowngrade,
+              },
+              { onProgress: (done, total, label) => bar.update(done, total, label) },
             )
-          }
+            .finally(() => bar.stop())
         })
+        if (options.json) return printJson(result)
+        process.stdout.write(
+          `published ${result.name} ${result.version} seq ${result.seq}\nroot ${result.root}\n` +
+            `${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}, ${formatBytes(result.bytes)}; new: ${result.newBlocks} blocks, ${formatBytes(result.newBytes)}\n`,
+        )
       }),
     )
 }

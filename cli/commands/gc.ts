@@ -1,20 +1,17 @@
 import type { Command } from 'commander'
-import { gc } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
-import { withStore } from '../context.js'
+import { withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
 
 export function registerGc(program: Command): void {
   defineCommand(program, 'gc', 'remove blocks no head reaches, and rewrite packs that became sparse').action(
     action<CommonOptions>(async (_args, options) => {
-      await withStore(options, async (store) => {
-        const result = await gc(store)
-        if (options.json) return printJson(result)
-        process.stdout.write(
-          `removed ${result.blocksRemoved} blocks (${formatBytes(result.bytesRemoved)}); ` +
-            `rewrote ${result.packsRewritten} packs, freed ${formatBytes(result.bytesFreed)}\n`,
-        )
-      })
+      const result = await withOperations(options, (ops) => ops.gc())
+      if (options.json) return printJson(result)
+      process.stdout.write(
+        `removed ${result.blocksRemoved} blocks (${formatBytes(result.bytesRemoved)}); ` +
+          `rewrote ${result.packsRewritten} packs, freed ${formatBytes(result.bytesFreed)}\n`,
+      )
     }),
   )
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { Store } from '../../store/index.js'
+import { connectDaemon } from '../../daemon/api/client.js'
+import { FerryError, Store } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { storeDir } from '../context.js'
 import { type CommonOptions, printJson } from '../output.js'
@@ -7,7 +8,16 @@ import { type CommonOptions, printJson } from '../output.js'
 export function registerInit(program: Command): void {
   defineCommand(program, 'init', 'create a store and its publisher key (trusted by the store itself)').action(
     action<CommonOptions>(async (_args, options) => {
-      const store = await Store.init(storeDir(options))
+      const dir = storeDir(options)
+      const daemon = await connectDaemon(dir)
+      if (daemon !== undefined) {
+        daemon.close()
+        throw new FerryError(
+          'ERR_ALREADY_INITIALIZED',
+          `a store already exists at ${dir}: a daemon runs on it`,
+        )
+      }
+      const store = await Store.init(dir)
       try {
         const { token } = await store.publisher()
         if (options.json) printJson({ store: store.dir, publisher: token })

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
-import { verify } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
-import { withStore } from '../context.js'
+import { withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
 
 export function registerVerify(program: Command): void {
@@ -16,27 +15,23 @@ export function registerVerify(program: Command): void {
     )
     .action(
       action<CommonOptions>(async ([ref], options) => {
-        await withStore(options, async (store) => {
-          const report = await verify(store, { ref })
-          if (options.json) {
-            printJson(report)
-          } else {
-            for (const p of report.problems) {
-              process.stderr.write(`${p.problem} block ${p.cid} (in ${p.entries.join(', ')})\n`)
-            }
-            const verdict = report.ok ? 'ok' : `FAILED: ${report.problems.length} bad block(s)`
-            process.stdout.write(
-              `verified ${report.blocks} blocks, ${formatBytes(report.bytes)}: ${verdict}\n`,
+        const report = await withOperations(options, (ops) => ops.verify({ ref }))
+        if (options.json) {
+          printJson(report)
+        } else {
+          for (const p of report.problems) {
+            process.stderr.write(`${p.problem} block ${p.cid} (in ${p.entries.join(', ')})\n`)
+          }
+          const verdict = report.ok ? 'ok' : `FAILED: ${report.problems.length} bad block(s)`
+          process.stdout.write(`verified ${report.blocks} blocks, ${formatBytes(report.bytes)}: ${verdict}\n`)
+        }
+        if (!report.ok) {
+          if (!options.json)
+            process.stderr.write(
+              `ferry: ERR_VERIFY_FAILED: ${report.problems.length} missing or corrupt block(s)\n`,
             )
-          }
-          if (!report.ok) {
-            if (!options.json)
-              process.stderr.write(
-                `ferry: ERR_VERIFY_FAILED: ${report.problems.length} missing or corrupt block(s)\n`,
-              )
-            process.exitCode = 1
-          }
-        })
+          process.exitCode = 1
+        }
       }),
     )
 }

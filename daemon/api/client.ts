@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { FerryError } from '../../store/index.js'
 import type { CallOptions, Operations } from './operations.js'
 import { ApiTransport, isNobodyListening } from './transport.js'
 import type { DaemonStatus } from './types.js'
-import { apiSocketPath, OPERATION_NAMES as NAMES } from './wire.js'
+import { API_VERSION, apiSocketPath, OPERATION_NAMES as NAMES } from './wire.js'
 
-/** How long a daemon has to answer its first `GET /api/status`. */
+/** How long a daemon has to answer its first request. */
 const CONNECT_TIMEOUT_MS = 2000
 
 /** {@link Operations} of a running daemon, over its unix socket. */
@@ -21,21 +22,31 @@ export interface RemoteOperations extends Operations {
 
 /**
  * The daemon that owns the store in `storeDir`, if one runs: when
- * `STORE/ferry.sock` answers `GET /api/status` within ~2 s. Undefined when
- * there is no socket or nothing listens on it (a daemon that crashed left
- * it); ERR_DAEMON_UNAVAILABLE when something listens but does not answer.
- * Errors of its operations are the daemon's FerryErrors, same code and message.
+ * `STORE/ferry.sock` answers within ~2 s. It is asked `GET /api/hello`, not
+ * the status, which counts the store's blocks and takes long on a large
+ * store. Undefined when there is no socket or nothing listens on it (a
+ * daemon that crashed left it); ERR_DAEMON_UNAVAILABLE when something
+ * listens but does not answer, or speaks another API version. Errors of its
+ * operations are the daemon's FerryErrors, same code and message.
  */
 export async function connectDaemon(storeDir: string): Promise<RemoteOperations | undefined> {
   const socketPath = apiSocketPath(resolve(storeDir))
   if (!existsSync(socketPath)) return undefined
   const api = new ApiTransport(socketPath)
+  let hello: { ferry?: unknown }
   try {
-    await api.getJson<DaemonStatus>('/api/status', { timeoutMs: CONNECT_TIMEOUT_MS })
+    hello = await api.getJson('/api/hello', { timeoutMs: CONNECT_TIMEOUT_MS })
   } catch (err) {
     api.close()
     if (isNobodyListening(err)) return undefined
     throw err
+  }
+  if (hello?.ferry !== API_VERSION) {
+    api.close()
+    throw new FerryError(
+      'ERR_DAEMON_UNAVAILABLE',
+      `the daemon on ${socketPath} speaks API version ${String(hello?.ferry)}, this ferry ${API_VERSION}: restart the daemon with this ferry`,
+    )
   }
   return remoteOperations(api)
 }

@@ -6,7 +6,7 @@ import { answerLong, readJsonBody, sendError, sendJson, streamBytes } from './an
 import type { Operations } from './operations.js'
 import { type ApiRoute, operationRoutes } from './routes.js'
 import type { DaemonStatus } from './types.js'
-import { toWireError } from './wire.js'
+import { API_VERSION, toWireError } from './wire.js'
 
 /** What the API logs; a pino logger fits. */
 export type ApiLog = Pick<Logger, 'debug' | 'warn' | 'error'>
@@ -28,7 +28,8 @@ export interface ApiHandler {
 }
 
 /**
- * Routes `GET /api/status`, `GET /api/cat?ref=…` and `POST /api/NAME` (a
+ * Routes `GET /api/hello` (the API version: a cheap liveness probe),
+ * `GET /api/status`, `GET /api/cat?ref=…` and `POST /api/NAME` (a
  * JSON body checked against the operation's schema: 400 ERR_BAD_REQUEST
  * when it does not fit). Each request's operation is aborted when its
  * client goes away.
@@ -42,6 +43,7 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       sendError(res, new FerryError('ERR_NOT_FOUND', `no API route ${req.method} ${req.url}`)),
   })
 
+  router.on('GET', '/api/hello', (_req, res) => sendJson(res, 200, { ferry: API_VERSION }))
   router.on('GET', '/api/status', async (_req, res) => sendJson(res, 200, await options.status()))
   router.on('GET', '/api/cat', async (_req, res, _params, _store, query) => {
     if (typeof query.ref !== 'string' || query.ref === '') {

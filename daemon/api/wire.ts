@@ -7,6 +7,13 @@ export function apiSocketPath(storeDir: string): string {
   return join(storeDir, 'ferry.sock')
 }
 
+/**
+ * Version of the API, answered by `GET /api/hello` (`{"ferry": API_VERSION}`):
+ * bumped when a CLI and a daemon of different versions could misunderstand
+ * each other.
+ */
+export const API_VERSION = 1
+
 /** Content type of long operations' answers: one JSON value per line. */
 export const NDJSON = 'application/x-ndjson'
 

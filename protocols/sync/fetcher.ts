@@ -1,13 +1,16 @@
 import type { CID } from 'multiformats/cid'
-import { blockKey, blockMatches, FerryError, isIndexNode } from '../../store/index.js'
+import { blockKey, FerryError, isIndexNode } from '../../store/index.js'
 import { Frontier } from './frontier.js'
 import type { FetchComponents, FetchInit, FetchProgress, FetchResult, Provider } from './index.js'
 import { BlockSink } from './sink.js'
+import { verifyBlock } from './verify.js'
 
 const DEFAULT_BATCH_BLOCKS = 64
 const DEFAULT_IN_FLIGHT = 4
 /** Transport failures a provider may have in one fetch before it is left out. */
 const MAX_PROVIDER_FAILURES = 3
+/** Blocks of one stream being verified and stored at once. */
+const MAX_VERIFYING = 16
 
 interface ProviderState {
   provider: Provider
@@ -127,22 +130,29 @@ export class DagFetch {
         return
       }
       if (batch === undefined) return
-      let answered = 0
+      const stored = new Array<boolean>(batch.length).fill(false)
+      // Blocks verify off the main thread, several at once; at most this many wait per stream.
+      const verifying: Array<Promise<void>> = []
       try {
         await state.provider.request(
           batch,
           async (index, bytes) => {
-            answered = index + 1
-            await this.receive(state, batch[index], bytes)
+            const landed = this.receive(state, batch[index], bytes).then(() => {
+              stored[index] = true
+            })
+            landed.catch(() => {}) // awaited below
+            verifying.push(landed)
+            if (verifying.length >= MAX_VERIFYING) await verifying.shift()
           },
           { signal: this.controller.signal },
         )
+        await Promise.all(verifying)
         state.failures = 0
       } catch (err) {
-        // The block that failed (answered - 1 when it was a bad block) and the rest are asked again.
-        const badBlock = err instanceof FerryError && err.code === 'ERR_CORRUPT_BLOCK'
-        this.frontier.again(batch.slice(badBlock ? answered - 1 : answered))
-        if (badBlock) this.drop(state, err.message)
+        await Promise.allSettled(verifying)
+        // What did not land is asked again, of this provider or (when it is dropped) of the others.
+        this.frontier.again(batch.filter((_, i) => !stored[i]))
+        if (err instanceof FerryError && err.code === 'ERR_CORRUPT_BLOCK') this.drop(state, err.message)
         else if (++state.failures >= MAX_PROVIDER_FAILURES)
           this.drop(state, String((err as Error).message ?? err))
       } finally {
@@ -152,8 +162,9 @@ export class DagFetch {
   }
 
   private async receive(state: ProviderState, cid: CID, bytes: Uint8Array | undefined): Promise<void> {
+    // Lacked blocks are handed to the other providers at once, so they count as handled here.
     if (bytes === undefined) return this.lacks(state, cid)
-    if (!blockMatches(cid, bytes)) {
+    if (!verifyBlock(cid, bytes)) {
       throw new FerryError(
         'ERR_CORRUPT_BLOCK',
         `peer ${state.provider.id} sent block ${cid} with bytes that do not match it`,

@@ -1,6 +1,5 @@
-import { pushable } from 'it-pushable'
 import type { CID } from 'multiformats/cid'
-import { type Block, blockKey } from '../../store/index.js'
+import type { Block } from '../../store/index.js'
 
 /** Writes blocks and yields each CID once durable (PackBlockstore.putHashed with a flush size). */
 export type DurableWriter = (source: AsyncIterable<Block>) => AsyncIterable<CID>
@@ -9,20 +8,24 @@ export type DurableWriter = (source: AsyncIterable<Block>) => AsyncIterable<CID>
  * One writer for every block a sync receives, from every peer: blocks are
  * queued and appended in large groups, made durable every flush-size, and
  * reported back once durable. Pushing waits while more than `maxQueuedBytes`
- * are queued, so a fast peer can't make the daemon buffer without bound.
+ * wait for the writer to take them, so a fast peer can't make the daemon
+ * buffer without bound. (The bound is on bytes not yet taken, not on bytes
+ * not yet durable: the writer makes a group durable only when more blocks
+ * arrive or the queue ends, so waiting for durability here would deadlock.)
  */
 export class BlockSink {
-  private readonly queue = pushable<Block>({ objectMode: true })
+  private readonly queue: Block[] = []
   private queuedBytes = 0
+  private ended = false
   private readonly roomWaiters: Array<() => void> = []
+  private dataWaiter?: () => void
   private readonly done: Promise<void>
   private failure: unknown
-  private readonly sizes = new Map<string, number>()
 
   constructor(
     write: DurableWriter,
     private readonly onDurable: (cids: CID[]) => void,
-    private readonly maxQueuedBytes = 12 * 1024 * 1024,
+    private readonly maxQueuedBytes = 4 * 1024 * 1024,
   ) {
     this.done = this.drain(write)
   }
@@ -30,9 +33,10 @@ export class BlockSink {
   /** Queues a verified block; resolves when there is room for more. */
   async push(block: Block): Promise<void> {
     if (this.failure !== undefined) throw this.failure
-    this.queuedBytes += block.bytes.byteLength
-    this.sizes.set(blockKey(block.cid), block.bytes.byteLength)
+    if (this.ended) throw new Error('sink: push after close')
     this.queue.push(block)
+    this.queuedBytes += block.bytes.byteLength
+    this.wakeWriter()
     while (this.queuedBytes > this.maxQueuedBytes && this.failure === undefined) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
     }
@@ -41,24 +45,43 @@ export class BlockSink {
 
   /** Ends the queue and waits until every pushed block is durable. */
   async close(): Promise<void> {
-    this.queue.end()
+    this.ended = true
+    this.wakeWriter()
     await this.done
     if (this.failure !== undefined) throw this.failure
+  }
+
+  private wakeWriter(): void {
+    const wake = this.dataWaiter
+    this.dataWaiter = undefined
+    wake?.()
+  }
+
+  private async *blocks(): AsyncGenerator<Block> {
+    for (;;) {
+      const block = this.queue.shift()
+      if (block !== undefined) {
+        this.queuedBytes -= block.bytes.byteLength
+        if (this.queuedBytes <= this.maxQueuedBytes) for (const wake of this.roomWaiters.splice(0)) wake()
+        yield block
+        continue
+      }
+      if (this.ended) return
+      await new Promise<void>((resolve) => {
+        this.dataWaiter = resolve
+      })
+    }
   }
 
   private async drain(write: DurableWriter): Promise<void> {
     try {
       let group: CID[] = []
-      for await (const cid of write(this.queue)) {
-        const key = blockKey(cid)
-        this.queuedBytes -= this.sizes.get(key) ?? 0
-        this.sizes.delete(key)
+      for await (const cid of write(this.blocks())) {
         group.push(cid)
         if (group.length >= 64) {
           this.onDurable(group)
           group = []
         }
-        for (const wake of this.roomWaiters.splice(0)) wake()
       }
       if (group.length > 0) this.onDurable(group)
     } catch (err) {

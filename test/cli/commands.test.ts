@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import type { HeadSummary } from '../../cli/commands/ls.js'
-import type { StatusSummary as Status } from '../../cli/commands/status.js'
+import type { HeadSummary, StatusSummary as Status } from '../../daemon/api/types.js'
 import type { GcResult } from '../../store/index.js'
 import {
   ferry,

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import type { StatusSummary as Status } from '../../cli/commands/status.js'
+import type { StatusSummary as Status } from '../../daemon/api/types.js'
 import { packBytes, waitForPacks } from '../helpers/archive.js'
 import {
   FERRY_BIN,

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import type { HeadSummary } from '../../cli/commands/ls.js'
+import type { HeadSummary } from '../../daemon/api/types.js'
 import type { BuildSummary } from '../../store/index.js'
 import { ferryJson, initStore, pseudoRandom, tempDir, writeRequirements } from '../helpers/cli.js'
 

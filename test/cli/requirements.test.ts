@@ -1,7 +1,7 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import anyTest, { type ExecutionContext, type TestFn } from 'ava'
-import type { StatusSummary as Status } from '../../cli/commands/status.js'
+import type { StatusSummary as Status } from '../../daemon/api/types.js'
 import { ferry, ferryJson, sha256Hex, tempDir, writeRequirements } from '../helpers/cli.js'
 
 /** A store holding one good head `rel` (seq 1), copied for every case so that cases run side by side. */

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import type { EntrySummary as LsEntry } from '../../cli/commands/ls.js'
+import type { EntrySummary as LsEntry } from '../../daemon/api/types.js'
 import type { BuildSummary } from '../../store/index.js'
 import {
   ferry,

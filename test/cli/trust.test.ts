@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import type { HeadSummary } from '../../cli/commands/ls.js'
+import type { HeadSummary } from '../../daemon/api/types.js'
 import { ferry, ferryJson, initStore, writeRequirements } from '../helpers/cli.js'
 
 async function storeWithRequirements(t: Parameters<typeof initStore>[0]) {
