@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# ferry's main job on its embedded defaults, for now: build a signed release from the
-# shipped example requirements, list it, read a file back, and verify the store.
+# ferry's main job on its embedded defaults: build a signed release from the shipped example
+# requirements, list it, read a file back and verify the store; then run a daemon on it and let a
+# second store (the "repository machine") pull the release over libp2p, only on 127.0.0.1.
 # Uses $FERRY_STORE when set, else a fresh store in a temporary folder.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 ferry() { node "$here/../dist/cli/main.js" "$@"; }
-export FERRY_STORE="${FERRY_STORE:-$(mktemp -d)/store}"
+work="$(mktemp -d)"
+export FERRY_STORE="${FERRY_STORE:-$work/store}"
 step() { printf '\n\033[1m$ ferry %s\033[0m\n' "$*"; ferry "$@"; }
 
 [ -d "$FERRY_STORE/db" ] || step init
@@ -15,5 +17,19 @@ step ls
 step ls platform
 step cat platform/kafka/config/server.properties
 step verify
-step status
-printf '\nstore: %s\n' "$FERRY_STORE"
+
+# Online: a daemon owns the store; the repository store trusts its key and pulls the release.
+ferry daemon --listen /ip4/127.0.0.1/tcp/0 --no-mdns >"$work/daemon.log" 2>&1 &
+daemon=$!
+trap 'kill $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q '"daemon started"' "$work/daemon.log" && break; sleep 0.1; done
+addr="$(grep -o '"/ip4/127.0.0.1/tcp/[0-9]*/p2p/[A-Za-z0-9]*"' "$work/daemon.log" | head -1 | tr -d '"')"
+step status                                   # through the daemon's API: peer id, addresses, heads
+repo="$work/repository"
+step init --store "$repo"
+step trust add "$(ferry key show)" --store "$repo"
+step sync "$addr" platform --store "$repo"
+step cat platform/kafka/config/server.properties --store "$repo"
+step verify --store "$repo"
+kill -TERM $daemon && wait $daemon || true
+printf '\nstore: %s\nrepository: %s\n' "$FERRY_STORE" "$repo"
