@@ -1,4 +1,5 @@
 import type { Libp2p } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { Store } from '../store/index.js'
 import {
@@ -120,7 +121,7 @@ export class Daemon {
     for (const address of this.dialer.addresses) {
       const id = this.dialer.peerIds.get(address)
       if (id !== undefined && connected.has(id)) continue
-      peers.push({ id: id ?? '', addrs: [address], connected: false })
+      peers.push({ id: id ?? peerIdOf(address), addrs: [address], connected: false })
     }
     return {
       ...summary,
@@ -129,5 +130,18 @@ export class Daemon {
       peers,
       sync: this.replicator.syncs(),
     }
+  }
+}
+
+/** The peer ID an address names (its /p2p/ part), or '' when it names none. */
+function peerIdOf(address: string): string {
+  try {
+    return (
+      multiaddr(address)
+        .getComponents()
+        .findLast((c) => c.name === 'p2p')?.value ?? ''
+    )
+  } catch {
+    return ''
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../protocols/heads/index.js'
 import {
@@ -64,6 +65,8 @@ export class Replicator {
   private readonly jobs = new Map<string, SyncJob>()
   private readonly running = new Map<string, Promise<void>>()
   private readonly controller = new AbortController()
+  /** Set by stop(): an attempt that ends now is not retried. */
+  private stopping = false
   private readonly dropped = new Map<string, number>()
   private readonly components: FetchComponents
   private readonly onHeads = () => void this.announce()
@@ -113,6 +116,7 @@ export class Replicator {
 
   /** Stops every sync gracefully: batches in flight land and are made durable. */
   async stop(): Promise<void> {
+    this.stopping = true
     this.store.events.off('heads', this.onHeads)
     this.node.removeEventListener('peer:identify', this.onIdentify as never)
     await Promise.all([...this.jobs.values()].map((job) => job.stop()))
@@ -251,11 +255,7 @@ export class Replicator {
   /** Attempts until complete, or until no peer has the head (then it waits to be announced again). */
   private async run(job: SyncJob, log: Logger): Promise<void> {
     const retryMs = (this.init.retrySeconds ?? 5) * 1000
-    for (
-      let attempt = 1;
-      attempt <= (this.init.maxAttempts ?? 20) && !this.controller.signal.aborted;
-      attempt++
-    ) {
+    for (let attempt = 1; attempt <= (this.init.maxAttempts ?? 20) && !this.stopping; attempt++) {
       if (job.providerCount === 0) return
       const complete = await this.shared(() => job.attempt(this.controller.signal))
       if (complete) {
@@ -273,10 +273,11 @@ export class Replicator {
         }
         return
       }
-      if (this.controller.signal.aborted || !this.jobs.has(job.key) || attempt === this.init.maxAttempts)
-        return
+      if (this.stopping || !this.jobs.has(job.key) || attempt === this.init.maxAttempts) return
       log.info({ head: job.signed.head.name, attempt, reason: job.error }, 'sync attempt ended; retrying')
-      await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs * attempt, 60_000)).unref())
+      await sleep(Math.min(retryMs * attempt, 60_000), undefined, { signal: this.controller.signal }).catch(
+        () => {},
+      )
     }
   }
 

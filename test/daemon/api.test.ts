@@ -21,7 +21,7 @@ import {
   publisherKey,
 } from '../helpers/archive.js'
 import { ferry, ferryDigest, ferryJson, initStore, pseudoRandom, sha256Hex } from '../helpers/cli.js'
-import { startDaemon, TEST_PEER_ID } from '../helpers/daemon.js'
+import { startDaemon } from '../helpers/daemon.js'
 
 const FILES = [
   { name: 'small.txt', bytes: new TextEncoder().encode('hello through the socket\n') },
@@ -112,11 +112,18 @@ test('every command works through the daemon while it holds the store', async (t
   t.is(missing.stdout, '')
 
   const status = await ferryJson<DaemonStatus>(['status', ...opts])
-  t.like(status, { peerId: TEST_PEER_ID, addrs: [], peers: [], sync: [], store: { dir: a.store }, heads })
+  t.like(status, {
+    peerId: daemon.peerId,
+    addrs: daemon.addrs,
+    peers: [],
+    sync: [],
+    store: { dir: a.store },
+    heads,
+  })
   t.true(status.store.blocks > FILES.length && status.store.bytes > 6 * MiB, JSON.stringify(status.store))
   const humanStatus = await ferry(['status', ...opts])
   t.is(humanStatus.code, 0, humanStatus.stderr)
-  t.true(humanStatus.stdout.includes(`daemon ${TEST_PEER_ID}`), humanStatus.stdout)
+  t.true(humanStatus.stdout.includes(`daemon ${daemon.peerId}`), humanStatus.stdout)
   t.regex(humanStatus.stdout, /rel 1\.0 \(seq 1\)/)
 
   // Writing: a new version from a requirements file named relative to the CLI's cwd.
@@ -223,7 +230,7 @@ test('a stale socket left by a crash: the CLI opens the store itself, a new daem
 
   const daemon = await startDaemon(a.store)
   t.teardown(() => daemon.stop())
-  t.like(await ferryJson<DaemonStatus>(['status', '--store', a.store]), { peerId: TEST_PEER_ID })
+  t.like(await ferryJson<DaemonStatus>(['status', '--store', a.store]), { peerId: daemon.peerId })
 })
 
 test('a socket that accepts but never answers: ERR_DAEMON_UNAVAILABLE within seconds', async (t) => {
@@ -310,5 +317,5 @@ test('the API server refuses a socket another server answers on', async (t) => {
     }),
   )
   t.true(isFerryError(err, 'ERR_STORE_LOCKED'), String(err))
-  t.like(await ferryJson<DaemonStatus>(['status', '--store', store]), { peerId: TEST_PEER_ID })
+  t.like(await ferryJson<DaemonStatus>(['status', '--store', store]), { peerId: daemon.peerId })
 })
