@@ -1,19 +1,12 @@
 import type { Command } from 'commander'
-import { resolveConfig } from '../../daemon/config.js'
+import { type DaemonFlags, resolveConfig } from '../../daemon/config.js'
 import { Daemon } from '../../daemon/daemon.js'
 import { createLogger } from '../../daemon/logger.js'
 import { action, defineCommand } from '../command.js'
 import { storeDir } from '../context.js'
 import type { CommonOptions } from '../output.js'
 
-interface DaemonFlags extends CommonOptions {
-  config?: string
-  listen?: string[]
-  peer?: string[]
-  follow?: string[]
-  secret?: string
-  mdns?: boolean
-}
+type Flags = DaemonFlags & CommonOptions
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value]
@@ -51,7 +44,7 @@ export function registerDaemon(program: Command): void {
         '  ferry daemon --peer /ip4/10.0.0.5/tcp/4040/p2p/12D3Koo… --follow platform --no-mdns',
     )
     .action(
-      action<DaemonFlags>(async (_args, options) => {
+      action<Flags>(async (_args, options) => {
         const config = await resolveConfig(options)
         const log = createLogger()
         const daemon = await Daemon.start({ storeDir: storeDir(options), config, log })
