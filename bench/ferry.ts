@@ -9,10 +9,10 @@ import { type Cost, measured } from './measure.js'
 const execFileAsync = promisify(execFile)
 
 /** The built CLI, run exactly as a user runs it: `node dist/cli/main.js`. */
-const FERRY_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
+export const FERRY_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
 
 /** No progress bars, and no store but the one each command names. */
-const FERRY_ENV: NodeJS.ProcessEnv = { ...process.env, CI: '1', FERRY_STORE: '' }
+export const FERRY_ENV: NodeJS.ProcessEnv = { ...process.env, CI: '1', FERRY_STORE: '' }
 
 /** What `ferry bom build --json` prints. */
 export type BomBuildResult = BuildSummary

@@ -4,10 +4,12 @@
  */
 import { archiveBench } from './archive.js'
 import { ingestBench } from './ingest.js'
+import { syncBench } from './sync.js'
 
 const benches: Record<string, () => Promise<void>> = {
   archive: archiveBench,
   ingest: ingestBench,
+  sync: syncBench,
 }
 
 const name = process.argv[2]

@@ -30,7 +30,12 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
     streamMuxers: [
       yamux({
         maxMessageSize: 256 * 1024,
-        streamOptions: { initialStreamWindowSize: 4 * 1024 * 1024, maxStreamWindowSize: 4 * 1024 * 1024 },
+        streamOptions: {
+          initialStreamWindowSize: 4 * 1024 * 1024,
+          maxStreamWindowSize: 4 * 1024 * 1024,
+          // A paused stream may still receive what the peer's window allows: room for that.
+          maxReadBufferLength: 8 * 1024 * 1024,
+        },
       }),
     ],
     connectionProtector: init.secret === undefined ? undefined : preSharedKey({ psk: init.secret }),

@@ -60,14 +60,17 @@ export async function pull(
     const first = refused[0]
     throw new FerryError((first.code ?? 'ERR_PEER') as never, first.reason ?? `head ${first.name} refused`)
   }
-  const names = outcomes.filter((o) => o.outcome === 'sync').map((o) => o.name)
+  // Only the heads of this exchange: an earlier sync of the same name is not this pull's work.
+  const syncing = outcomes.filter((o) => o.outcome === 'sync')
+  const cids = syncing.map((o) => o.cid)
+  const roots = syncing.map((o) => o.root)
   const timer =
     options.onProgress === undefined
       ? undefined
-      : setInterval(() => options.onProgress?.(replicator.syncs().filter((s) => names.includes(s.name))), 200)
+      : setInterval(() => options.onProgress?.(replicator.syncs().filter((s) => roots.includes(s.root))), 200)
   let heads: SyncState[]
   try {
-    heads = names.length === 0 ? [] : await replicator.settled(names)
+    heads = cids.length === 0 ? [] : await replicator.settled(cids)
   } finally {
     if (timer !== undefined) clearInterval(timer)
   }

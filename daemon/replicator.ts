@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../protocols/heads/index.js'
 import {
+  BlockVerifier,
   type FetchComponents,
   type Provider,
   requestBlocks,
@@ -45,6 +46,9 @@ export interface ReplicatorInit {
 export interface HeadOutcome {
   name: string
   seq: number
+  /** The head block's CID. */
+  cid: string
+  root: string
   /** sync: being synced; current: already published here; ignored: refused (code and reason say why). */
   outcome: 'sync' | 'current' | 'ignored'
   code?: string
@@ -69,6 +73,7 @@ export class Replicator {
   private stopping = false
   private readonly dropped = new Map<string, number>()
   private readonly components: FetchComponents
+  private readonly verifier = new BlockVerifier()
   private readonly onHeads = () => void this.announce()
   private readonly onIdentify = (
     event: CustomEvent<{ peerId: PeerId; protocols: string[]; connection: Connection }>,
@@ -85,7 +90,8 @@ export class Replicator {
     this.components = {
       missing: (root, options) => store.completeness.missing(root, options),
       putIndex: (block) => store.blocks.put(block),
-      writeLeaves: (source) => store.blocks.putHashed(source, { flushBytes }),
+      writeLeaves: (source) => store.blocks.putHashed(source, { flushBytes, groupBytes: flushBytes / 2 }),
+      verify: (cid, bytes) => this.verifier.verify(cid, bytes),
     }
   }
 
@@ -122,6 +128,7 @@ export class Replicator {
     await Promise.all([...this.jobs.values()].map((job) => job.stop()))
     this.controller.abort()
     await Promise.allSettled(this.running.values())
+    await this.verifier.close()
   }
 
   /** Every sync this node knows of, running or done. */
@@ -163,12 +170,10 @@ export class Replicator {
     return this.node
   }
 
-  /** Waits for the running syncs of these heads (by name) to settle; all running ones when none given. */
-  async settled(names?: string[]): Promise<SyncState[]> {
+  /** Waits for the syncs of these heads (by head CID) to settle; every sync when none given. */
+  async settled(heads?: string[]): Promise<SyncState[]> {
     for (let round = 0; round < 1000; round++) {
-      const pending = [...this.jobs.entries()].filter(
-        ([, job]) => names === undefined || names.includes(job.signed.head.name),
-      )
+      const pending = [...this.jobs.entries()].filter(([key]) => heads === undefined || heads.includes(key))
       const busy = pending.map(([key]) => this.running.get(key)).filter((p) => p !== undefined)
       if (busy.length === 0) return pending.map(([, job]) => job.snapshot())
       await Promise.allSettled(busy)
@@ -201,7 +206,7 @@ export class Replicator {
       try {
         assertHeadSignature(signed)
         if ((await this.store.admit(signed)) === 'current') {
-          outcomes.push({ name: head.name, seq: head.seq, outcome: 'current' })
+          outcomes.push({ ...outcomeOf(signed), outcome: 'current' })
           continue
         }
       } catch (err) {
@@ -212,11 +217,11 @@ export class Replicator {
           { head: head.name, seq: head.seq, code, reason },
           'head ignored',
         )
-        outcomes.push({ name: head.name, seq: head.seq, outcome: 'ignored', code, reason })
+        outcomes.push({ ...outcomeOf(signed), outcome: 'ignored', code, reason })
         continue
       }
       this.follow(signed, peer, log)
-      outcomes.push({ name: head.name, seq: head.seq, outcome: 'sync' })
+      outcomes.push({ ...outcomeOf(signed), outcome: 'sync' })
     }
     return outcomes
   }
@@ -305,4 +310,9 @@ export class Replicator {
       },
     }
   }
+}
+
+function outcomeOf(signed: SignedHead): Pick<HeadOutcome, 'name' | 'seq' | 'cid' | 'root'> {
+  const { head } = signed
+  return { name: head.name, seq: head.seq, cid: signed.cid.toString(), root: head.root.toString() }
 }

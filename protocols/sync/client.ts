@@ -2,8 +2,9 @@ import type { Connection } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import type { CID } from 'multiformats/cid'
 import { FerryError } from '../../store/index.js'
+import { boundedSource } from '../stream/index.js'
 import type { AbortOptions } from './index.js'
-import { MAX_FRAME_BYTES, SYNC_PROTOCOL } from './limits.js'
+import { MAX_FRAME_BYTES, READ_HIGH_WATER_BYTES, SYNC_PROTOCOL } from './limits.js'
 import { decodeBlockFrame, encodeWant } from './messages.js'
 
 /**
@@ -22,7 +23,9 @@ export async function requestBlocks(
     stream.send(encodeWant(cids))
     await stream.close({ signal: options.signal })
     let index = 0
-    for await (const frame of lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })) {
+    for await (const frame of lp.decode(boundedSource(stream, READ_HIGH_WATER_BYTES), {
+      maxDataLength: MAX_FRAME_BYTES,
+    })) {
       if (index >= cids.length)
         throw new FerryError('ERR_PROTOCOL', 'sync: the peer sent more frames than asked for')
       await onFrame(index, decodeBlockFrame(frame))

@@ -3,7 +3,7 @@ import { blockKey, FerryError, isIndexNode } from '../../store/index.js'
 import { Frontier } from './frontier.js'
 import type { FetchComponents, FetchInit, FetchProgress, FetchResult, Provider } from './index.js'
 import { BlockSink } from './sink.js'
-import { verifyBlock } from './verify.js'
+import { verifyHere } from './verify.js'
 
 const DEFAULT_BATCH_BLOCKS = 64
 const DEFAULT_IN_FLIGHT = 4
@@ -161,10 +161,11 @@ export class DagFetch {
     }
   }
 
-  private async receive(state: ProviderState, cid: CID, bytes: Uint8Array | undefined): Promise<void> {
+  private async receive(state: ProviderState, cid: CID, received: Uint8Array | undefined): Promise<void> {
     // Lacked blocks are handed to the other providers at once, so they count as handled here.
-    if (bytes === undefined) return this.lacks(state, cid)
-    if (!verifyBlock(cid, bytes)) {
+    if (received === undefined) return this.lacks(state, cid)
+    const bytes = await (this.components.verify ?? verifyHere)(cid, received)
+    if (bytes === undefined) {
       throw new FerryError(
         'ERR_CORRUPT_BLOCK',
         `peer ${state.provider.id} sent block ${cid} with bytes that do not match it`,

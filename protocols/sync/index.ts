@@ -38,6 +38,12 @@ export interface FetchComponents {
   putIndex(block: Block): Promise<void>
   /** Stores leaves in groups and yields each CID once durable. */
   writeLeaves: DurableWriter
+  /**
+   * Checks a received block against its CID: its bytes (maybe in a new view) when they match, else
+   * undefined. A BlockVerifier does it on a thread of its own.
+   * @default hashing on the main thread
+   */
+  verify?(cid: CID, bytes: Uint8Array): Promise<Uint8Array | undefined>
 }
 
 export interface FetchInit extends AbortOptions {
@@ -76,3 +82,4 @@ export { DagFetch } from './fetcher.js'
 export { MAX_FRAME_BYTES, MAX_WANT_BLOCKS, SYNC_PROTOCOL } from './limits.js'
 export { serveWant } from './server.js'
 export type { DurableWriter } from './sink.js'
+export { BlockVerifier } from './verify.js'

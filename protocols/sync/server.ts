@@ -3,6 +3,7 @@ import * as lp from 'it-length-prefixed'
 import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { FerryError } from '../../store/index.js'
+import { sendWithBackpressure } from '../stream/index.js'
 import type { BlockReader } from './index.js'
 import { MAX_WANT_BYTES } from './limits.js'
 import { decodeWant, encodeBlockFrame } from './messages.js'
@@ -16,7 +17,7 @@ export async function serveWant(stream: Stream, reader: BlockReader, signal?: Ab
   const want = await readWant(stream)
   let sent = 0
   for await (const bytes of reader.readMany(want, { signal })) {
-    if (!stream.send(encodeBlockFrame(bytes))) await stream.onDrain({ signal })
+    await sendWithBackpressure(stream, encodeBlockFrame(bytes), signal)
     if (bytes !== undefined) sent += bytes.byteLength
   }
   await stream.close({ signal })

@@ -25,7 +25,7 @@ export class BlockSink {
   constructor(
     write: DurableWriter,
     private readonly onDurable: (cids: CID[]) => void,
-    private readonly maxQueuedBytes = 4 * 1024 * 1024,
+    private readonly maxQueuedBytes = 1024 * 1024,
   ) {
     this.done = this.drain(write)
   }

@@ -1,22 +1,82 @@
-import { createHash, webcrypto } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import { Worker } from 'node:worker_threads'
 import type { CID } from 'multiformats/cid'
+import type { VerifyReply, VerifyRequest } from './verify-worker.js'
 
 /** multihash code of sha2-256, the only hash ferry's CIDs use. */
 const SHA2_256 = 0x12
 
+/** Blocks smaller than this are hashed here: the round trip to the thread would cost more. */
+const MIN_OFFLOAD_BYTES = 16 * 1024
+
 /**
- * True when `bytes` hash to the digest in `cid`. Hashes on libuv's thread
- * pool (WebCrypto), not on the main thread: that thread is busy decrypting
- * and demultiplexing the connection, and several blocks verify at once.
+ * Verifies received blocks against their CIDs on a thread of its own, so the
+ * main thread can go on decrypting and demultiplexing the connection. A
+ * block that owns its whole ArrayBuffer travels there and back without a
+ * copy; the bytes resolved are the same bytes, in a new view.
  */
-export async function verifyBlockAsync(cid: CID, bytes: Uint8Array): Promise<boolean> {
-  if (cid.multihash.code !== SHA2_256) return false
-  const digest = new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes))
-  return Buffer.compare(digest, cid.multihash.digest) === 0
+export class BlockVerifier {
+  private worker?: Worker
+  private nextId = 1
+  private readonly pending = new Map<
+    number,
+    { resolve: (reply: VerifyReply) => void; reject: (err: Error) => void }
+  >()
+
+  /** The block's bytes when they hash to `cid`'s digest, else undefined. */
+  async verify(cid: CID, bytes: Uint8Array): Promise<Uint8Array | undefined> {
+    if (cid.multihash.code !== SHA2_256) return undefined
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    if (!owned || bytes.byteLength < MIN_OFFLOAD_BYTES) {
+      const digest = createHash('sha256').update(bytes).digest()
+      return Buffer.compare(digest, cid.multihash.digest) === 0 ? bytes : undefined
+    }
+    const reply = await this.request(bytes.buffer as ArrayBuffer)
+    const back = new Uint8Array(reply.buffer)
+    return Buffer.compare(reply.digest, cid.multihash.digest) === 0 ? back : undefined
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker
+    this.worker = undefined
+    if (worker !== undefined) await worker.terminate()
+  }
+
+  private request(buffer: ArrayBuffer): Promise<VerifyReply> {
+    const worker = this.start()
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      if (this.pending.size === 1) worker.ref()
+      const request: VerifyRequest = { id, buffer }
+      worker.postMessage(request, [buffer])
+    })
+  }
+
+  private start(): Worker {
+    if (this.worker !== undefined) return this.worker
+    const worker = new Worker(new URL('./verify-worker.js', import.meta.url))
+    worker.on('message', (reply: VerifyReply) => {
+      const waiter = this.pending.get(reply.id)
+      this.pending.delete(reply.id)
+      if (this.pending.size === 0) worker.unref()
+      waiter?.resolve(reply)
+    })
+    worker.on('error', (err) => {
+      // Not the peer's fault: the blocks in question fail as a transport error and are asked again.
+      for (const waiter of this.pending.values()) waiter.reject(err)
+      this.pending.clear()
+      this.worker = undefined
+    })
+    this.worker = worker
+    return worker
+  }
 }
 
-/** True when `bytes` hash to the digest in `cid`, hashed on this thread (node:crypto). */
-export function verifyBlock(cid: CID, bytes: Uint8Array): boolean {
-  if (cid.multihash.code !== SHA2_256) return false
+/** Verifies on the calling thread: the bytes when they hash to `cid`'s digest, else undefined. */
+export async function verifyHere(cid: CID, bytes: Uint8Array): Promise<Uint8Array | undefined> {
+  if (cid.multihash.code !== SHA2_256) return undefined
   return Buffer.compare(createHash('sha256').update(bytes).digest(), cid.multihash.digest) === 0
+    ? bytes
+    : undefined
 }

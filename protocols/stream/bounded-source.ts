@@ -1,0 +1,74 @@
+import type { Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/**
+ * Reads a stream as an async iterable that buffers at most about
+ * `highWaterBytes`: past that the stream is paused, so the muxer stops
+ * granting the peer window, and it is resumed once the reader has caught up.
+ * (A v3 stream's own iterator queues whatever arrives, without limit.)
+ */
+export async function* boundedSource(
+  stream: Stream,
+  highWaterBytes: number,
+): AsyncGenerator<Uint8Array | Uint8ArrayList> {
+  const queue: Array<Uint8Array | Uint8ArrayList> = []
+  let queued = 0
+  let ended = false
+  let failure: Error | undefined
+  let wake: (() => void) | undefined
+  let pauseScheduled = false
+  const notify = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const onMessage = (event: { data: Uint8Array | Uint8ArrayList }) => {
+    queue.push(event.data)
+    queued += event.data.byteLength
+    // Pausing from inside a message handler that resume() is dispatching is undone by that
+    // resume(): pause on the next turn instead.
+    if (queued > highWaterBytes && !pauseScheduled) {
+      pauseScheduled = true
+      setImmediate(() => {
+        pauseScheduled = false
+        if (queued > highWaterBytes && stream.readStatus === 'readable') stream.pause()
+      })
+    }
+    notify()
+  }
+  const onEnd = (event?: Event & { error?: Error }) => {
+    ended = true
+    failure ??= event?.error
+    notify()
+  }
+  stream.addEventListener('message', onMessage as never)
+  stream.addEventListener('close', onEnd as never)
+  stream.addEventListener('remoteCloseWrite', onEnd as never)
+  try {
+    for (;;) {
+      const chunk = queue.shift()
+      if (chunk !== undefined) {
+        queued -= chunk.byteLength
+        if (queued <= highWaterBytes / 2 && stream.readStatus === 'paused') stream.resume()
+        yield chunk
+        continue
+      }
+      if (failure !== undefined) throw failure
+      // Data held while paused is handed over (synchronously) by resume().
+      if (stream.readStatus === 'paused') {
+        stream.resume()
+        continue
+      }
+      if (ended && stream.readBufferLength === 0) return
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        // After the end, what is still buffered arrives on a timer of the stream's: look again soon.
+        if (ended) setImmediate(notify)
+      })
+    }
+  } finally {
+    stream.removeEventListener('message', onMessage as never)
+    stream.removeEventListener('close', onEnd as never)
+    stream.removeEventListener('remoteCloseWrite', onEnd as never)
+  }
+}
