@@ -27,6 +27,9 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
     // Bulk transfer: larger yamux messages cost fewer frames (REAL-SERVICES.md measured a small gain),
     // and a larger stream window fewer window updates (each a small encrypted write). The window is
     // also what a peer may have in flight per stream, so it bounds memory: 4 MiB × streams in flight.
+    // js-yamux assumes the peer's initial window equals its own (the spec says 256 KiB), so every
+    // ferry node must use the same window: a peer with a smaller one gets its window overrun and
+    // drops the connection (measured: 2 MiB against 4 MiB fails). Changing it is a wire change.
     streamMuxers: [
       yamux({
         maxMessageSize: 256 * 1024,
