@@ -1,4 +1,4 @@
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PeerInfo } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from './logger.js'
 
@@ -10,7 +10,8 @@ const CONNECTED_CHECK_MS = 5000
 
 /**
  * Keeps the configured peers connected: dials each, backs off while it is
- * unreachable, and dials again as soon as a connection drops.
+ * unreachable, and dials again as soon as a connection drops. Also dials
+ * the peers that discovery (mDNS) reports.
  */
 export class PeerDialer {
   private readonly controller = new AbortController()
@@ -28,8 +29,24 @@ export class PeerDialer {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * libp2p reports peers that discovery (mDNS) finds but does not dial them: dial each one found
+   * that is not connected yet (the heads exchange then runs on identify).
+   */
+  private readonly onDiscovery = (event: CustomEvent<PeerInfo>) => {
+    const { id } = event.detail
+    if (this.controller.signal.aborted || this.node.getConnections(id).length > 0) return
+    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)])
+    this.node.dial(id, { signal }).then(
+      () => this.log.info({ peer: id.toString() }, 'connected to discovered peer'),
+      (err: Error) =>
+        this.log.debug({ peer: id.toString(), err: err.message }, 'discovered peer unreachable'),
+    )
+  }
+
   start(): void {
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
+    this.node.addEventListener('peer:discovery', this.onDiscovery)
     for (const address of this.addresses) this.loops.push(this.keep(address))
   }
 
@@ -37,6 +54,7 @@ export class PeerDialer {
     this.controller.abort()
     this.onDisconnect()
     this.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.node.removeEventListener('peer:discovery', this.onDiscovery)
     await Promise.allSettled(this.loops)
   }
 

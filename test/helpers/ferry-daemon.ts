@@ -32,6 +32,8 @@ export interface SpawnDaemonOptions {
    * off, and its config file must then set `listen` and `mdns: false` itself.
    */
   defaults?: boolean
+  /** A command to run the daemon under, e.g. `['ip', 'netns', 'exec', NAME]` (it must exec, not fork). */
+  prefix?: string[]
 }
 
 export interface FerryDaemon {
@@ -75,7 +77,9 @@ export async function spawnDaemon(
   options: SpawnDaemonOptions = {},
 ): Promise<FerryDaemon> {
   const defaults = options.defaults === false ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns']
-  const child = spawn(process.execPath, [FERRY_BIN, 'daemon', '--store', storeDir, ...defaults, ...args], {
+  const argv = [process.execPath, FERRY_BIN, 'daemon', '--store', storeDir, ...defaults, ...args]
+  const [command, ...rest] = [...(options.prefix ?? []), ...argv]
+  const child = spawn(command, rest, {
     env: { ...process.env, CI: '1', FERRY_STORE: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
