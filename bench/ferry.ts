@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { dump } from 'js-yaml'
+import type { EntrySummary } from '../daemon/api/types.js'
 import type { BuildSummary } from '../store/index.js'
 import { type Cost, measured } from './measure.js'
 
@@ -18,14 +19,7 @@ export const FERRY_ENV: NodeJS.ProcessEnv = { ...process.env, CI: '1', FERRY_STO
 export type BomBuildResult = BuildSummary
 
 /** An entry as `ferry ls HEAD --json` prints it. */
-export interface ListedEntry {
-  kind: string
-  module: string
-  name: string
-  size: number
-  sha256: string
-  root: string
-}
+export type ListedEntry = EntrySummary
 
 /** Runs `ferry ARGS --json` and parses its output; throws with stderr when it fails. */
 export async function ferryJson<T>(args: string[]): Promise<T> {

@@ -9,15 +9,10 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { type Identify, identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import { YAMUX_INIT } from '../daemon/node.js'
 
 /** The only address the benchmark's nodes listen on: loopback, a free port. */
 export const LOOPBACK_LISTEN = '/ip4/127.0.0.1/tcp/0'
-
-/** yamux as ferry's daemon configures it (daemon/node.ts): 256 KiB messages, 4 MiB stream windows. */
-const YAMUX = {
-  maxMessageSize: 256 * 1024,
-  streamOptions: { initialStreamWindowSize: 4 * 1024 * 1024, maxStreamWindowSize: 4 * 1024 * 1024 },
-}
 
 /** libp2p options for a loopback-only node with the transport stack ferry uses, configured the same way. */
 export function loopbackOptions(): Libp2pOptions<{ identify: Identify }> {
@@ -25,7 +20,7 @@ export function loopbackOptions(): Libp2pOptions<{ identify: Identify }> {
     addresses: { listen: [LOOPBACK_LISTEN] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux(YAMUX)],
+    streamMuxers: [yamux(YAMUX_INIT)],
     peerDiscovery: [],
     services: { identify: identify() },
   }

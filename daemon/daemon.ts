@@ -15,12 +15,10 @@ import {
 } from './api/index.js'
 import type { DaemonConfig } from './config.js'
 import { PeerDialer } from './dialer.js'
-import { loadPeerKey } from './identity.js'
 import type { Logger } from './logger.js'
-import { createNode } from './node.js'
 import { pull } from './pull.js'
-import { Replicator } from './replicator.js'
-import { readClusterSecret } from './secret.js'
+import { startReplication } from './replication.js'
+import type { Replicator } from './replicator.js'
 
 export interface DaemonInit {
   storeDir: string
@@ -49,16 +47,8 @@ export class Daemon {
     const { config, log } = init
     const store = await Store.open(init.storeDir)
     try {
-      const secret = config.secret === undefined ? undefined : await readClusterSecret(config.secret)
-      const node = await createNode({
-        privateKey: await loadPeerKey(store.dir),
-        listen: config.listen,
-        mdns: config.mdns,
-        secret,
-      })
       const gate = new StoreGate()
-      const replicator = new Replicator(store, node, { follow: config.follow, log, gate })
-      await replicator.start()
+      const { node, replicator } = await startReplication(store, { ...config, log, gate })
       const dialer = new PeerDialer(node, config.peers, log)
       let daemon: Daemon | undefined
       const api = await startApiServer({
@@ -83,7 +73,7 @@ export class Daemon {
           follow: config.follow,
           peers: config.peers,
           mdns: config.mdns,
-          secret: secret !== undefined,
+          secret: config.secret !== undefined,
           socket: api.socketPath,
         },
         'daemon started',

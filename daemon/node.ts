@@ -7,6 +7,26 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 
+/**
+ * yamux as every ferry node runs it.
+ * Bulk transfer: larger yamux messages cost fewer frames (REAL-SERVICES.md measured a small gain),
+ * and a larger stream window fewer window updates (each a small encrypted write). The window is
+ * also what a peer may have in flight per stream, so it bounds memory: 4 MiB × streams in flight.
+ * js-yamux assumes the peer's initial window equals its own (the spec says 256 KiB), so every
+ * ferry node must use the same window: a peer with a smaller one gets its window overrun and
+ * drops the connection (js-yamux stream.js: `sendWindowCapacity = initialStreamWindowSize`).
+ * Changing it is a wire change.
+ */
+export const YAMUX_INIT = {
+  maxMessageSize: 256 * 1024,
+  streamOptions: {
+    initialStreamWindowSize: 4 * 1024 * 1024,
+    maxStreamWindowSize: 4 * 1024 * 1024,
+    // A paused stream may still receive what the peer's window allows: room for that.
+    maxReadBufferLength: 8 * 1024 * 1024,
+  },
+}
+
 export interface NodeInit {
   privateKey: PrivateKey
   /** Multiaddrs to listen on; none for a dial-only node (one-shot sync). */
@@ -24,23 +44,7 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    // Bulk transfer: larger yamux messages cost fewer frames (REAL-SERVICES.md measured a small gain),
-    // and a larger stream window fewer window updates (each a small encrypted write). The window is
-    // also what a peer may have in flight per stream, so it bounds memory: 4 MiB × streams in flight.
-    // js-yamux assumes the peer's initial window equals its own (the spec says 256 KiB), so every
-    // ferry node must use the same window: a peer with a smaller one gets its window overrun and
-    // drops the connection (measured: 2 MiB against 4 MiB fails). Changing it is a wire change.
-    streamMuxers: [
-      yamux({
-        maxMessageSize: 256 * 1024,
-        streamOptions: {
-          initialStreamWindowSize: 4 * 1024 * 1024,
-          maxStreamWindowSize: 4 * 1024 * 1024,
-          // A paused stream may still receive what the peer's window allows: room for that.
-          maxReadBufferLength: 8 * 1024 * 1024,
-        },
-      }),
-    ],
+    streamMuxers: [yamux(YAMUX_INIT)],
     connectionProtector: init.secret === undefined ? undefined : preSharedKey({ psk: init.secret }),
     peerDiscovery: init.mdns ? [mdns()] : [],
     services: { identify: identify() },

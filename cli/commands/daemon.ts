@@ -1,7 +1,5 @@
 import type { Command } from 'commander'
-import { type DaemonFlags, resolveConfig } from '../../daemon/config.js'
-import { Daemon } from '../../daemon/daemon.js'
-import { createLogger } from '../../daemon/logger.js'
+import type { DaemonFlags } from '../../daemon/config.js'
 import { action, defineCommand } from '../command.js'
 import { storeDir } from '../context.js'
 import type { CommonOptions } from '../output.js'
@@ -45,6 +43,12 @@ export function registerDaemon(program: Command): void {
     )
     .action(
       action<Flags>(async (_args, options) => {
+        // Loaded here, not at start-up: the libp2p stack costs every other command ~0.35 s.
+        const [{ resolveConfig }, { Daemon }, { createLogger }] = await Promise.all([
+          import('../../daemon/config.js'),
+          import('../../daemon/daemon.js'),
+          import('../../daemon/logger.js'),
+        ])
         const config = await resolveConfig(options)
         const log = createLogger()
         const daemon = await Daemon.start({ storeDir: storeDir(options), config, log })

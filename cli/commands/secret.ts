@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { writeClusterSecret } from '../../daemon/secret.js'
 import { action, defineCommand } from '../command.js'
 import { type CommonOptions, printJson } from '../output.js'
 
@@ -14,6 +13,7 @@ export function registerSecret(program: Command): void {
     .action(
       action<CommonOptions & { out: string }>(async (_args, options) => {
         const path = resolve(options.out)
+        const { writeClusterSecret } = await import('../../daemon/secret.js')
         await writeClusterSecret(path)
         if (options.json) printJson({ out: path })
         else process.stdout.write(`wrote cluster secret ${path}; start every daemon with --secret ${path}\n`)

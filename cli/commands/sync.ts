@@ -1,13 +1,7 @@
 import type { Command } from 'commander'
 import { connectDaemon } from '../../daemon/api/client.js'
-import { loadPeerKey } from '../../daemon/identity.js'
-import { silentLogger } from '../../daemon/logger.js'
-import { createNode } from '../../daemon/node.js'
-import { type PullResult, pull } from '../../daemon/pull.js'
-import { Replicator } from '../../daemon/replicator.js'
-import { readClusterSecret } from '../../daemon/secret.js'
+import type { PullResult } from '../../daemon/pull.js'
 import type { SyncState } from '../../daemon/sync-job.js'
-import { Store } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { storeDir } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
@@ -24,40 +18,21 @@ async function pullWithoutDaemon(
   head: string | undefined,
   options: SyncFlags,
 ): Promise<PullResult> {
-  const store = await Store.open(dir)
+  // Loaded here, not at start-up: the libp2p stack costs every other command ~0.35 s.
+  const { pullOnce } = await import('../../daemon/pull-once.js')
+  const bar = progress('sync', options)
+  const onProgress = (syncs: SyncState[]) => {
+    const done = syncs.reduce((sum, s) => sum + s.bytesReceived, 0)
+    const blocks = syncs.reduce((sum, s) => sum + s.haveBlocks, 0)
+    const want = syncs.reduce((sum, s) => sum + s.wantBlocks, 0)
+    // Sizes of blocks not yet seen are unknown: estimate them at the average block received so far.
+    const estimate = blocks === 0 ? done : done + (want * done) / blocks
+    bar.update(done, Math.max(done, estimate), `${blocks} blocks`)
+  }
   try {
-    const secret = options.secret === undefined ? undefined : await readClusterSecret(options.secret)
-    const node = await createNode({
-      privateKey: await loadPeerKey(store.dir),
-      listen: [],
-      mdns: false,
-      secret,
-    })
-    const replicator = new Replicator(store, node, {
-      follow: [],
-      log: silentLogger(),
-      maxAttempts: 2,
-      retrySeconds: 1,
-    })
-    await replicator.start()
-    const bar = progress('sync', options)
-    const onProgress = (syncs: SyncState[]) => {
-      const done = syncs.reduce((sum, s) => sum + s.bytesReceived, 0)
-      const blocks = syncs.reduce((sum, s) => sum + s.haveBlocks, 0)
-      const want = syncs.reduce((sum, s) => sum + s.wantBlocks, 0)
-      // Sizes of blocks not yet seen are unknown: estimate them at the average block received so far.
-      const estimate = blocks === 0 ? done : done + (want * done) / blocks
-      bar.update(done, Math.max(done, estimate), `${blocks} blocks`)
-    }
-    try {
-      return await pull(replicator, address, { head, onProgress })
-    } finally {
-      bar.stop()
-      await replicator.stop()
-      await node.stop()
-    }
+    return await pullOnce(dir, address, { head, secret: options.secret, onProgress })
   } finally {
-    await store.close()
+    bar.stop()
   }
 }
 

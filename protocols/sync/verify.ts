@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import type { CID } from 'multiformats/cid'
+import { blockMatches } from '../../store/index.js'
 import type { VerifyReply, VerifyRequest } from './verify-worker.js'
 
 /** multihash code of sha2-256, the only hash ferry's CIDs use. */
@@ -27,10 +27,7 @@ export class BlockVerifier {
   async verify(cid: CID, bytes: Uint8Array): Promise<Uint8Array | undefined> {
     if (cid.multihash.code !== SHA2_256) return undefined
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    if (!owned || bytes.byteLength < MIN_OFFLOAD_BYTES) {
-      const digest = createHash('sha256').update(bytes).digest()
-      return Buffer.compare(digest, cid.multihash.digest) === 0 ? bytes : undefined
-    }
+    if (!owned || bytes.byteLength < MIN_OFFLOAD_BYTES) return verifyHere(cid, bytes)
     const reply = await this.request(bytes.buffer as ArrayBuffer)
     const back = new Uint8Array(reply.buffer)
     return Buffer.compare(reply.digest, cid.multihash.digest) === 0 ? back : undefined
@@ -73,10 +70,7 @@ export class BlockVerifier {
   }
 }
 
-/** Verifies on the calling thread: the bytes when they hash to `cid`'s digest, else undefined. */
+/** Verifies on the calling thread (store's blockMatches): the bytes when they match `cid`, else undefined. */
 export async function verifyHere(cid: CID, bytes: Uint8Array): Promise<Uint8Array | undefined> {
-  if (cid.multihash.code !== SHA2_256) return undefined
-  return Buffer.compare(createHash('sha256').update(bytes).digest(), cid.multihash.digest) === 0
-    ? bytes
-    : undefined
+  return blockMatches(cid, bytes) ? bytes : undefined
 }

@@ -3,8 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import test from 'ava'
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { DAG_CBOR, linksOf, RAW } from '../../store/index.js'
 import {
   buildRelease,
   carBlocks,
@@ -18,22 +19,6 @@ import {
   writeCar,
 } from '../helpers/archive.js'
 import { ferry, ferryJson, initStore, pseudoRandom, sha256File, sha256Hex } from '../helpers/cli.js'
-
-const RAW = 0x55
-const DAG_CBOR = 0x71
-
-/** Every CID anywhere inside a decoded dag-cbor value. */
-function linksOf(value: unknown, out: CID[] = []): CID[] {
-  const cid = CID.asCID(value)
-  if (cid !== null) {
-    out.push(cid)
-  } else if (Array.isArray(value)) {
-    for (const item of value) linksOf(item, out)
-  } else if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
-    for (const item of Object.values(value)) linksOf(item, out)
-  }
-  return out
-}
 
 test('a ferry archive reads with @ipld/car: one root, the first block; every block hashes to its CID; DAG order; the signature checks with node:crypto', async (t) => {
   const a = await initStore(t)
