@@ -2,9 +2,8 @@ import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import test from 'ava'
-import { initStore } from '../helpers/cli.js'
 import { heads, spawnDaemon, waitForHead } from '../helpers/ferry-daemon.js'
-import { buildPseudoRandomRelease, catMatches, MiB, trustPublisher } from '../helpers/sync-fixtures.js'
+import { catMatches, MiB, publisherAndSite } from '../helpers/sync-fixtures.js'
 
 const run = promisify(execFile)
 
@@ -28,15 +27,12 @@ async function isolatedNamespace(t: { teardown(fn: () => Promise<void>): void })
 
 test('mDNS: two daemons in a network namespace find each other without --peer, and the follower syncs', async (t) => {
   const ns = await isolatedNamespace(t)
-  const a = await initStore(t)
-  const b = await initStore(t)
-  const release = await buildPseudoRandomRelease(a.dir, a.store, {
+  const { a, b, release } = await publisherAndSite(t, {
     name: 'lan',
     version: '1',
     seed: 'mdns',
     files: [{ name: 'lan.bin', size: 2 * MiB + 5 }],
   })
-  await trustPublisher(b.store, a.store)
   const inNamespace = { t, prefix: ['ip', 'netns', 'exec', ns], defaults: false }
   const listen = ['--listen', '/ip4/127.0.0.1/tcp/0']
   const da = await spawnDaemon(a.store, listen, inNamespace)

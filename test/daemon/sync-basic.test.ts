@@ -12,23 +12,17 @@ import {
   waitFor,
   waitForHead,
 } from '../helpers/ferry-daemon.js'
-import {
-  buildPseudoRandomRelease,
-  catMatches,
-  MiB,
-  MODULE,
-  scatterEdits,
-  trustPublisher,
-  verify,
-} from '../helpers/sync-fixtures.js'
+import { catMatches, MiB, MODULE, publisherAndSite, scatterEdits, verify } from '../helpers/sync-fixtures.js'
 
 const synced = (name: string, version: string) => (l: LogLine) =>
   l.msg === 'head synced and published' && l.head === name && l.version === version
 
 test('B follows demo from A: v1 arrives complete and byte-equal; v2 (1% edited) follows within seconds, moving only what B lacks', async (t) => {
-  const a = await initStore(t)
-  const b = await initStore(t)
-  const v1 = await buildPseudoRandomRelease(a.dir, a.store, {
+  const {
+    a,
+    b,
+    release: v1,
+  } = await publisherAndSite(t, {
     name: 'demo',
     version: '1',
     seed: 'basic',
@@ -38,7 +32,6 @@ test('B follows demo from A: v1 arrives complete and byte-equal; v2 (1% edited) 
       { name: 'small.bin', size: 700 * 1024 + 3 },
     ],
   })
-  await trustPublisher(b.store, a.store)
 
   // Debug level on A: its API requests are logged, so the test sees that the v2 build went through it.
   const da = await spawnDaemon(a.store, [], { t, env: { FERRY_LOG_LEVEL: 'debug' } })
@@ -169,15 +162,16 @@ test('ferry peers lists the configured peer as connected; without a daemon it is
 })
 
 test('a YAML --config with listen, follow, peer and mdns: false runs the daemon; an unknown key is refused by name', async (t) => {
-  const a = await initStore(t)
-  const b = await initStore(t)
-  const v1 = await buildPseudoRandomRelease(a.dir, a.store, {
+  const {
+    a,
+    b,
+    release: v1,
+  } = await publisherAndSite(t, {
     name: 'demo',
     version: '1',
     seed: 'config',
     files: [{ name: 'one.bin', size: 1 * MiB + 77 }],
   })
-  await trustPublisher(b.store, a.store)
   const da = await spawnDaemon(a.store, [], { t })
 
   const config = join(b.dir, 'ferry.yaml')

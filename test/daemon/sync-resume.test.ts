@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'ava'
-import { ferryJson, initStore } from '../helpers/cli.js'
+import { ferryJson } from '../helpers/cli.js'
 import {
   type DaemonStatusJson,
   daemonStatus,
@@ -13,13 +13,7 @@ import {
   spawnDaemon,
   waitForHead,
 } from '../helpers/ferry-daemon.js'
-import {
-  buildPseudoRandomRelease,
-  catMatches,
-  MiB,
-  trustPublisher,
-  verify,
-} from '../helpers/sync-fixtures.js'
+import { catMatches, MiB, publisherAndSite, verify } from '../helpers/sync-fixtures.js'
 
 /**
  * Polls the daemon's API (straight on the socket: a CLI process per poll is too slow) until head
@@ -48,9 +42,7 @@ async function catchMidSync(
 }
 
 test('a daemon SIGKILLed mid-sync resumes after a restart: it fetches only what it had not made durable', async (t) => {
-  const a = await initStore(t)
-  const b = await initStore(t)
-  const release = await buildPseudoRandomRelease(a.dir, a.store, {
+  const { a, b, release } = await publisherAndSite(t, {
     name: 'big',
     version: '1',
     seed: 'resume',
@@ -59,7 +51,6 @@ test('a daemon SIGKILLed mid-sync resumes after a restart: it fetches only what 
       { name: 'rest.bin', size: 32 * MiB },
     ],
   })
-  await trustPublisher(b.store, a.store)
   // S: every byte of the head (A holds nothing else).
   const S = (await ferryJson<DaemonStatusJson>(['status', '--store', a.store])).store.bytes
   t.true(S >= 256 * MiB, `S = ${S}`)
@@ -120,15 +111,12 @@ test('a daemon SIGKILLed mid-sync resumes after a restart: it fetches only what 
 })
 
 test('SIGTERM mid-sync: the daemon stops within seconds, what it received stays, and a restart finishes the rest', async (t) => {
-  const a = await initStore(t)
-  const b = await initStore(t)
-  const release = await buildPseudoRandomRelease(a.dir, a.store, {
+  const { a, b, release } = await publisherAndSite(t, {
     name: 'mid',
     version: '1',
     seed: 'sigterm',
     files: [{ name: 'mid.bin', size: 96 * MiB + 17 }],
   })
-  await trustPublisher(b.store, a.store)
   const S = (await ferryJson<DaemonStatusJson>(['status', '--store', a.store])).store.bytes
 
   const da = await spawnDaemon(a.store, [], { t })
@@ -176,15 +164,12 @@ test('SIGTERM mid-sync: the daemon stops within seconds, what it received stays,
 // controller, so the sync loop takes the stopped attempt for a failed one, logs "sync attempt ended;
 // retrying" and sleeps its un-abortable backoff (5 s x attempt, up to 60 s) before the daemon can exit.
 test('SIGTERM mid-sync does not wait for the retry backoff', async (t) => {
-  const a = await initStore(t)
-  const b = await initStore(t)
-  await buildPseudoRandomRelease(a.dir, a.store, {
+  const { a, b } = await publisherAndSite(t, {
     name: 'term',
     version: '1',
     seed: 'backoff',
     files: [{ name: 'term.bin', size: 64 * MiB }],
   })
-  await trustPublisher(b.store, a.store)
   const S = (await ferryJson<DaemonStatusJson>(['status', '--store', a.store])).store.bytes
   const da = await spawnDaemon(a.store, [], { t })
   const db = await spawnDaemon(b.store, ['--peer', da.addr, '--follow', 'term'], { t })

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type BuildSummary, buildRelease, prng, trustPublisher } from './archive.js'
-import { type FerryRun, ferry, ferryDigest, sha256File, writePseudoRandomFile } from './cli.js'
+import { type FerryRun, ferry, ferryDigest, initStore, sha256File, writePseudoRandomFile } from './cli.js'
 
 export const MiB = 1024 * 1024
 
@@ -36,6 +36,21 @@ export async function buildPseudoRandomRelease(
     files: files.map((f) => ({ name: f.name, path: f.path })),
   })
   return { build, files }
+}
+
+/** What `buildPseudoRandomRelease` builds. */
+export type ReleaseSpec = Parameters<typeof buildPseudoRandomRelease>[2]
+
+/**
+ * The usual two stores of a sync test: publisher A, holding `release`, and site B, trusting A's
+ * key (no daemons yet).
+ */
+export async function publisherAndSite(t: Parameters<typeof initStore>[0], release: ReleaseSpec) {
+  const a = await initStore(t)
+  const b = await initStore(t)
+  const built = await buildPseudoRandomRelease(a.dir, a.store, release)
+  await trustPublisher(b.store, a.store)
+  return { a, b, release: built }
 }
 
 /**
