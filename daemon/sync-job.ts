@@ -1,6 +1,9 @@
 import { DagFetch, type FetchComponents, type FetchProgress, type Provider } from '../protocols/sync/index.js'
 import type { SignedHead } from '../store/index.js'
 
+/** The progress of no attempt (between attempts, what earlier ones received is in the totals). */
+const IDLE: FetchProgress = { blocks: 0, bytes: 0, discovered: 0, providers: [], bytesByPeer: {} }
+
 /** What `GET /api/status` reports of one sync. */
 export interface SyncState {
   name: string
@@ -35,7 +38,6 @@ export class SyncJob {
   private bytesBefore = 0
   private blocksBefore = 0
   private attemptStarted = Date.now()
-  private last: FetchProgress = { blocks: 0, bytes: 0, discovered: 0, providers: [], bytesByPeer: {} }
   private readonly bytesByPeerBefore: Record<string, number> = {}
 
   constructor(
@@ -65,9 +67,6 @@ export class SyncJob {
   async attempt(signal: AbortSignal): Promise<boolean> {
     const fetch = new DagFetch(this.signed.head.root, this.components, {
       signal,
-      onProgress: (progress) => {
-        this.last = progress
-      },
     })
     this.fetch = fetch
     this.attemptStarted = Date.now()
@@ -88,7 +87,6 @@ export class SyncJob {
       this.blocksBefore += progress.blocks
       for (const [peer, bytes] of Object.entries(progress.bytesByPeer))
         this.bytesByPeerBefore[peer] = (this.bytesByPeerBefore[peer] ?? 0) + bytes
-      this.last = { blocks: 0, bytes: 0, discovered: 0, providers: [], bytesByPeer: {} }
       this.fetch = undefined
     }
   }
@@ -99,7 +97,7 @@ export class SyncJob {
   }
 
   snapshot(): SyncState {
-    const live = this.fetch?.status() ?? this.last
+    const live = this.fetch?.status() ?? IDLE
     const seconds = Math.max(0.001, (Date.now() - this.attemptStarted) / 1000)
     const { head } = this.signed
     return {

@@ -54,7 +54,7 @@ export class DagFetch {
   constructor(
     readonly root: CID,
     private readonly components: FetchComponents,
-    private readonly init: FetchInit = {},
+    init: FetchInit = {},
   ) {
     this.batchBlocks = init.batchBlocks ?? DEFAULT_BATCH_BLOCKS
     this.inFlight = init.inFlightPerProvider ?? DEFAULT_IN_FLIGHT
@@ -184,7 +184,6 @@ export class DagFetch {
     } else {
       await this.sink.push({ cid, bytes })
     }
-    this.init.onProgress?.(this.status())
   }
 
   /** The provider has not got `cid`: ask another; with none left, the fetch can't finish. */

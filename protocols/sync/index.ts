@@ -57,8 +57,6 @@ export interface FetchInit extends AbortOptions {
    * @default 4
    */
   inFlightPerProvider?: number
-  /** Called after each block received. */
-  onProgress?(progress: FetchProgress): void
 }
 
 export interface FetchProgress {
