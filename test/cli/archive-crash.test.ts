@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
@@ -7,15 +5,14 @@ import {
   buildRelease,
   type ExportSummary,
   type ImportSummary,
+  killWhenPacksReach,
   lsHeads,
   MiB,
   packBytes,
   storeStatus,
   trustPublisher,
-  waitForPacks,
 } from '../helpers/archive.js'
 import {
-  FERRY_BIN,
   ferry,
   ferryDigest,
   ferryJson,
@@ -50,20 +47,12 @@ test('an import killed with SIGKILL mid-archive leaves a sound store; the same i
   // Kill points by pack bytes on disk: early, and in the middle of the second run.
   let survived = 0
   for (const killAt of [40 * MiB, 150 * MiB]) {
-    const child = spawn(process.execPath, [FERRY_BIN, ...args], {
-      env: { ...process.env, CI: '1', FERRY_STORE: '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    const exited = once(child, 'exit')
-    const reached = await waitForPacks(b.store, killAt, child)
-    child.kill('SIGKILL')
-    await exited
-    t.true(reached, `the import should still run when the packs pass ${killAt / MiB} MiB (stderr: ${stderr})`)
-    t.is(child.signalCode, 'SIGKILL', `killed at ${killAt / MiB} MiB, not finished on its own`)
+    const run = await killWhenPacksReach(b.store, args, killAt)
+    t.true(
+      run.reached,
+      `the import should still run when the packs pass ${killAt / MiB} MiB (stderr: ${run.stderr})`,
+    )
+    t.is(run.signal, 'SIGKILL', `killed at ${killAt / MiB} MiB, not finished on its own`)
 
     t.deepEqual(await lsHeads(b.store), [], `killed at ${killAt / MiB} MiB: no head`)
     const verify = await ferry(['verify', '--store', b.store])

@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
 import type { StatusSummary as Status } from '../../daemon/api/types.js'
-import { packBytes, waitForPacks } from '../helpers/archive.js'
+import { killWhenPacksReach, packBytes } from '../helpers/archive.js'
 import {
-  FERRY_BIN,
   ferry,
   ferryDigest,
   ferryJson,
@@ -43,20 +40,12 @@ test('a bom build killed mid-ingest leaves a sound store; the same build then co
   const buildArgs = ['bom', 'build', req, '--name', 'big', '--version', '1', '--store', store]
   // Kill points by bytes of pack on disk: at the start, before the first commit, after some commits, near the end.
   for (const killAt of [1 * MiB, 50 * MiB, 170 * MiB, 270 * MiB]) {
-    const child = spawn(process.execPath, [FERRY_BIN, ...buildArgs], {
-      env: { ...process.env, CI: '1', FERRY_STORE: '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    const exited = once(child, 'exit')
-    const reached = await waitForPacks(store, killAt, child)
-    child.kill('SIGKILL')
-    await exited
-    t.true(reached, `the build should still run when the packs pass ${killAt / MiB} MiB (stderr: ${stderr})`)
-    t.is(child.signalCode, 'SIGKILL', `killed at ${killAt / MiB} MiB, not finished on its own`)
+    const run = await killWhenPacksReach(store, buildArgs, killAt)
+    t.true(
+      run.reached,
+      `the build should still run when the packs pass ${killAt / MiB} MiB (stderr: ${run.stderr})`,
+    )
+    t.is(run.signal, 'SIGKILL', `killed at ${killAt / MiB} MiB, not finished on its own`)
 
     const verify = await ferry(['verify', '--store', store, '--json'])
     t.is(verify.code, 0, `verify after a kill at ${killAt / MiB} MiB: ${verify.stdout}${verify.stderr}`)

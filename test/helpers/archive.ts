@@ -1,4 +1,5 @@
-import type { ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -9,7 +10,7 @@ import { CarBlockIterator, CarIndexer, CarWriter } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
 import type { EntrySummary, HeadSummary, StatusSummary as StoreStatus } from '../../daemon/api/types.js'
 import type { BuildSummary, ExportResult, HeadOutcome, ImportResult } from '../../store/index.js'
-import { ferry, ferryJson, writeRequirements } from './cli.js'
+import { FERRY_BIN, ferry, ferryJson, writeRequirements } from './cli.js'
 
 export const MiB = 1024 * 1024
 
@@ -169,4 +170,32 @@ export async function waitForPacks(store: string, bytes: number, child: ChildPro
     await sleep(5)
   }
   return false
+}
+
+/** How a `ferry` run killed by {@link killWhenPacksReach} ended. */
+export interface KilledRun {
+  /** Whether the packs passed the mark while the command still ran (false: it ended first). */
+  reached: boolean
+  signal: NodeJS.Signals | null
+  stderr: string
+}
+
+/**
+ * Runs `ferry ARGS` in a child process and SIGKILLs it once the packs of
+ * `store` pass `bytes` on disk (or it ends by itself first); resolves after it exited.
+ */
+export async function killWhenPacksReach(store: string, args: string[], bytes: number): Promise<KilledRun> {
+  const child = spawn(process.execPath, [FERRY_BIN, ...args], {
+    env: { ...process.env, CI: '1', FERRY_STORE: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  const exited = once(child, 'exit')
+  const reached = await waitForPacks(store, bytes, child)
+  child.kill('SIGKILL')
+  await exited
+  return { reached, signal: child.signalCode, stderr }
 }
