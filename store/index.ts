@@ -37,7 +37,7 @@ export {
   importArchive,
 } from './import.js'
 export { ingestFile, ingestStream } from './ingest.js'
-export { type Inventory, makeInventory, readInventory } from './inventory.js'
+export { type HeadSummary, headSummaries, type Inventory, makeInventory, readInventory } from './inventory.js'
 export { generatePublisher, type Publisher, publicKeyFromToken } from './keys.js'
 export { MemoryBlockstore } from './memory-blockstore.js'
 export { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'

@@ -14,33 +14,41 @@ export const INVENTORY_FORMAT = 'ferry-inventory/1'
 export interface Inventory {
   format: typeof INVENTORY_FORMAT
   created: string
-  heads: Array<{
-    name: string
-    version: string
-    seq: number
-    root: string
-    publisher: string
-    complete: boolean
-  }>
+  heads: HeadSummary[]
   /** Roots whose whole DAG the site holds. */
   complete: string[]
 }
 
-export async function makeInventory(store: Store): Promise<Inventory> {
-  const heads = []
-  const complete: string[] = []
+/** A head with whether its DAG is complete here: `ferry ls --json`, status and inventories. */
+export interface HeadSummary {
+  name: string
+  version: string
+  seq: number
+  root: string
+  publisher: string
+  /** Every block below the root is in the store. */
+  complete: boolean
+}
+
+/** The store's heads with their completeness, sorted by name. */
+export async function headSummaries(store: Store): Promise<HeadSummary[]> {
+  const out: HeadSummary[] = []
   for (const head of await store.heads()) {
-    const isComplete = await store.completeness.isComplete(parseCid(head.root))
-    heads.push({
+    out.push({
       name: head.name,
       version: head.version,
       seq: head.seq,
       root: head.root,
       publisher: head.publisher,
-      complete: isComplete,
+      complete: await store.completeness.isComplete(parseCid(head.root)),
     })
-    if (isComplete && !complete.includes(head.root)) complete.push(head.root)
   }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+export async function makeInventory(store: Store): Promise<Inventory> {
+  const heads = await headSummaries(store)
+  const complete = [...new Set(heads.filter((h) => h.complete).map((h) => h.root))]
   return { format: INVENTORY_FORMAT, created: new Date().toISOString(), heads, complete }
 }
 

@@ -1,21 +1,7 @@
-import { entriesOf, parseCid, type Store } from '../../store/index.js'
-import type { EntrySummary, HeadSummary, StatusSummary } from './types.js'
+import { entriesOf, headSummaries, type Store } from '../../store/index.js'
+import type { EntrySummary, StatusSummary } from './types.js'
 
-/** The store's heads as `ferry ls --json` prints them, sorted by name. */
-export async function headSummaries(store: Store): Promise<HeadSummary[]> {
-  const out: HeadSummary[] = []
-  for (const head of await store.heads()) {
-    out.push({
-      name: head.name,
-      version: head.version,
-      seq: head.seq,
-      root: head.root,
-      publisher: head.publisher,
-      complete: await store.completeness.isComplete(parseCid(head.root)),
-    })
-  }
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-}
+export { headSummaries }
 
 /** The entries of a head (or BOM CID) as `ferry ls HEAD --json` prints them. */
 export async function entrySummaries(store: Store, ref: string): Promise<EntrySummary[]> {

@@ -3,16 +3,10 @@
  * Tests take them from here: change them only together with DESIGN.md.
  */
 
-/** A head as `ferry ls --json` (and `status --json`) print it. */
-export interface HeadSummary {
-  name: string
-  version: string
-  seq: number
-  root: string
-  publisher: string
-  /** Every block below the root is in the store. */
-  complete: boolean
-}
+import type { HeadSummary } from '../../store/index.js'
+
+/** A head as `ferry ls --json` (and `status --json`, inventories) print it. */
+export type { HeadSummary }
 
 /** An entry as `ferry ls HEAD --json` prints it. */
 export interface EntrySummary {
