@@ -73,7 +73,7 @@ export class Replicator {
   private stopping = false
   private readonly dropped = new Map<string, number>()
   private readonly components: FetchComponents
-  private readonly verifier = new BlockVerifier()
+  private readonly verifier: BlockVerifier
   private readonly onHeads = () => void this.announce()
   private readonly onIdentify = (
     event: CustomEvent<{ peerId: PeerId; protocols: string[]; connection: Connection }>,
@@ -87,11 +87,15 @@ export class Replicator {
     private readonly init: ReplicatorInit,
   ) {
     const flushBytes = init.flushBytes ?? 2 * 1024 * 1024
+    const { hasher, syncArenas } = store.pipeline
+    this.verifier = new BlockVerifier(hasher)
     this.components = {
       missing: (root, options) => store.completeness.missing(root, options),
       putIndex: (block) => store.blocks.put(block),
-      writeLeaves: (source) => store.blocks.putHashed(source, { flushBytes, groupBytes: flushBytes / 2 }),
-      verify: (cid, bytes) => this.verifier.verify(cid, bytes),
+      writeLeaves: (source, onStored) =>
+        store.blocks.putHashed(source, { flushBytes, groupBytes: flushBytes / 2, onStored }),
+      arenas: syncArenas,
+      verify: (cid, bytes, arena) => this.verifier.verify(cid, bytes, arena),
     }
   }
 
@@ -128,7 +132,6 @@ export class Replicator {
     await Promise.all([...this.jobs.values()].map((job) => job.stop()))
     this.controller.abort()
     await Promise.allSettled(this.running.values())
-    await this.verifier.close()
   }
 
   /** Every sync this node knows of, running or done. */

@@ -48,14 +48,30 @@ export class Arena {
     return this.free.length === this.slots
   }
 
-  /** A free slot, with one reference held; waits for one to be released if none is free. */
-  acquire(): Promise<number> {
+  /**
+   * A free slot, with one reference held; waits for one to be released if
+   * none is free. An abort while waiting rejects and leaves the queue.
+   */
+  acquire(signal?: AbortSignal): Promise<number> {
     const slot = this.free.pop()
     if (slot !== undefined) {
       this.refs[slot] = 1
       return Promise.resolve(slot)
     }
-    return new Promise((resolve) => this.waiting.push(resolve))
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.waiting.indexOf(waiter)
+        if (at >= 0) this.waiting.splice(at, 1)
+        reject(signal?.reason ?? new Error('aborted'))
+      }
+      const waiter = (got: number) => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve(got)
+      }
+      if (signal?.aborted) return onAbort()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiting.push(waiter)
+    })
   }
 
   retain(slot: number, count = 1): void {

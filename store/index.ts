@@ -2,6 +2,8 @@
  * The store: content-addressed blocks in packs, the Merkle index of files
  * and BOMs, signed heads and trust. Imports nothing else of ferry's.
  */
+
+export type { Arena, ArenaPool } from './arena.js'
 export type { AbortOptions, Block, Blockstore } from './blockstore.js'
 export {
   type BomNode,
@@ -21,6 +23,7 @@ export { type ExportOptions, type ExportResult, exportArchive } from './export.j
 export { FileDagBuilder, fileSize, readFile } from './file-dag.js'
 export { type GcResult, gc } from './gc.js'
 export { GEAR } from './gear.js'
+export type { Hasher } from './hasher.js'
 export {
   assertHeadSignature,
   type HeadRecord,
@@ -41,6 +44,7 @@ export { type HeadSummary, headSummaries, type Inventory, makeInventory, readInv
 export { generatePublisher, type Publisher, publicKeyFromToken } from './keys.js'
 export { MemoryBlockstore } from './memory-blockstore.js'
 export { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'
+export type { Location } from './pack-format.js'
 export type { Requirements } from './requirements.js'
 export { defaultStoreDir, Store } from './store.js'
 export { type VerifyProblem, type VerifyReport, verify } from './verify.js'

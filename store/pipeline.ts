@@ -15,6 +15,8 @@ export interface PipelineComponents {
   ingestArenas: ArenaPool
   /** Read arenas for archive import: a slot's front holds a partial section (up to a 1 MiB block). */
   importArenas: ArenaPool
+  /** Receive arenas for online sync: blocks from the wire until appended (protocols/sync). */
+  syncArenas: ArenaPool
 }
 
 /**
@@ -32,5 +34,6 @@ export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
     hasher: new Hasher(),
     ingestArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK),
     importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096),
+    syncArenas: new ArenaPool(ARENA_SLOTS, 0),
   }
 }

@@ -1,34 +1,41 @@
 import type { Connection } from '@libp2p/interface'
-import * as lp from 'it-length-prefixed'
 import type { CID } from 'multiformats/cid'
 import { FerryError } from '../../store/index.js'
 import { boundedSource } from '../stream/index.js'
-import type { AbortOptions } from './index.js'
+import type { RequestOptions } from './index.js'
 import { MAX_FRAME_BYTES, READ_HIGH_WATER_BYTES, SYNC_PROTOCOL } from './limits.js'
-import { decodeBlockFrame, encodeWant } from './messages.js'
+import { encodeWant } from './messages.js'
+import { readReplyFrames } from './reply-reader.js'
 
 /**
  * Asks the peer on `connection` for `cids` in one stream and hands each
- * reply to `onFrame` in request order (bytes, or undefined when the peer has
- * not got it). Throws ERR_PROTOCOL when the peer replies out of shape.
+ * reply to `onFrame` in request order: the block's bytes as a view held in
+ * `options.buffer` (`onFrame` owns it and releases it), or undefined when
+ * the peer has not got it. Throws ERR_PROTOCOL when the peer replies out of
+ * shape.
  */
 export async function requestBlocks(
   connection: Connection,
   cids: CID[],
   onFrame: (index: number, bytes: Uint8Array | undefined) => Promise<void> | void,
-  options: AbortOptions = {},
+  options: RequestOptions,
 ): Promise<void> {
   const stream = await connection.newStream(SYNC_PROTOCOL, { signal: options.signal })
   try {
     stream.send(encodeWant(cids))
     await stream.close({ signal: options.signal })
     let index = 0
-    for await (const frame of lp.decode(boundedSource(stream, READ_HIGH_WATER_BYTES), {
-      maxDataLength: MAX_FRAME_BYTES,
-    })) {
-      if (index >= cids.length)
+    const frames = readReplyFrames(
+      boundedSource(stream, READ_HIGH_WATER_BYTES),
+      options.buffer,
+      MAX_FRAME_BYTES,
+    )
+    for await (const bytes of frames) {
+      if (index >= cids.length) {
+        if (bytes !== undefined) options.buffer.release(bytes)
         throw new FerryError('ERR_PROTOCOL', 'sync: the peer sent more frames than asked for')
-      await onFrame(index, decodeBlockFrame(frame))
+      }
+      await onFrame(index, bytes)
       index++
     }
     if (index < cids.length)

@@ -1,9 +1,9 @@
 import type { CID } from 'multiformats/cid'
-import { blockKey, FerryError, isIndexNode } from '../../store/index.js'
+import { type Arena, blockKey, blockMatches, FerryError, isIndexNode } from '../../store/index.js'
 import { Frontier } from './frontier.js'
 import type { FetchComponents, FetchInit, FetchProgress, FetchResult, Provider } from './index.js'
+import { ReceiveBuffer } from './receive-buffer.js'
 import { BlockSink } from './sink.js'
-import { verifyHere } from './verify.js'
 
 const DEFAULT_BATCH_BLOCKS = 64
 const DEFAULT_IN_FLIGHT = 4
@@ -30,6 +30,10 @@ interface ProviderState {
 export class DagFetch {
   private readonly frontier: Frontier
   private readonly sink: BlockSink
+  /** Received blocks live here from the wire until appended to a pack. */
+  private readonly arena: Arena
+  private readonly buffer: ReceiveBuffer
+  private recycled = false
   private readonly providers = new Map<string, ProviderState>()
   private readonly controller = new AbortController()
   private readonly batchBlocks: number
@@ -63,7 +67,15 @@ export class DagFetch {
         ? this.controller.signal
         : AbortSignal.any([init.signal, this.controller.signal])
     this.frontier = new Frontier(root, components.missing, signal)
-    this.sink = new BlockSink(components.writeLeaves, (cids) => this.frontier.committed(cids))
+    this.arena = components.arenas.acquire()
+    this.buffer = new ReceiveBuffer(this.arena, this.controller.signal)
+    this.sink = new BlockSink(
+      components.writeLeaves,
+      (cids) => this.frontier.committed(cids),
+      (blocks) => {
+        for (const block of blocks) this.buffer.release(block.bytes)
+      },
+    )
     this.finished = new Promise((resolve, reject) => {
       this.resolveRun = resolve
       this.rejectRun = reject
@@ -144,7 +156,7 @@ export class DagFetch {
             verifying.push(landed)
             if (verifying.length >= MAX_VERIFYING) await verifying.shift()
           },
-          { signal: this.controller.signal },
+          { signal: this.controller.signal, buffer: this.buffer },
         )
         await Promise.all(verifying)
         state.failures = 0
@@ -161,28 +173,38 @@ export class DagFetch {
     }
   }
 
-  private async receive(state: ProviderState, cid: CID, received: Uint8Array | undefined): Promise<void> {
+  /** Verifies and stores one received block; `bytes` is a view held in the buffer, released here or once written. */
+  private async receive(state: ProviderState, cid: CID, bytes: Uint8Array | undefined): Promise<void> {
     // Lacked blocks are handed to the other providers at once, so they count as handled here.
-    if (received === undefined) return this.lacks(state, cid)
-    const bytes = await (this.components.verify ?? verifyHere)(cid, received)
-    if (bytes === undefined) {
-      throw new FerryError(
-        'ERR_CORRUPT_BLOCK',
-        `peer ${state.provider.id} sent block ${cid} with bytes that do not match it`,
-        {
-          details: { cid: cid.toString(), peer: state.provider.id },
-        },
-      )
-    }
-    this.progress.blocks++
-    this.progress.bytes += bytes.byteLength
-    const peer = state.provider.id
-    this.progress.bytesByPeer[peer] = (this.progress.bytesByPeer[peer] ?? 0) + bytes.byteLength
-    if (isIndexNode(cid)) {
-      await this.components.putIndex({ cid, bytes })
-      this.frontier.expand(cid)
-    } else {
-      await this.sink.push({ cid, bytes })
+    if (bytes === undefined) return this.lacks(state, cid)
+    let handedOver = false
+    try {
+      const matches = await (this.components.verify ?? verifyHere)(cid, bytes, this.arena)
+      if (!matches) {
+        throw new FerryError(
+          'ERR_CORRUPT_BLOCK',
+          `peer ${state.provider.id} sent block ${cid} with bytes that do not match it`,
+          {
+            details: { cid: cid.toString(), peer: state.provider.id },
+          },
+        )
+      }
+      // A fetch that ended meanwhile stores nothing more: its buffer may already be reused.
+      if (this.settled) return
+      this.progress.blocks++
+      this.progress.bytes += bytes.byteLength
+      const peer = state.provider.id
+      this.progress.bytesByPeer[peer] = (this.progress.bytesByPeer[peer] ?? 0) + bytes.byteLength
+      if (isIndexNode(cid)) {
+        // Index nodes are few and kept: copied out of the buffer.
+        await this.components.putIndex({ cid, bytes: bytes.slice() })
+        this.frontier.expand(cid)
+      } else {
+        handedOver = true
+        await this.sink.push({ cid, bytes })
+      }
+    } finally {
+      if (!handedOver) this.buffer.release(bytes)
     }
   }
 
@@ -211,7 +233,10 @@ export class DagFetch {
   }
 
   private workerStopped(): void {
-    if (this.settled) return
+    if (this.settled) {
+      this.recycle()
+      return
+    }
     const live = [...this.providers.values()]
     if (live.some((p) => p.workers > 0)) return
     // Every worker has stopped: either the frontier is exhausted (done) or every provider was dropped.
@@ -235,7 +260,19 @@ export class DagFetch {
       )
     }
     this.settled = true
+    this.recycle()
     this.resolveRun({ ...this.status(), seconds: (Date.now() - this.started) / 1000 })
+  }
+
+  /**
+   * Once settled and every worker has stopped (nothing is being received or
+   * verified any more), gives the buffer's memory back for the next fetch.
+   */
+  private recycle(): void {
+    if (this.recycled || [...this.providers.values()].some((p) => p.workers > 0)) return
+    this.recycled = true
+    this.buffer.releaseAll()
+    this.components.arenas.release(this.arena)
   }
 
   /** Settles with `err` once what was received is durable (so a restart does not fetch it again). */
@@ -244,6 +281,12 @@ export class DagFetch {
     this.settled = true
     this.controller.abort()
     await this.sink.close().catch(() => {})
+    this.recycle()
     this.rejectRun(err)
   }
+}
+
+/** Verifies on the calling thread (store's blockMatches). */
+async function verifyHere(cid: CID, bytes: Uint8Array): Promise<boolean> {
+  return blockMatches(cid, bytes)
 }

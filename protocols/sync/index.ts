@@ -4,7 +4,8 @@
  * it is stored. The wire format is in messages.ts; limits in limits.ts.
  */
 import type { CID } from 'multiformats/cid'
-import type { Block } from '../../store/index.js'
+import type { Arena, ArenaPool, Block } from '../../store/index.js'
+import type { ReceiveBuffer } from './receive-buffer.js'
 import type { DurableWriter } from './sink.js'
 
 export interface AbortOptions {
@@ -16,15 +17,23 @@ export interface BlockReader {
   readMany(cids: CID[], options?: AbortOptions): AsyncIterable<Uint8Array | undefined>
 }
 
+export interface RequestOptions extends AbortOptions {
+  /** Where received blocks are written. */
+  buffer: ReceiveBuffer
+}
+
 /** A peer that holds the root being fetched. */
 export interface Provider {
   /** Peer ID, for logs and status. */
   readonly id: string
-  /** Asks for `cids`; `onFrame` gets each reply in request order (undefined: the peer lacks it). */
+  /**
+   * Asks for `cids`; `onFrame` gets each reply in request order: a view held in `options.buffer`,
+   * which `onFrame` then owns, or undefined when the peer lacks it.
+   */
   request(
     cids: CID[],
     onFrame: (index: number, bytes: Uint8Array | undefined) => Promise<void>,
-    options?: AbortOptions,
+    options: RequestOptions,
   ): Promise<void>
   /** Called when the provider misbehaved (sent a block that does not match its CID): hang up. */
   drop?(reason: string): void
@@ -38,12 +47,14 @@ export interface FetchComponents {
   putIndex(block: Block): Promise<void>
   /** Stores leaves in groups and yields each CID once durable. */
   writeLeaves: DurableWriter
+  /** The arenas received blocks are written into (Store's pipeline.syncArenas). */
+  arenas: ArenaPool
   /**
-   * Checks a received block against its CID: its bytes (maybe in a new view) when they match, else
-   * undefined. A BlockVerifier does it on a thread of its own.
+   * Checks a received block against its CID: true when its bytes match. A BlockVerifier hashes
+   * arena views on the store's hashing threads, in batches.
    * @default hashing on the main thread
    */
-  verify?(cid: CID, bytes: Uint8Array): Promise<Uint8Array | undefined>
+  verify?(cid: CID, bytes: Uint8Array, arena?: Arena): Promise<boolean>
 }
 
 export interface FetchInit extends AbortOptions {
@@ -78,6 +89,7 @@ export interface FetchResult extends FetchProgress {
 export { requestBlocks } from './client.js'
 export { DagFetch } from './fetcher.js'
 export { MAX_FRAME_BYTES, MAX_WANT_BLOCKS, SYNC_PROTOCOL } from './limits.js'
+export { ReceiveBuffer } from './receive-buffer.js'
 export { serveWant } from './server.js'
 export type { DurableWriter } from './sink.js'
 export { BlockVerifier } from './verify.js'

@@ -10,11 +10,12 @@ import { MAX_WANT_BLOCKS } from './limits.js'
  *   requester → one length-prefixed dag-cbor message `{want: [CID, ...]}`, then closes its write side;
  *   responder → one length-prefixed frame a wanted CID, in request order:
  *     0x00 + the block's bytes (it has it), or 0x01 (it has not).
+ * (reply-reader.ts decodes the replies straight into the receiver's buffer.)
  * Blocks are not named again in the reply: order pairs them with the want.
  */
 
-const FRAME_BLOCK = 0
-const FRAME_ABSENT = 1
+export const FRAME_BLOCK = 0
+export const FRAME_ABSENT = 1
 
 /** Encodes a want list (length prefix included). */
 export function encodeWant(cids: CID[]): Uint8ArrayList {
@@ -45,13 +46,4 @@ const ABSENT = lp.encode.single(Uint8Array.of(FRAME_ABSENT))
 export function encodeBlockFrame(bytes: Uint8Array | undefined): Uint8ArrayList {
   if (bytes === undefined) return ABSENT
   return lp.encode.single(new Uint8ArrayList(Uint8Array.of(FRAME_BLOCK), bytes))
-}
-
-/** Decodes a reply frame: the block's bytes, or undefined when the responder has not got it. */
-export function decodeBlockFrame(frame: Uint8ArrayList): Uint8Array | undefined {
-  if (frame.byteLength === 0) throw new FerryError('ERR_PROTOCOL', 'sync: empty reply frame')
-  const type = frame.get(0)
-  if (type === FRAME_ABSENT && frame.byteLength === 1) return undefined
-  if (type !== FRAME_BLOCK) throw new FerryError('ERR_PROTOCOL', `sync: unknown reply frame type ${type}`)
-  return frame.subarray(1)
 }

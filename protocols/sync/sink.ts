@@ -1,8 +1,15 @@
 import type { CID } from 'multiformats/cid'
 import type { Block } from '../../store/index.js'
 
-/** Writes blocks and yields each CID once durable (PackBlockstore.putHashed with a flush size). */
-export type DurableWriter = (source: AsyncIterable<Block>) => AsyncIterable<CID>
+/**
+ * Writes blocks and yields each CID once durable (PackBlockstore.putHashed
+ * with a flush size); calls `onStored` with blocks as soon as their bytes
+ * are no longer needed (written, or skipped as present).
+ */
+export type DurableWriter = (
+  source: AsyncIterable<Block>,
+  onStored: (blocks: Block[]) => void,
+) => AsyncIterable<CID>
 
 /**
  * One writer for every block a sync receives, from every peer: blocks are
@@ -25,6 +32,7 @@ export class BlockSink {
   constructor(
     write: DurableWriter,
     private readonly onDurable: (cids: CID[]) => void,
+    private readonly onStored: (blocks: Block[]) => void,
     private readonly maxQueuedBytes = 1024 * 1024,
   ) {
     this.done = this.drain(write)
@@ -76,7 +84,7 @@ export class BlockSink {
   private async drain(write: DurableWriter): Promise<void> {
     try {
       let group: CID[] = []
-      for await (const cid of write(this.blocks())) {
+      for await (const cid of write(this.blocks(), this.onStored)) {
         group.push(cid)
         if (group.length >= 64) {
           this.onDurable(group)

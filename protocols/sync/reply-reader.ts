@@ -1,0 +1,102 @@
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { FerryError } from '../../store/index.js'
+import { FRAME_ABSENT, FRAME_BLOCK } from './messages.js'
+import type { ReceiveBuffer } from './receive-buffer.js'
+
+/** An unsigned varint of a frame at most MAX_FRAME_BYTES long takes at most this many bytes. */
+const MAX_VARINT_BYTES = 4
+
+const PREFIX = 0
+const TYPE = 1
+const BODY = 2
+
+/**
+ * Reads the reply frames of one want list (messages.ts) off a stream,
+ * copying each block's bytes from the chunks as they arrive straight into
+ * `buffer` (no concatenation, no buffer a block). Yields each frame in order:
+ * a view held in `buffer` (the consumer releases it), or undefined for
+ * "absent". A frame that is empty, too long or of an unknown type is
+ * ERR_PROTOCOL. A frame cut short by the end of the stream is released here.
+ */
+export async function* readReplyFrames(
+  source: AsyncIterable<Uint8Array | Uint8ArrayList>,
+  buffer: ReceiveBuffer,
+  maxFrameBytes: number,
+): AsyncGenerator<Uint8Array | undefined> {
+  // The frame being read: its length prefix, then its type byte, then its body.
+  let state = PREFIX
+  let length = 0
+  let shift = 0
+  let prefixBytes = 0
+  let body: Uint8Array | undefined
+  let filled = 0
+  const reset = () => {
+    state = PREFIX
+    length = 0
+    shift = 0
+    prefixBytes = 0
+    body = undefined
+  }
+  try {
+    for await (const chunk of source) {
+      for (const piece of pieces(chunk)) {
+        let at = 0
+        while (at < piece.byteLength) {
+          if (state === PREFIX) {
+            const byte = piece[at++]
+            prefixBytes++
+            length += (byte & 0x7f) * 2 ** shift
+            if (byte & 0x80) {
+              shift += 7
+              if (prefixBytes >= MAX_VARINT_BYTES)
+                throw new FerryError('ERR_PROTOCOL', 'sync: a reply frame length prefix is too long')
+              continue
+            }
+            if (length === 0) throw new FerryError('ERR_PROTOCOL', 'sync: empty reply frame')
+            if (length > maxFrameBytes)
+              throw new FerryError(
+                'ERR_PROTOCOL',
+                `sync: a reply frame of ${length} B is over the ${maxFrameBytes} B limit`,
+              )
+            state = TYPE
+            continue
+          }
+          if (state === TYPE) {
+            const type = piece[at++]
+            if (type === FRAME_ABSENT) {
+              if (length !== 1) throw new FerryError('ERR_PROTOCOL', 'sync: an "absent" frame with a body')
+              reset()
+              yield undefined
+              continue
+            }
+            if (type !== FRAME_BLOCK)
+              throw new FerryError('ERR_PROTOCOL', `sync: unknown reply frame type ${type}`)
+            body = await buffer.reserve(length - 1)
+            filled = 0
+            state = BODY
+          } else {
+            const block = body as Uint8Array
+            const take = Math.min(block.byteLength - filled, piece.byteLength - at)
+            block.set(piece.subarray(at, at + take), filled)
+            filled += take
+            at += take
+          }
+          if (state === BODY && filled === (body as Uint8Array).byteLength) {
+            const block = body as Uint8Array
+            reset()
+            yield block
+          }
+        }
+      }
+    }
+    if (state !== PREFIX || prefixBytes > 0)
+      throw new FerryError('ERR_PROTOCOL', 'sync: the stream ended inside a reply frame')
+  } finally {
+    if (body !== undefined) buffer.release(body)
+  }
+}
+
+/** The contiguous pieces of a chunk, without copying. */
+function pieces(chunk: Uint8Array | Uint8ArrayList): Iterable<Uint8Array> {
+  return chunk instanceof Uint8Array ? [chunk] : chunk
+}
