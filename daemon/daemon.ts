@@ -1,11 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
-import { Store } from '../store/index.js'
+import { FerryError, isFerryError, Store } from '../store/index.js'
 import {
   type ApiServer,
   apiRoute,
   apiSocketPath,
+  connectDaemon,
   type DaemonStatus,
   localOperations,
   type PeerStatus,
@@ -45,7 +47,7 @@ export class Daemon {
   /** Opens the store (taking its lock), starts the node, the replicator, the dialer and the API. */
   static async start(init: DaemonInit): Promise<Daemon> {
     const { config, log } = init
-    const store = await Store.open(init.storeDir)
+    const store = await openWhenFree(init.storeDir, log)
     try {
       const gate = new StoreGate()
       const { node, replicator } = await startReplication(store, { ...config, log, gate })
@@ -133,5 +135,32 @@ function peerIdOf(address: string): string {
     )
   } catch {
     return ''
+  }
+}
+
+/** How long a starting daemon waits for a short-lived command that holds the store's lock. */
+const LOCK_WAIT_MS = 15_000
+const LOCK_POLL_MS = 200
+
+/**
+ * Opens the store, waiting while another ferry process holds its lock: a
+ * command run just as the daemon starts (`ferry status` before the socket
+ * exists opens the store itself) must not make the daemon fail. A lock still
+ * held after LOCK_WAIT_MS is ERR_STORE_LOCKED, as before.
+ */
+async function openWhenFree(storeDir: string, log: Logger): Promise<Store> {
+  const deadline = Date.now() + LOCK_WAIT_MS
+  for (let waited = false; ; waited = true) {
+    try {
+      return await Store.open(storeDir)
+    } catch (err) {
+      if (!isFerryError(err, 'ERR_STORE_LOCKED') || Date.now() >= deadline) throw err
+      // A daemon holds it: that does not pass.
+      if ((await connectDaemon(storeDir)) !== undefined)
+        throw new FerryError('ERR_STORE_LOCKED', `a ferry daemon already runs on ${storeDir}`, { cause: err })
+      if (!waited)
+        log.info({ store: storeDir }, 'the store is in use by another ferry command; waiting for it')
+      await sleep(LOCK_POLL_MS)
+    }
   }
 }

@@ -28,10 +28,11 @@ export class Arena {
   private readonly free: number[]
   private readonly waiting: Array<(slot: number) => void> = []
 
-  constructor(slots: number, front: number) {
+  /** `readBytes` is the room after the front (ingest and import read READ_BYTES at a time). */
+  constructor(slots: number, front: number, readBytes = READ_BYTES) {
     this.slots = slots
     this.front = front
-    this.slotBytes = front + READ_BYTES
+    this.slotBytes = front + readBytes
     this.scanner = createScanner(slots * this.slotBytes)
     this.buffer = this.scanner.memory.buffer as SharedArrayBuffer
     this.refs = new Array(slots).fill(0)
@@ -113,10 +114,11 @@ export class ArenaPool {
   constructor(
     private readonly slots: number,
     private readonly front: number,
+    private readonly readBytes = READ_BYTES,
   ) {}
 
   acquire(): Arena {
-    return this.idle.pop() ?? new Arena(this.slots, this.front)
+    return this.idle.pop() ?? new Arena(this.slots, this.front, this.readBytes)
   }
 
   /** Returns an arena; one still holding references (an aborted run) is dropped instead. */

@@ -28,12 +28,19 @@ export interface PipelineComponents {
  */
 export const ARENA_SLOTS = 6
 
+/**
+ * Sync receive arenas: slots of 1 MiB (the largest block a peer may send),
+ * 12 MiB in all, what a fetch may hold between the wire and the packs; when
+ * they are full, reading stops and the peers' windows close.
+ */
+export const SYNC_ARENA_SLOTS = 12
+
 export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
   return {
     blockstore,
     hasher: new Hasher(),
     ingestArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK),
     importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096),
-    syncArenas: new ArenaPool(ARENA_SLOTS, 0),
+    syncArenas: new ArenaPool(SYNC_ARENA_SLOTS, 0, MAX_NODE_BYTES),
   }
 }

@@ -7,10 +7,14 @@ import { BlockSink } from './sink.js'
 
 const DEFAULT_BATCH_BLOCKS = 64
 const DEFAULT_IN_FLIGHT = 4
+/**
+ * Blocks of one stream verified but not yet handed to the writer: what a
+ * crash can make travel twice, so kept small (the receive buffer alone
+ * would let 16 MiB pile up).
+ */
+const MAX_VERIFYING = 16
 /** Transport failures a provider may have in one fetch before it is left out. */
 const MAX_PROVIDER_FAILURES = 3
-/** Blocks of one stream being verified and stored at once. */
-const MAX_VERIFYING = 16
 
 interface ProviderState {
   provider: Provider
@@ -143,7 +147,7 @@ export class DagFetch {
       }
       if (batch === undefined) return
       const stored = new Array<boolean>(batch.length).fill(false)
-      // Blocks verify off the main thread, several at once; at most this many wait per stream.
+      // Blocks verify off the main thread while the stream is read on, at most MAX_VERIFYING at once.
       const verifying: Array<Promise<void>> = []
       try {
         await state.provider.request(

@@ -12,16 +12,22 @@ interface Pending {
   reject: (err: unknown) => void
 }
 
+/** Lists of ranges being hashed at once: one a hashing thread. */
+const MAX_IN_FLIGHT = 2
+
 /**
  * Verifies received blocks against their CIDs on the store's hashing
- * threads, in place: blocks that are views into an arena are gathered for a
- * turn of the event loop and sent as one list of ranges (only offsets and
- * digests travel), so the main thread can go on decrypting and
- * demultiplexing the connection. Other bytes are hashed here.
+ * threads, in place: blocks that are views into an arena are gathered and
+ * sent as one list of ranges (only offsets and digests travel), so the main
+ * thread can go on decrypting and demultiplexing the connection. While both
+ * threads are busy, blocks gather into the next list, so messages between
+ * threads grow with the load instead of costing one a block. Other bytes are
+ * hashed here.
  */
 export class BlockVerifier {
   private readonly queued = new Map<Arena, Pending[]>()
   private scheduled = false
+  private inFlight = 0
 
   constructor(private readonly hasher: Hasher) {}
 
@@ -39,29 +45,40 @@ export class BlockVerifier {
         resolve,
         reject,
       })
-      if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(() => this.flush())
-      }
+      this.schedule()
     })
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.queued.size === 0) return
+    this.scheduled = true
+    setImmediate(() => this.flush())
   }
 
   private flush(): void {
     this.scheduled = false
     for (const [arena, list] of this.queued) {
+      if (this.inFlight >= MAX_IN_FLIGHT) break
       this.queued.delete(arena)
+      this.inFlight++
       const ranges = list.flatMap((p) => [p.start, p.end])
-      this.hasher.ranges(arena, ranges).then(
-        (digests) => {
-          for (let i = 0; i < list.length; i++) {
-            const expected = list[i].digest
-            list[i].resolve(Buffer.compare(digests.subarray(i * 32, i * 32 + 32), expected) === 0)
-          }
-        },
-        (err: unknown) => {
-          for (const p of list) p.reject(err)
-        },
-      )
+      this.hasher
+        .ranges(arena, ranges)
+        .then(
+          (digests) => {
+            for (let i = 0; i < list.length; i++) {
+              const expected = list[i].digest
+              list[i].resolve(Buffer.compare(digests.subarray(i * 32, i * 32 + 32), expected) === 0)
+            }
+          },
+          (err: unknown) => {
+            for (const p of list) p.reject(err)
+          },
+        )
+        .finally(() => {
+          this.inFlight--
+          this.schedule()
+        })
     }
   }
 }
