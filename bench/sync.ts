@@ -25,7 +25,7 @@ import { withTempDir } from './temp.js'
 
 const MiB = 1024 * 1024
 /** Measured runs per tool, alternating raw, rsync, ferry; medians are reported. */
-const RUNS = 3
+const RUNS = 5
 /** Helia runs, each into a fresh H2 (H1 loads the DAG once). */
 const HELIA_RUNS = 3
 /** The run with one block in flight (like Helia's pins.add) is stopped after this long: its rate so far stands. */
