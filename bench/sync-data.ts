@@ -3,10 +3,10 @@
  * 1 GiB data set, and building a release into a store with the CLI.
  */
 import { execFile } from 'node:child_process'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { type DataFile, writePseudoRandomFile } from './data.js'
+import { type DataFile, settle, writePseudoRandomFile } from './data.js'
 import { ferryJson, writeRequirements } from './ferry.js'
 
 const execFileAsync = promisify(execFile)
@@ -19,6 +19,24 @@ export function log(message: string): void {
 /** Writes all dirty pages out, so that no write-back of an earlier step competes with a measured run. */
 export async function flush(): Promise<void> {
   await execFileAsync('sync')
+}
+
+/**
+ * Gives every run the same page cache: dirty pages written out, the cache
+ * dropped (when this process may), then the run's own source files read
+ * back in. Without it, what earlier steps left in the cache (gigabytes of
+ * data, archives and other tools' output) changes how costly the measured
+ * run's writes are on this VM, and the first runs pay more than the last.
+ * Returns whether the cache could be dropped.
+ */
+export async function resetPageCache(sources: string[]): Promise<boolean> {
+  await flush()
+  const dropped = await writeFile('/proc/sys/vm/drop_caches', '3').then(
+    () => true,
+    () => false,
+  )
+  await settle(sources)
+  return dropped
 }
 
 /** `count` pseudo-random files of `size` bytes, `part-1.bin` on, in `dir` (seeded: same bytes every time). */

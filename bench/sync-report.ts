@@ -291,7 +291,7 @@ function details(results: SyncResults, settings: Settings): string[] {
 export function report(results: SyncResults, machine: Record<string, unknown>, settings: Settings): string {
   return [
     `ferry sync benchmark, ${String(machine.date)}: ${String(machine.cpus)} CPUs (${String(machine.cpuModel)}), node ${String(machine.node)}, ${String(machine.rsync)}`,
-    `${mib(results.bytes)} MiB in 4 pseudo-random files, all on 127.0.0.1; medians of ${settings.runs} alternating runs (Helia: ${settings.heliaRuns}); ` +
+    `${mib(results.bytes)} MiB in 4 pseudo-random files, all on 127.0.0.1; medians of ${settings.runs} alternating runs (Helia: ${settings.heliaRuns}), each from the same page cache (dropped, then its sources read back in); ` +
       'raw: one libp2p stream (TCP, noise, yamux) between two processes, from the files to one file, dial to file closed; ' +
       'rsync: `rsync -a` to an empty module of an rsync daemon; Helia: H2 fetches the DAG of ferry export by its root from H1 over bitswap; ' +
       'ferry: `ferry sync A bench --store B` with daemons on A and B (B fresh, trusting A)',

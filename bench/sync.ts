@@ -18,7 +18,7 @@ import { ATTEMPTS, requireProgram, TIME_BIN } from './measure.js'
 import { type Phase, phaseDisturbed } from './proc.js'
 import { writeReleasePair } from './release.js'
 import { rsyncPush, startRsyncDaemon } from './rsync-daemon.js'
-import { buildRelease, flush, log, writeDataSet } from './sync-data.js'
+import { buildRelease, flush, log, resetPageCache, writeDataSet } from './sync-data.js'
 import { type FerryFigures, type FerryRun, report, type SyncResults } from './sync-report.js'
 import { ferryUpgrade, rsyncUpgrade } from './sync-upgrade.js'
 import { withTempDir } from './temp.js'
@@ -40,14 +40,16 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
 
 /**
  * Measures until a run is undisturbed by other processes or ATTEMPTS runs
- * were made (dirty pages flushed before each); returns the last and how many were repeated.
+ * were made; before each, the page cache is reset and `sources` (what the
+ * run reads) read back in. Returns the last run and how many were repeated.
  */
 async function stable<T extends { phase: Phase<unknown> }>(
   label: string,
+  sources: string[],
   measure: () => Promise<T>,
 ): Promise<T & { repeats: number }> {
   for (let attempt = 1; ; attempt++) {
-    await flush()
+    if (!(await resetPageCache(sources))) log('could not drop the page cache (not root?): runs share it')
     const run = await measure()
     const { wallSeconds, otherCpuSeconds } = run.phase
     const others = otherCpuSeconds > 0 ? ` (others ${otherCpuSeconds} CPU s)` : ''
@@ -94,13 +96,14 @@ async function throughputRuns(
         return undefined
       })
     }
+    const packsA = await regularFilesBelow(storeA)
     for (let i = 1; i <= RUNS; i++) {
       const label = `run ${i}/${RUNS}`
       const out = join(work, 'raw.out')
       const paths = files.map((file) => file.path)
-      const raw = await stable(`${label} raw libp2p`, () => rawLibp2pRun(paths, out))
+      const raw = await stable(`${label} raw libp2p`, paths, () => rawLibp2pRun(paths, out))
       await rm(out, { force: true })
-      const rsync = await stable(`${label} rsync`, async () => {
+      const rsync = await stable(`${label} rsync`, paths, async () => {
         await rm(rsyncFull, { recursive: true, force: true })
         await mkdir(rsyncFull, { recursive: true })
         await flush()
@@ -112,7 +115,7 @@ async function throughputRuns(
       const a = daemonA
       if (a === undefined || ferry.error !== undefined) continue
       try {
-        const run = await stable(`${label} ferry sync`, () => ferryRun(work, storeA, a, i))
+        const run = await stable(`${label} ferry sync`, packsA, () => ferryRun(work, storeA, a, i))
         ferry.runs.push(run)
         result.repeated += run.repeats
       } catch (err) {
@@ -140,7 +143,7 @@ async function heliaRuns(
   let repeated = 0
   try {
     for (let i = 1; i <= HELIA_RUNS; i++) {
-      const run = await stable(`helia run ${i}/${HELIA_RUNS}`, () =>
+      const run = await stable(`helia run ${i}/${HELIA_RUNS}`, [], () =>
         heliaRun(server, root, HELIA_CONCURRENCY),
       )
       helia.runs.push(run)
