@@ -1,4 +1,4 @@
-import type { Arena } from '../../store/index.js'
+import { type Arena, FerryError } from '../../store/index.js'
 
 /**
  * Where one fetch's received blocks live from the wire to the pack: views
@@ -28,14 +28,19 @@ export class ReceiveBuffer {
     readonly arena: Arena,
     signal?: AbortSignal,
   ) {
-    signal?.addEventListener('abort', () => this.closing.abort(), { once: true })
+    if (signal?.aborted) this.closing.abort()
+    else signal?.addEventListener('abort', () => this.closing.abort(), { once: true })
   }
 
   /** A view of `length` bytes in the arena, held until released; waits while every slot is in use. */
   async reserve(length: number): Promise<Uint8Array> {
-    if (this.closed || this.closing.signal.aborted) throw new Error('receive buffer: closed')
+    if (this.closed || this.closing.signal.aborted)
+      throw new FerryError('ERR_ABORTED', 'receive buffer: closed')
     if (length > this.arena.slotBytes)
-      throw new RangeError(`receive buffer: ${length} B is more than a slot (${this.arena.slotBytes} B)`)
+      throw new FerryError(
+        'ERR_PROTOCOL',
+        `sync: a block of ${length} B is over the ${this.arena.slotBytes} B limit`,
+      )
     while (this.slot === undefined || this.cursor + length > this.arena.slotBytes) {
       this.switching ??= this.nextSlot().finally(() => {
         this.switching = undefined
@@ -81,11 +86,11 @@ export class ReceiveBuffer {
     try {
       slot = await this.arena.acquire(this.closing.signal)
     } catch {
-      throw new Error('receive buffer: closed while waiting for room')
+      throw new FerryError('ERR_ABORTED', 'receive buffer: closed while waiting for room')
     }
     if (this.closed) {
       this.arena.release(slot)
-      throw new Error('receive buffer: closed while waiting for room')
+      throw new FerryError('ERR_ABORTED', 'receive buffer: closed while waiting for room')
     }
     this.slot = slot
     this.cursor = 0
