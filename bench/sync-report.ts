@@ -214,23 +214,15 @@ function rows(results: SyncResults): string[][] {
           '-',
           '-',
         ],
-    [
-      'peak RSS, daemon A (sender)',
-      `${aRss.toFixed(0)} MiB`,
-      '-',
-      '-',
-      `<= ${GOALS.daemonRssMiB} MiB`,
-      aRss <= GOALS.daemonRssMiB ? 'PASS' : 'BELOW',
-    ],
-    [
-      'peak RSS, daemon B (receiver)',
-      `${bRss.toFixed(0)} MiB`,
-      '-',
-      '-',
-      `<= ${GOALS.daemonRssMiB} MiB`,
-      bRss <= GOALS.daemonRssMiB ? 'PASS' : 'BELOW',
-    ],
+    rssRow('peak RSS, daemon A (sender)', aRss),
+    rssRow('peak RSS, daemon B (receiver)', bRss),
   ]
+}
+
+/** A table row for a daemon's peak RSS against the goal. */
+function rssRow(label: string, mib: number): string[] {
+  const goal = GOALS.daemonRssMiB
+  return [label, `${mib.toFixed(0)} MiB`, '-', '-', `<= ${goal} MiB`, mib <= goal ? 'PASS' : 'BELOW']
 }
 
 const heliaFetched = (run: HeliaRun): string =>

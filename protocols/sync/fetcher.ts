@@ -1,5 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import { type Arena, blockKey, blockMatches, FerryError, isIndexNode } from '../../store/index.js'
+import { type Arena, blockKey, FerryError, isIndexNode } from '../../store/index.js'
 import { Frontier } from './frontier.js'
 import type { FetchComponents, FetchInit, FetchProgress, FetchResult, Provider } from './index.js'
 import { ReceiveBuffer } from './receive-buffer.js'
@@ -183,7 +183,7 @@ export class DagFetch {
     if (bytes === undefined) return this.lacks(state, cid)
     let handedOver = false
     try {
-      const matches = await (this.components.verify ?? verifyHere)(cid, bytes, this.arena)
+      const matches = await this.components.verify(cid, bytes, this.arena)
       if (!matches) {
         throw new FerryError(
           'ERR_CORRUPT_BLOCK',
@@ -241,10 +241,9 @@ export class DagFetch {
       this.recycle()
       return
     }
-    const live = [...this.providers.values()]
-    if (live.some((p) => p.workers > 0)) return
+    if (this.workersRunning()) return
     // Every worker has stopped: either the frontier is exhausted (done) or every provider was dropped.
-    void this.finish(live.some((p) => !p.dropped))
+    void this.finish([...this.providers.values()].some((p) => !p.dropped))
   }
 
   private async finish(exhausted: boolean): Promise<void> {
@@ -268,12 +267,16 @@ export class DagFetch {
     this.resolveRun({ ...this.status(), seconds: (Date.now() - this.started) / 1000 })
   }
 
+  private workersRunning(): boolean {
+    return [...this.providers.values()].some((p) => p.workers > 0)
+  }
+
   /**
    * Once settled and every worker has stopped (nothing is being received or
    * verified any more), gives the buffer's memory back for the next fetch.
    */
   private recycle(): void {
-    if (this.recycled || [...this.providers.values()].some((p) => p.workers > 0)) return
+    if (this.recycled || this.workersRunning()) return
     this.recycled = true
     this.buffer.releaseAll()
     this.components.arenas.release(this.arena)
@@ -288,9 +291,4 @@ export class DagFetch {
     this.recycle()
     this.rejectRun(err)
   }
-}
-
-/** Verifies on the calling thread (store's blockMatches). */
-async function verifyHere(cid: CID, bytes: Uint8Array): Promise<boolean> {
-  return blockMatches(cid, bytes)
 }

@@ -50,11 +50,10 @@ export interface FetchComponents {
   /** The arenas received blocks are written into (Store's pipeline.syncArenas). */
   arenas: ArenaPool
   /**
-   * Checks a received block against its CID: true when its bytes match. A BlockVerifier hashes
-   * arena views on the store's hashing threads, in batches.
-   * @default hashing on the main thread
+   * Checks a received block (a view into `arena`) against its CID: true when its bytes match.
+   * A BlockVerifier hashes arena views on the store's hashing threads, in batches.
    */
-  verify?(cid: CID, bytes: Uint8Array, arena?: Arena): Promise<boolean>
+  verify(cid: CID, bytes: Uint8Array, arena: Arena): Promise<boolean>
 }
 
 export interface FetchInit extends AbortOptions {

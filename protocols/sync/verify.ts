@@ -31,10 +31,10 @@ export class BlockVerifier {
 
   constructor(private readonly hasher: Hasher) {}
 
-  /** True when `bytes` hash to `cid`'s digest; `arena` is where the bytes are, when they are in one. */
-  verify(cid: CID, bytes: Uint8Array, arena?: Arena): Promise<boolean> {
+  /** True when `bytes`, a view into `arena`, hash to `cid`'s digest (bytes elsewhere are hashed here). */
+  verify(cid: CID, bytes: Uint8Array, arena: Arena): Promise<boolean> {
     if (cid.multihash.code !== SHA2_256) return Promise.resolve(false)
-    if (arena === undefined || bytes.buffer !== arena.buffer) return Promise.resolve(blockMatches(cid, bytes))
+    if (bytes.buffer !== arena.buffer) return Promise.resolve(blockMatches(cid, bytes))
     return new Promise((resolve, reject) => {
       const list = this.queued.get(arena) ?? []
       this.queued.set(arena, list)
