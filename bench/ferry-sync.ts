@@ -50,13 +50,13 @@ export interface FerryDaemon {
 }
 
 /** Starts `ferry daemon` on `store`, listening on a free loopback port; resolves once its API answers. */
-export async function startFerryDaemon(label: string, store: string): Promise<FerryDaemon> {
+export async function startFerryDaemon(label: string, store: string, bin = FERRY_BIN): Promise<FerryDaemon> {
   const port = await freePort()
   const listen = `/ip4/127.0.0.1/tcp/${port}`
   const child = Child.start(
     label,
     process.execPath,
-    [FERRY_BIN, 'daemon', '--store', store, '--listen', listen, '--no-mdns'],
+    [bin, 'daemon', '--store', store, '--listen', listen, '--no-mdns'],
     { guard: true, env: FERRY_ENV },
   )
   try {
@@ -113,16 +113,13 @@ export async function ferrySyncRun(
   head: string,
   store: string,
   daemonPids: number[],
+  bin = FERRY_BIN,
 ): Promise<FerrySyncRun> {
   let cliRssKiB = 0
   const phase = await timedPhase(daemonPids, async () => {
-    const run = await measured(
-      process.execPath,
-      [FERRY_BIN, 'sync', addr, head, '--store', store, '--json'],
-      {
-        env: FERRY_ENV,
-      },
-    )
+    const run = await measured(process.execPath, [bin, 'sync', addr, head, '--store', store, '--json'], {
+      env: FERRY_ENV,
+    })
     cliRssKiB = run.peakRssKiB
     return { result: JSON.parse(run.stdout) as SyncResult, extraCpuSeconds: run.userSeconds + run.sysSeconds }
   })

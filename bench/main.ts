@@ -1,15 +1,17 @@
 /*
  * Benchmarks that compare ferry with the tools a user would use instead.
- * Usage: npm run bench -- NAME   (node dist/bench/main.js NAME)
+ * Usage: npm run bench -- NAME [ARGS]   (node dist/bench/main.js NAME [ARGS])
  */
 import { archiveBench } from './archive.js'
 import { ingestBench } from './ingest.js'
 import { syncBench } from './sync.js'
+import { syncAbBench } from './sync-ab.js'
 
 const benches: Record<string, () => Promise<void>> = {
   archive: archiveBench,
   ingest: ingestBench,
   sync: syncBench,
+  'sync-ab': syncAbBench,
 }
 
 const name = process.argv[2]

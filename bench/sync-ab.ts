@@ -1,0 +1,83 @@
+/*
+ * A/B of two ferry builds on the same sync, in interleaved pairs, so that a
+ * change is judged against the build before it in the same minutes (this
+ * VM's speed drifts by the hour). Usage:
+ *   npm run bench -- sync-ab OLD/dist/cli/main.js NEW/dist/cli/main.js [PAIRS]
+ * (build the old commit in a `git worktree` first). Per run: a daemon pair
+ * of that build on 127.0.0.1, a fresh store B, the page cache reset with A's
+ * files read back in, then `ferry sync A bench --store B --json`; reported:
+ * the sync's own seconds (dial to complete) and each daemon's CPU.
+ */
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { regularFilesBelow } from './data.js'
+import { ferryJson, initTrustingStore } from './ferry.js'
+import { ferrySyncRun, startFerryDaemon } from './ferry-sync.js'
+import { median } from './measure.js'
+import { processCpuSeconds } from './proc.js'
+import { buildRelease, log, resetPageCache, writeDataSet } from './sync-data.js'
+import { withTempDir } from './temp.js'
+
+const MiB = 1024 * 1024
+const HEAD = 'bench'
+
+interface AbRun {
+  seconds: number
+  cpuA: number
+  cpuB: number
+}
+
+async function runOnce(work: string, storeA: string, bin: string, label: string): Promise<AbRun> {
+  const storeB = join(work, 'B')
+  await rm(storeB, { recursive: true, force: true })
+  await initTrustingStore(storeB, storeA)
+  const a = await startFerryDaemon(`${label} A`, storeA, bin)
+  const b = await startFerryDaemon(`${label} B`, storeB, bin)
+  try {
+    await resetPageCache(await regularFilesBelow(storeA))
+    const before = await Promise.all([processCpuSeconds(a.pid), processCpuSeconds(b.pid)])
+    const run = await ferrySyncRun(a.addr, HEAD, storeB, [a.pid, b.pid], bin)
+    const after = await Promise.all([processCpuSeconds(a.pid), processCpuSeconds(b.pid)])
+    return {
+      seconds: run.phase.result.seconds ?? run.phase.wallSeconds,
+      cpuA: after[0] - before[0],
+      cpuB: after[1] - before[1],
+    }
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+    await rm(storeB, { recursive: true, force: true })
+  }
+}
+
+/** Interleaved pairs of runs of two builds; prints each run and the medians. */
+export async function syncAbBench(): Promise<void> {
+  const [oldBin, newBin, pairsArg] = process.argv.slice(3)
+  if (oldBin === undefined || newBin === undefined)
+    throw new Error('usage: npm run bench -- sync-ab OLD/dist/cli/main.js NEW/dist/cli/main.js [PAIRS]')
+  const pairs = Number(pairsArg ?? 4)
+  await withTempDir('ferry-bench-sync-ab-', async (work) => {
+    const files = await writeDataSet(join(work, 'data'), 4, 256 * MiB)
+    const storeA = join(work, 'A')
+    await ferryJson(['init', '--store', storeA])
+    await buildRelease(storeA, work, HEAD, '1', files)
+    const runs: Record<'old' | 'new', AbRun[]> = { old: [], new: [] }
+    for (let i = 1; i <= pairs; i++) {
+      for (const [label, bin] of [
+        ['old', oldBin],
+        ['new', newBin],
+      ] as const) {
+        const run = await runOnce(work, storeA, bin, label)
+        runs[label].push(run)
+        log(
+          `pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU A ${run.cpuA.toFixed(2)} s, B ${run.cpuB.toFixed(2)} s`,
+        )
+      }
+    }
+    for (const label of ['old', 'new'] as const) {
+      const r = runs[label]
+      process.stdout.write(
+        `${label}: median ${median(r.map((x) => x.seconds)).toFixed(2)} s, CPU A ${median(r.map((x) => x.cpuA)).toFixed(2)} s, B ${median(r.map((x) => x.cpuB)).toFixed(2)} s (${r.length} runs)\n`,
+      )
+    }
+  })
+}
