@@ -19,14 +19,18 @@ export interface RawRun {
   receiverRssKiB: number
 }
 
-function startPeer(label: string, args: string[]): Child {
-  return Child.start(label, process.execPath, [PEER, ...args])
+function startPeer(label: string, args: string[], nodeArgs: string[]): Child {
+  return Child.start(label, process.execPath, [...nodeArgs, PEER, ...args])
 }
 
-/** Sends `files` from a sender process to a receiver process that writes them to `out`. */
-export async function rawLibp2pRun(files: string[], out: string): Promise<RawRun> {
-  const receiver = startPeer('raw receiver', ['receive', out])
-  const sender = startPeer('raw sender', ['send', ...files])
+/**
+ * Sends `files` from a sender process to a receiver process that writes them
+ * to `out`. `nodeArgs` go to both node processes (e.g. the heap setting
+ * ferry's daemons use, for a like-for-like baseline).
+ */
+export async function rawLibp2pRun(files: string[], out: string, nodeArgs: string[] = []): Promise<RawRun> {
+  const receiver = startPeer('raw receiver', ['receive', out], nodeArgs)
+  const sender = startPeer('raw sender', ['send', ...files], nodeArgs)
   try {
     const ready = await receiver.message((m) => m.event === 'ready', READY_MS, 'ready')
     await sender.message((m) => m.event === 'ready', READY_MS, 'ready')

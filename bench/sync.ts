@@ -8,6 +8,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
+import { HEAP_GROWING_PERCENT } from '../daemon/heap-tuning.js'
 import type { DataFile } from './data.js'
 import { regularFilesBelow, settle } from './data.js'
 import { type ExportResult, ferryJson, initTrustingStore } from './ferry.js'
@@ -24,7 +25,7 @@ import { ferryUpgrade, rsyncUpgrade } from './sync-upgrade.js'
 import { withTempDir } from './temp.js'
 
 const MiB = 1024 * 1024
-/** Measured runs per tool, alternating raw, rsync, ferry; medians are reported. */
+/** Measured runs per tool, alternating raw (default heap, then ferry's heap setting), rsync, ferry; medians are reported. */
 const RUNS = 5
 /** Helia runs, each into a fresh H2 (H1 loads the DAG once). */
 const HELIA_RUNS = 3
@@ -74,7 +75,7 @@ async function ferryRun(work: string, storeA: string, daemonA: FerryDaemon, i: n
   }
 }
 
-type Throughput = Pick<SyncResults, 'raw' | 'rsync' | 'ferry' | 'repeated'>
+type Throughput = Pick<SyncResults, 'raw' | 'rawTuned' | 'rsync' | 'ferry' | 'repeated'>
 
 /** RUNS alternating runs of the raw stream, rsync and (when it is there) ferry, 1 GiB each. */
 async function throughputRuns(
@@ -83,7 +84,13 @@ async function throughputRuns(
   files: DataFile[],
   ferryMissing: string | undefined,
 ): Promise<Throughput> {
-  const result: Throughput = { raw: [], rsync: [], ferry: { missing: ferryMissing, runs: [] }, repeated: 0 }
+  const result: Throughput = {
+    raw: [],
+    rawTuned: [],
+    rsync: [],
+    ferry: { missing: ferryMissing, runs: [] },
+    repeated: 0,
+  }
   const ferry: FerryFigures = result.ferry
   const rsyncFull = join(work, 'rsync', 'full')
   const rsyncd = await startRsyncDaemon(join(work, 'rsyncd'), { full: rsyncFull })
@@ -103,6 +110,11 @@ async function throughputRuns(
       const paths = files.map((file) => file.path)
       const raw = await stable(`${label} raw libp2p`, paths, () => rawLibp2pRun(paths, out))
       await rm(out, { force: true })
+      // The same again with the V8 heap setting ferry's daemons run with (daemon/heap-tuning.ts).
+      const rawTuned = await stable(`${label} raw libp2p, ferry's heap setting`, paths, () =>
+        rawLibp2pRun(paths, out, [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]),
+      )
+      await rm(out, { force: true })
       const rsync = await stable(`${label} rsync`, paths, async () => {
         await rm(rsyncFull, { recursive: true, force: true })
         await mkdir(rsyncFull, { recursive: true })
@@ -110,8 +122,9 @@ async function throughputRuns(
         return rsyncPush(rsyncd, join(work, 'data'), rsyncd.url('full'))
       })
       result.raw.push(raw)
+      result.rawTuned.push(rawTuned)
       result.rsync.push(rsync)
-      result.repeated += raw.repeats + rsync.repeats
+      result.repeated += raw.repeats + rawTuned.repeats + rsync.repeats
       const a = daemonA
       if (a === undefined || ferry.error !== undefined) continue
       try {

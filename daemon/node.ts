@@ -6,6 +6,7 @@ import { mdns } from '@libp2p/mdns'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { tuneHeapForTransfers } from './heap-tuning.js'
 
 /**
  * yamux as every ferry node runs it.
@@ -39,6 +40,8 @@ export interface NodeInit {
 
 /** A libp2p node as ferry runs it: TCP, noise, yamux, identify; mDNS and pnet when asked. */
 export async function createNode(init: NodeInit): Promise<Libp2p> {
+  // Every process that moves blocks over libp2p comes through here (daemon and one-shot sync).
+  tuneHeapForTransfers()
   return createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
