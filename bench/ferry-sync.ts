@@ -1,12 +1,13 @@
 /*
  * ferry's side of the sync benchmark, through the CLI exactly as a user runs
  * it: `ferry daemon --store DIR --listen /ip4/127.0.0.1/tcp/PORT --no-mdns`
- * in the foreground, its address from `ferry status --json` (peerId, addrs),
+ * in the foreground (in the systemd unit's environment), its address from `ferry status --json` (peerId, addrs),
  * and timed `ferry sync MULTIADDR HEAD --store DIR --json`.
  */
 import { execFile } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { withDaemonLaunchEnv } from '../daemon/launch-env.js'
 import { Child } from './child.js'
 import { FERRY_BIN, FERRY_ENV, ferryJson } from './ferry.js'
 import { measured } from './measure.js'
@@ -49,7 +50,11 @@ export interface FerryDaemon {
   stop(): Promise<void>
 }
 
-/** Starts `ferry daemon` on `store`, listening on a free loopback port; resolves once its API answers. */
+/**
+ * Starts `ferry daemon` on `store`, listening on a free loopback port, with
+ * the launch environment of the shipped systemd unit (daemon/launch-env.ts);
+ * resolves once its API answers.
+ */
 export async function startFerryDaemon(label: string, store: string, bin = FERRY_BIN): Promise<FerryDaemon> {
   const port = await freePort()
   const listen = `/ip4/127.0.0.1/tcp/${port}`
@@ -57,7 +62,7 @@ export async function startFerryDaemon(label: string, store: string, bin = FERRY
     label,
     process.execPath,
     [bin, 'daemon', '--store', store, '--listen', listen, '--no-mdns'],
-    { guard: true, env: FERRY_ENV },
+    { guard: true, env: withDaemonLaunchEnv(FERRY_ENV) },
   )
   try {
     const pid = await child.pid

@@ -3,6 +3,7 @@
  * side-by-side table, details per run and a BENCH_JSON line.
  */
 import { table } from '../cli/output.js'
+import { DAEMON_LAUNCH_ENV } from '../daemon/launch-env.js'
 import type { FerrySyncRun } from './ferry-sync.js'
 import type { HeliaRun } from './helia-bitswap.js'
 import type { RawRun } from './libp2p-raw.js'
@@ -315,7 +316,11 @@ export function report(results: SyncResults, machine: Record<string, unknown>, s
       'raw: one libp2p stream (TCP, noise, yamux) between two processes, from the files to one file, dial to file closed ' +
       "(again with the V8 heap setting of ferry's daemons, daemon/heap-tuning.ts: --heap-growing-percent); " +
       'rsync: `rsync -a` to an empty module of an rsync daemon; Helia: H2 fetches the DAG of ferry export by its root from H1 over bitswap; ' +
-      'ferry: `ferry sync A bench --store B` with daemons on A and B (B fresh, trusting A)',
+      "ferry: `ferry sync A bench --store B` with daemons on A and B (B fresh, trusting A), started in the systemd unit's environment (" +
+      Object.entries(DAEMON_LAUNCH_ENV)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(' ') +
+      ')',
     ...details(results, settings),
     '',
     table(rows(results)),

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import test from 'ava'
 import { DEFAULT_LISTEN, resolveConfig } from '../../daemon/config.js'
+import { DAEMON_LAUNCH_ENV } from '../../daemon/launch-env.js'
 import { ferry, tempDir } from '../helpers/cli.js'
 import { spawnDaemon } from '../helpers/ferry-daemon.js'
 
@@ -59,11 +60,16 @@ test('the systemd unit runs `ferry daemon` on the store it names, stops it with 
   const storeFlag = argv.indexOf('--store')
   const configFlag = argv.indexOf('--config')
   t.true(storeFlag > 0 && configFlag > 0, 'ExecStart names the store and the config')
-  t.deepEqual(service.get('Environment'), [`FERRY_STORE=${argv[storeFlag + 1]}`])
+  const environment = service.get('Environment') ?? []
+  t.deepEqual(environment, [
+    `FERRY_STORE=${argv[storeFlag + 1]}`,
+    ...Object.entries(DAEMON_LAUNCH_ENV).map(([key, value]) => `${key}=${value}`),
+  ])
   t.true((service.get('ReadWritePaths') ?? [''])[0].split(/\s+/).includes(argv[storeFlag + 1]))
 
-  // Run exactly the unit's arguments, with the store and config moved to a temp folder, and the
-  // listen address and mDNS overridden by flags (tests stay on 127.0.0.1, without multicast).
+  // Run exactly the unit's arguments and environment, with the store and config moved to a temp
+  // folder, and the listen address and mDNS overridden by flags (tests stay on 127.0.0.1, without
+  // multicast).
   const { dir, cleanup } = await tempDir()
   t.teardown(cleanup)
   const store = join(dir, 'store')
@@ -71,7 +77,10 @@ test('the systemd unit runs `ferry daemon` on the store it names, stops it with 
   const args = argv.slice(3)
   args[args.indexOf('--store') + 1] = store
   args[args.indexOf('--config') + 1] = EXAMPLE_CONFIG
-  const daemon = await spawnDaemon(store, args, { t })
+  const env = Object.fromEntries(
+    environment.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  )
+  const daemon = await spawnDaemon(store, args, { t, env: { ...env, FERRY_STORE: '' } })
   const started = daemon.log().find((line) => line.msg === 'daemon started')
   t.deepEqual(started?.follow, ['*'])
   t.is(started?.mdns, false)
