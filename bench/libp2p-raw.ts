@@ -19,18 +19,28 @@ export interface RawRun {
   receiverRssKiB: number
 }
 
-function startPeer(label: string, args: string[], nodeArgs: string[]): Child {
-  return Child.start(label, process.execPath, [...nodeArgs, PEER, ...args])
+/** Node flags and environment for both peers (default: none, and this process's environment). */
+export interface RawSettings {
+  nodeArgs: string[]
+  env?: NodeJS.ProcessEnv
+}
+
+function startPeer(label: string, args: string[], settings: RawSettings): Child {
+  return Child.start(label, process.execPath, [...settings.nodeArgs, PEER, ...args], { env: settings.env })
 }
 
 /**
  * Sends `files` from a sender process to a receiver process that writes them
- * to `out`. `nodeArgs` go to both node processes (e.g. the heap setting
- * ferry's daemons use, for a like-for-like baseline).
+ * to `out`. `settings` apply to both node processes (e.g. the runtime
+ * settings ferry's daemons run with, for a like-for-like baseline).
  */
-export async function rawLibp2pRun(files: string[], out: string, nodeArgs: string[] = []): Promise<RawRun> {
-  const receiver = startPeer('raw receiver', ['receive', out], nodeArgs)
-  const sender = startPeer('raw sender', ['send', ...files], nodeArgs)
+export async function rawLibp2pRun(
+  files: string[],
+  out: string,
+  settings: RawSettings = { nodeArgs: [] },
+): Promise<RawRun> {
+  const receiver = startPeer('raw receiver', ['receive', out], settings)
+  const sender = startPeer('raw sender', ['send', ...files], settings)
   try {
     const ready = await receiver.message((m) => m.event === 'ready', READY_MS, 'ready')
     await sender.message((m) => m.event === 'ready', READY_MS, 'ready')

@@ -65,7 +65,7 @@ export interface SyncResults {
   /** Block bytes of head `bench` (`ferry export` bytes). */
   archiveBytes: number
   raw: Array<Kept<RawRun>>
-  /** The raw stream again, both processes with the V8 heap setting ferry's daemons use. */
+  /** The raw stream again, both processes with the runtime settings ferry's daemons use. */
   rawTuned: Array<Kept<RawRun>>
   rsync: Array<Kept<RsyncPush>>
   helia: {
@@ -156,7 +156,7 @@ function rows(results: SyncResults): string[][] {
         'NOT MEASURED',
       ],
       [
-        `sync ${size} vs raw stream, same heap setting`,
+        `sync ${size} vs raw stream, ferry's settings`,
         absent,
         `${rawTunedMiBs.toFixed(0)} MiB/s`,
         '-',
@@ -198,7 +198,7 @@ function rows(results: SyncResults): string[][] {
       ratioVerdict(rawRatio, GOALS.rawRatio, GOALS.rawRatioNotDone),
     ],
     [
-      `sync ${size} vs raw stream, same heap setting`,
+      `sync ${size} vs raw stream, ferry's settings`,
       `${ferryMiBs.toFixed(0)} MiB/s`,
       `${rawTunedMiBs.toFixed(0)} MiB/s`,
       `${rawTunedRatio.toFixed(2)}x`,
@@ -262,7 +262,7 @@ function details(results: SyncResults, settings: Settings): string[] {
     `peak RSS sender ${rss(Math.max(...runs.map((run) => run.senderRssKiB)))} MiB, receiver ${rss(Math.max(...runs.map((run) => run.receiverRssKiB)))} MiB`
   const lines = [
     rawLine('raw libp2p', raw),
-    rawLine("raw libp2p, ferry's heap setting", rawTuned),
+    rawLine("raw libp2p, ferry's runtime settings", rawTuned),
     `rsync: wall s per run ${walls(rsync.map((run) => run.phase))}; CPU s (client + daemon) ${cpu(rsync.map((run) => run.phase))}; ` +
       `client peak RSS ${rss(Math.max(...rsync.map((run) => run.clientRssKiB)))} MiB; ` +
       `sent ${rsync.map((run) => run.phase.result.sentBytes).join(' / ')} B`,
@@ -314,7 +314,7 @@ export function report(results: SyncResults, machine: Record<string, unknown>, s
     `ferry sync benchmark, ${String(machine.date)}: ${String(machine.cpus)} CPUs (${String(machine.cpuModel)}), node ${String(machine.node)}, ${String(machine.rsync)}`,
     `${mib(results.bytes)} MiB in 4 pseudo-random files, all on 127.0.0.1; medians of ${settings.runs} alternating runs (Helia: ${settings.heliaRuns}), each from the same page cache (dropped, then its sources read back in); ` +
       'raw: one libp2p stream (TCP, noise, yamux) between two processes, from the files to one file, dial to file closed ' +
-      "(again with the V8 heap setting of ferry's daemons, daemon/heap-tuning.ts: --heap-growing-percent); " +
+      "(again with the runtime settings of ferry's daemons: --heap-growing-percent as daemon/heap-tuning.ts sets it, and the environment of daemon/launch-env.ts); " +
       'rsync: `rsync -a` to an empty module of an rsync daemon; Helia: H2 fetches the DAG of ferry export by its root from H1 over bitswap; ' +
       "ferry: `ferry sync A bench --store B` with daemons on A and B (B fresh, trusting A), started in the systemd unit's environment (" +
       Object.entries(DAEMON_LAUNCH_ENV)

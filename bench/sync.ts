@@ -9,6 +9,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
 import { HEAP_GROWING_PERCENT } from '../daemon/heap-tuning.js'
+import { withDaemonLaunchEnv } from '../daemon/launch-env.js'
 import type { DataFile } from './data.js'
 import { regularFilesBelow, settle } from './data.js'
 import { type ExportResult, ferryJson, initTrustingStore } from './ferry.js'
@@ -25,7 +26,7 @@ import { ferryUpgrade, rsyncUpgrade } from './sync-upgrade.js'
 import { withTempDir } from './temp.js'
 
 const MiB = 1024 * 1024
-/** Measured runs per tool, alternating raw (default heap, then ferry's heap setting), rsync, ferry; medians are reported. */
+/** Measured runs per tool, alternating raw (node's defaults, then ferry's runtime settings), rsync, ferry; medians are reported. */
 const RUNS = 5
 /** Helia runs, each into a fresh H2 (H1 loads the DAG once). */
 const HELIA_RUNS = 3
@@ -36,6 +37,12 @@ const SET_FILES = 4
 const FILE_BYTES = 256 * MiB
 const HEAD = 'bench'
 const RELEASE = 'release'
+
+/** The raw peers again with the runtime settings of ferry's daemons. */
+const RAW_AS_FERRY = {
+  nodeArgs: [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`],
+  env: withDaemonLaunchEnv(process.env),
+}
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
@@ -110,9 +117,10 @@ async function throughputRuns(
       const paths = files.map((file) => file.path)
       const raw = await stable(`${label} raw libp2p`, paths, () => rawLibp2pRun(paths, out))
       await rm(out, { force: true })
-      // The same again with the V8 heap setting ferry's daemons run with (daemon/heap-tuning.ts).
-      const rawTuned = await stable(`${label} raw libp2p, ferry's heap setting`, paths, () =>
-        rawLibp2pRun(paths, out, [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]),
+      // The same again with the runtime settings ferry's daemons run with: the heap growth they set
+      // themselves (daemon/heap-tuning.ts) and the systemd unit's environment (daemon/launch-env.ts).
+      const rawTuned = await stable(`${label} raw libp2p, ferry's runtime settings`, paths, () =>
+        rawLibp2pRun(paths, out, RAW_AS_FERRY),
       )
       await rm(out, { force: true })
       const rsync = await stable(`${label} rsync`, paths, async () => {
