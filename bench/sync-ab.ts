@@ -6,7 +6,8 @@
  * (build the old commit in a `git worktree` first). Per run: a daemon pair
  * of that build on 127.0.0.1, a fresh store B, the page cache reset with A's
  * files read back in, then `ferry sync A bench --store B --json`; reported:
- * the sync's own seconds (dial to complete) and each daemon's CPU.
+ * the sync's own seconds (dial to complete), each daemon's CPU and daemon B's
+ * peak RSS.
  */
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -25,6 +26,8 @@ interface AbRun {
   seconds: number
   cpuA: number
   cpuB: number
+  /** Daemon B's peak RSS, MiB. */
+  rssB: number
 }
 
 async function runOnce(work: string, storeA: string, bin: string, label: string): Promise<AbRun> {
@@ -42,6 +45,7 @@ async function runOnce(work: string, storeA: string, bin: string, label: string)
       seconds: run.phase.result.seconds ?? run.phase.wallSeconds,
       cpuA: after[0] - before[0],
       cpuB: after[1] - before[1],
+      rssB: (await b.peakRssKiB()) / 1024,
     }
   } finally {
     await Promise.all([a.stop(), b.stop()])
@@ -69,14 +73,14 @@ export async function syncAbBench(): Promise<void> {
         const run = await runOnce(work, storeA, bin, label)
         runs[label].push(run)
         log(
-          `pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU A ${run.cpuA.toFixed(2)} s, B ${run.cpuB.toFixed(2)} s`,
+          `pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU A ${run.cpuA.toFixed(2)} s, B ${run.cpuB.toFixed(2)} s, peak RSS B ${run.rssB.toFixed(0)} MiB`,
         )
       }
     }
     for (const label of ['old', 'new'] as const) {
       const r = runs[label]
       process.stdout.write(
-        `${label}: median ${median(r.map((x) => x.seconds)).toFixed(2)} s, CPU A ${median(r.map((x) => x.cpuA)).toFixed(2)} s, B ${median(r.map((x) => x.cpuB)).toFixed(2)} s (${r.length} runs)\n`,
+        `${label}: median ${median(r.map((x) => x.seconds)).toFixed(2)} s, CPU A ${median(r.map((x) => x.cpuA)).toFixed(2)} s, B ${median(r.map((x) => x.cpuB)).toFixed(2)} s, peak RSS B ${median(r.map((x) => x.rssB)).toFixed(0)} MiB (max ${Math.max(...r.map((x) => x.rssB)).toFixed(0)}) (${r.length} runs)\n`,
       )
     }
   })
