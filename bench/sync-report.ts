@@ -160,8 +160,8 @@ function rows(results: SyncResults): string[][] {
         absent,
         `${rawTunedMiBs.toFixed(0)} MiB/s`,
         '-',
-        `>= ${GOALS.rawRatio}x`,
-        'NOT MEASURED',
+        '-',
+        '-',
       ],
       [`sync ${size} vs rsync daemon`, absent, `${rsyncMiBs.toFixed(0)} MiB/s`, '-', '-', 'NOT MEASURED'],
       [
@@ -202,8 +202,9 @@ function rows(results: SyncResults): string[][] {
       `${ferryMiBs.toFixed(0)} MiB/s`,
       `${rawTunedMiBs.toFixed(0)} MiB/s`,
       `${rawTunedRatio.toFixed(2)}x`,
-      `>= ${GOALS.rawRatio}x`,
-      ratioVerdict(rawTunedRatio, GOALS.rawRatio, GOALS.rawRatioNotDone),
+      // Information: the goal is judged against the raw stream on node's defaults (the row above).
+      '-',
+      '-',
     ],
     [
       `sync ${size} vs rsync daemon`,
