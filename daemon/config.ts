@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import yaml from 'js-yaml'
-import { z } from 'zod'
-import { FerryError } from '../store/index.js'
+import * as v from 'valibot'
+import { FerryError, issueKeys, issueMessage } from '../store/index.js'
 
 /** Default listen address: TCP on all interfaces, port 4040. */
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4040'
@@ -18,19 +18,22 @@ export interface DaemonConfig {
   mdns: boolean
 }
 
-const list = z
-  .union([z.string().min(1), z.array(z.string().min(1))])
-  .transform((v) => (Array.isArray(v) ? v : [v]))
+const text = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))
+const list = v.pipe(
+  v.union([text, v.array(text)], 'must be a string or a list of strings'),
+  v.transform((value) => (Array.isArray(value) ? value : [value])),
+)
+const flag = v.boolean('must be true or false')
 
 /** The YAML config: the same keys as the flags (`peer` may also be spelt `peers`). */
-const fileSchema = z.strictObject({
-  listen: list.optional(),
-  peer: list.optional(),
-  peers: list.optional(),
-  follow: list.optional(),
-  secret: z.string().min(1).optional(),
-  mdns: z.boolean().optional(),
-  'no-mdns': z.boolean().optional(),
+const fileSchema = v.strictObject({
+  listen: v.optional(list),
+  peer: v.optional(list),
+  peers: v.optional(list),
+  follow: v.optional(list),
+  secret: v.optional(text),
+  mdns: v.optional(flag),
+  'no-mdns': v.optional(flag),
 })
 
 /** Flags as commander gives them. */
@@ -61,7 +64,7 @@ export async function resolveConfig(flags: DaemonFlags): Promise<DaemonConfig> {
   }
 }
 
-async function readConfigFile(path: string): Promise<z.output<typeof fileSchema>> {
+async function readConfigFile(path: string): Promise<v.InferOutput<typeof fileSchema>> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -80,10 +83,12 @@ async function readConfigFile(path: string): Promise<z.output<typeof fileSchema>
       { cause },
     )
   }
-  const parsed = fileSchema.safeParse(value)
+  const parsed = v.safeParse(fileSchema, value)
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)
+    const problems = parsed.issues.map(
+      (issue) => `${issueKeys(issue).join('.') || '(top)'}: ${issueMessage(issue)}`,
+    )
     throw new FerryError('ERR_INVALID_ARGUMENT', `config ${path}: ${problems.join('; ')}`)
   }
-  return parsed.data
+  return parsed.output
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { z } from 'zod'
+import * as v from 'valibot'
 import { FerryError, isFerryError, Store } from '../store/index.js'
 import {
   type ApiServer,
@@ -59,7 +59,10 @@ export class Daemon {
         status: () => (daemon as Daemon).status(),
         extra: {
           sync: apiRoute(
-            z.strictObject({ address: z.string().min(1), head: z.string().min(1).optional() }),
+            v.strictObject({
+              address: v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty')),
+              head: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+            }),
             true,
             (args, options) => pull(replicator, args.address, { head: args.head, signal: options.signal }),
           ),

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { CORE_SCHEMA, load, YAMLException } from 'js-yaml'
-import { z } from 'zod'
+import * as v from 'valibot'
 import { FerryError } from './errors.js'
+import { issueKeys, issueMessage, isUnknownField } from './schema-issues.js'
 
 /** A release-relative path: no `..` segment, not absolute, no NUL, no empty segment. */
 export function releasePathProblem(name: string): string | undefined {
@@ -15,101 +16,137 @@ export function releasePathProblem(name: string): string | undefined {
   return undefined
 }
 
-const moduleName = z
-  .string({ error: 'must be a string' })
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"')
-const version = z.string({
-  error: (issue) =>
+const notString = (issue: { input: unknown }): string =>
+  typeof issue.input === 'number'
+    ? 'must be a string: quote it ("1.0"), YAML reads 1.0 as a number'
+    : 'must be a string'
+
+const moduleName = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"'),
+)
+const version = v.string(notString)
+const releasePath = v.pipe(
+  v.string('must be a string'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    const problem = releasePathProblem(dataset.value)
+    if (problem) addIssue({ message: `'${dataset.value}' ${problem}` })
+  }),
+)
+const sha256 = v.pipe(
+  v.string((issue) =>
     typeof issue.input === 'number'
-      ? 'must be a string: quote it ("1.0"), YAML reads 1.0 as a number'
+      ? 'must be a string: quote it, YAML reads an all-digit value as a number'
       : 'must be a string',
-})
-const releasePath = z.string({ error: 'must be a string' }).superRefine((name, ctx) => {
-  const problem = releasePathProblem(name)
-  if (problem) ctx.addIssue({ code: 'custom', message: `'${name}' ${problem}` })
-})
-const sha256 = z
-  .string({
-    error: (issue) =>
-      typeof issue.input === 'number'
-        ? 'must be a string: quote it, YAML reads an all-digit value as a number'
-        : 'must be a string',
-  })
-  .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+  ),
+  v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+)
+const mode = v.pipe(
+  v.string('must be a quoted octal mode such as "0755"'),
+  v.regex(/^0?[0-7]{3,4}$/, 'must be a quoted octal mode such as "0755"'),
+)
 
-const fileRequirement = z
-  .strictObject({
+const fileRequirement = v.pipe(
+  v.strictObject({
     name: releasePath,
-    url: z.url({ error: 'must be a URL' }).optional(),
-    path: z.string().min(1, 'must not be empty').optional(),
-    sha256: sha256.optional(),
-    mode: z
-      .string({ error: 'must be a quoted octal mode such as "0755"' })
-      .regex(/^0?[0-7]{3,4}$/, 'must be a quoted octal mode such as "0755"')
-      .optional(),
-  })
-  .superRefine((file, ctx) => {
-    if ((file.url === undefined) === (file.path === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'needs exactly one of url or path' })
-    }
-    if (file.url !== undefined && file.sha256 === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['sha256'], message: 'is required for url sources' })
-    }
-  })
+    url: v.optional(v.pipe(v.string('must be a URL'), v.url('must be a URL'))),
+    path: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+    sha256: v.optional(sha256),
+    mode: v.optional(mode),
+  }),
+  v.check(
+    (file) => (file.url === undefined) !== (file.path === undefined),
+    'needs exactly one of url or path',
+  ),
+  v.forward(
+    v.check((file) => file.url === undefined || file.sha256 !== undefined, 'is required for url sources'),
+    ['sha256'],
+  ),
+)
 
-const imageRequirement = z.strictObject({
-  ref: z.string().min(1),
-  platform: z
-    .string()
-    .regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, 'must look like linux/amd64')
-    .optional(),
-  from: z.enum(['registry', 'docker']).optional(),
+const imageRequirement = v.strictObject({
+  ref: v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty')),
+  platform: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, 'must look like linux/amd64'),
+    ),
+  ),
+  from: v.optional(v.picklist(['registry', 'docker'], "must be 'registry' or 'docker'")),
 })
 
-const packageRequirement = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a Debian package name'),
-  version: z.string().optional(),
-  format: z.enum(['deb']).default('deb'),
-  arch: z.string().optional(),
+const packageRequirement = v.strictObject({
+  name: v.pipe(
+    v.string('must be a string'),
+    v.regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a Debian package name'),
+  ),
+  version: v.optional(v.string('must be a string')),
+  format: v.optional(v.picklist(['deb'], "must be 'deb'"), 'deb'),
+  arch: v.optional(v.string('must be a string')),
 })
 
-const requirementsSchema = z.strictObject({
-  module: moduleName,
-  version,
-  files: z.array(fileRequirement).default([]),
-  images: z.array(imageRequirement).default([]),
-  packages: z.array(packageRequirement).default([]),
-})
+const requirementsSchema = v.strictObject(
+  {
+    module: moduleName,
+    version,
+    files: v.optional(v.array(fileRequirement, 'must be a list'), []),
+    images: v.optional(v.array(imageRequirement, 'must be a list'), []),
+    packages: v.optional(v.array(packageRequirement, 'must be a list'), []),
+  },
+  'must be a mapping with module, version and files, images or packages',
+)
 
-export type Requirements = z.infer<typeof requirementsSchema>
-export type FileRequirement = z.infer<typeof fileRequirement>
+export type Requirements = v.InferOutput<typeof requirementsSchema>
+export type FileRequirement = v.InferOutput<typeof fileRequirement>
 
 /** A parsed requirements file, with where it came from. */
 export interface RequirementsFile extends Requirements {
   file: string
 }
 
-function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+function fieldPath(path: ReadonlyArray<unknown>): string {
   let out = ''
   for (const part of path) out += typeof part === 'number' ? `[${part}]` : `${out ? '.' : ''}${String(part)}`
   return out || '(top level)'
 }
 
+/**
+ * One line an issue: the field's path and why. A field a strict object does
+ * not know is reported at its parent (`files[0]: unknown field 'owner'`),
+ * several of one object on one line.
+ */
+function describeIssues(issues: ReadonlyArray<v.BaseIssue<unknown>>): string[] {
+  const lines: string[] = []
+  const unknown = new Map<string, string[]>()
+  for (const issue of issues) {
+    const path = issueKeys(issue)
+    if (isUnknownField(issue)) {
+      const at = fieldPath(path.slice(0, -1))
+      if (!unknown.has(at)) lines.push(at)
+      unknown.set(at, [...(unknown.get(at) ?? []), `'${String(path.at(-1))}'`])
+      continue
+    }
+    lines.push(`${fieldPath(path)}: ${issueMessage(issue)}`)
+  }
+  return lines.map((line) => {
+    const keys = unknown.get(line)
+    return keys === undefined
+      ? line
+      : `${line}: unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`
+  })
+}
+
 /** Validates parsed YAML; errors name the file, each bad field and why. */
 export function validateRequirements(value: unknown, file: string): RequirementsFile {
-  const result = requirementsSchema.safeParse(value)
+  const result = v.safeParse(requirementsSchema, value)
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      if (issue.code === 'unrecognized_keys') {
-        return `${fieldPath(issue.path)}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
-      }
-      return `${fieldPath(issue.path)}: ${issue.message}`
-    })
+    const problems = describeIssues(result.issues)
     throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: ${problems.join('; ')}`, {
       details: { file, problems },
     })
   }
-  const requirements = result.data
+  const requirements = result.output
   const seen = new Map<string, number>()
   const duplicates: string[] = []
   const check = (kind: string, key: string, index: number) => {

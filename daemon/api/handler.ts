@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Router from 'find-my-way'
 import type { Logger } from 'pino'
-import { FerryError } from '../../store/index.js'
+import * as v from 'valibot'
+import { FerryError, issueKeys, issueMessage } from '../../store/index.js'
 import { answerLong, readJsonBody, sendError, sendJson, streamBytes } from './answers.js'
 import type { Operations } from './operations.js'
 import { type ApiRoute, operationRoutes } from './routes.js'
@@ -55,18 +56,18 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   const routes = { ...options.extra, ...operationRoutes(operations) }
   for (const [name, route] of Object.entries(routes)) {
     router.on('POST', `/api/${name}`, async (req, res) => {
-      const parsed = route.schema.safeParse(await readJsonBody(req))
+      const parsed = v.safeParse(route.schema, await readJsonBody(req))
       if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
-        throw new FerryError('ERR_BAD_REQUEST', `${name}: ${problems.join('; ')}`, {
-          details: {
-            issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-          },
-        })
+        const issues = parsed.issues.map((issue) => ({
+          path: issueKeys(issue).map(String),
+          message: issueMessage(issue),
+        }))
+        const problems = issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+        throw new FerryError('ERR_BAD_REQUEST', `${name}: ${problems.join('; ')}`, { details: { issues } })
       }
       const signal = signalFor(res)
-      if (route.long) return answerLong(res, signal, (callOptions) => route.run(parsed.data, callOptions))
-      sendJson(res, 200, await route.run(parsed.data, { signal }))
+      if (route.long) return answerLong(res, signal, (callOptions) => route.run(parsed.output, callOptions))
+      sendJson(res, 200, await route.run(parsed.output, { signal }))
     })
   }
 

@@ -81,3 +81,13 @@ test('duplicate names within a module are rejected, naming both places', (t) => 
   })
   t.regex(message, /files\[2\]: 'a' duplicates files\[0\]/)
 })
+
+test('a missing field is named as required; a document that is not a mapping says what it must be', (t) => {
+  t.regex(problem({ version: '1' }), /^req\.yaml: module: is required/)
+  t.regex(problem({ module: 'm', version: '1', files: [{ path: 'x' }] }), /files\[0\]\.name: is required/)
+  t.regex(problem('hello'), /\(top level\): must be a mapping with module, version/)
+  t.regex(
+    problem({ module: 'm', version: '1', images: [{ ref: 'r', from: 'ftp' }] }),
+    /images\[0\]\.from: must be 'registry' or 'docker'/,
+  )
+})

@@ -1,0 +1,34 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import test from 'ava'
+import { resolveConfig } from '../../daemon/config.js'
+import { isFerryError } from '../../store/errors.js'
+import { tempDir } from '../helpers/cli.js'
+
+test('a bad daemon config names the file and every bad key, and why', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const file = join(dir, 'daemon.yaml')
+  await writeFile(file, 'listen: 5\npeerz: [a]\nmdns: yes\nfollow: [platform, ""]\n')
+  const err = await t.throwsAsync(resolveConfig({ config: file }))
+  t.true(isFerryError(err, 'ERR_INVALID_ARGUMENT'))
+  t.regex(err?.message ?? '', new RegExp(`^config ${file}: `))
+  t.regex(err?.message ?? '', /listen: must be a string or a list of strings/)
+  t.regex(err?.message ?? '', /peerz: unknown field/)
+  t.regex(err?.message ?? '', /mdns: must be true or false/)
+  t.regex(err?.message ?? '', /follow\.1: must not be empty/)
+})
+
+test('a config key may be one string or a list; peer and peers both count', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const file = join(dir, 'daemon.yaml')
+  await writeFile(
+    file,
+    'listen: /ip4/127.0.0.1/tcp/1\npeer: /ip4/10.0.0.1/tcp/2\npeers: [/ip4/10.0.0.2/tcp/3]\nno-mdns: true\n',
+  )
+  const config = await resolveConfig({ config: file })
+  t.deepEqual(config.listen, ['/ip4/127.0.0.1/tcp/1'])
+  t.deepEqual(config.peers, ['/ip4/10.0.0.1/tcp/2', '/ip4/10.0.0.2/tcp/3'])
+  t.false(config.mdns)
+})
