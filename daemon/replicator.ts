@@ -134,7 +134,7 @@ export class Replicator {
     await Promise.allSettled(this.running.values())
   }
 
-  /** Every sync this node knows of, running or done. */
+  /** The sync of the latest head of each name and publisher this node followed, running or done. */
   syncs(): SyncState[] {
     return [...this.jobs.values()].map((job) => job.snapshot())
   }
@@ -175,8 +175,12 @@ export class Replicator {
 
   /** Waits for the syncs of these heads (by head CID) to settle; every sync when none given. */
   async settled(heads?: string[]): Promise<SyncState[]> {
+    // The named heads' jobs are held from the start: a newer head may replace one in the map meanwhile,
+    // and its caller still gets its outcome (complete, or stopped) rather than nothing.
+    const named =
+      heads === undefined ? undefined : [...this.jobs.entries()].filter(([key]) => heads.includes(key))
     for (let round = 0; round < 1000; round++) {
-      const pending = [...this.jobs.entries()].filter(([key]) => heads === undefined || heads.includes(key))
+      const pending = named ?? [...this.jobs.entries()]
       const busy = pending.map(([key]) => this.running.get(key)).filter((p) => p !== undefined)
       if (busy.length === 0) return pending.map(([, job]) => job.snapshot())
       await Promise.allSettled(busy)
@@ -233,15 +237,13 @@ export class Replicator {
     const key = signed.cid.toString()
     let job = this.jobs.get(key)
     if (job === undefined) {
-      // A newer head of the same name and publisher replaces an older one still syncing.
+      // A newer head of the same name and publisher replaces the older one: one still syncing is
+      // stopped, a complete one forgotten (admit() answers 'current' or ERR_ROLLBACK for it from
+      // now on, so it is never followed again). A long-running daemon so keeps one job a name.
       for (const [otherKey, other] of this.jobs) {
         const o = other.signed.head
-        if (
-          o.name === signed.head.name &&
-          o.publisher === signed.head.publisher &&
-          other.state !== 'complete'
-        ) {
-          void other.stop()
+        if (o.name === signed.head.name && o.publisher === signed.head.publisher) {
+          if (other.state !== 'complete') void other.stop()
           this.jobs.delete(otherKey)
         }
       }

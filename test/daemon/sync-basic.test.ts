@@ -81,6 +81,11 @@ test('B follows demo from A: v1 arrives complete and byte-equal; v2 (1% edited) 
   const status = await daemonStatus(b.store)
   const sync2 = status.sync.find((s) => s.name === 'demo' && s.version === '2')
   t.truthy(sync2, `a sync entry for demo v2 in ${JSON.stringify(status.sync)}`)
+  t.deepEqual(
+    status.sync.filter((s) => s.name === 'demo').map((s) => s.version),
+    ['2'],
+    'the v1 sync is forgotten once v2 is followed: one entry a head name',
+  )
   t.is(sync2?.state, 'complete')
   t.true(
     (sync2?.bytesReceived ?? Number.POSITIVE_INFINITY) <= 1.2 * v2.newBytes,
