@@ -208,10 +208,20 @@ export async function buildBom(
     // durable
   }
   const publisher = await store.publisher()
-  const current = await store.currentHead(options.name, publisher.token)
-  const seq = options.seq ?? (current?.seq ?? 0) + 1
-  const signed = signHead(publisher, { name: options.name, version: options.version, seq, root: bom.root })
-  const head = await store.publish(signed, { allowDowngrade: options.allowDowngrade })
+  // The seq is chosen inside the publication: concurrent builds of one name each get their own.
+  const head = await store.publishNext(
+    options.name,
+    publisher.token,
+    (current) =>
+      signHead(publisher, {
+        name: options.name,
+        version: options.version,
+        seq: options.seq ?? (current?.seq ?? 0) + 1,
+        root: bom.root,
+      }),
+    { allowDowngrade: options.allowDowngrade },
+  )
+  const seq = head.seq
   const after = store.blocks.written()
   return {
     name: options.name,

@@ -58,6 +58,8 @@ export class Store {
   /** Emits 'heads' (HeadRecord[]) after heads are published, so a daemon can announce them. */
   readonly events = new EventEmitter<{ heads: [HeadRecord[]] }>()
   private publisherCache?: Publisher
+  /** The last publication started: publications run one after another (see publishHeads). */
+  private publishing: Promise<unknown> = Promise.resolve()
 
   private constructor(dir: string, db: StoreDb, blocks: PackBlockstore) {
     this.dir = dir
@@ -225,9 +227,41 @@ export class Store {
   /**
    * Publishes signed heads: each must be admitted and its DAG complete; then
    * the head blocks are stored and every head record written in one atomic
-   * batch. Nothing changes on any failure.
+   * batch. Nothing changes on any failure. Publications of this process run
+   * one after another: each checks the current heads (rollback refusal) and
+   * writes them with no other in between, so an import, a sync and a build
+   * publishing the same name at once cannot leave an older seq current.
    */
-  async publishHeads(signedHeads: SignedHead[], options: PublishOptions = {}): Promise<HeadRecord[]> {
+  publishHeads(signedHeads: SignedHead[], options: PublishOptions = {}): Promise<HeadRecord[]> {
+    return this.oneAtATime(() => this.publishNow(signedHeads, options))
+  }
+
+  /**
+   * Publishes the next head of one of our own names: `sign` gets the current
+   * head of `name` by `publisher` (or undefined) and returns the head to
+   * publish, with no other publication in between (two builds of one name
+   * each get their own seq).
+   */
+  publishNext(
+    name: string,
+    publisher: string,
+    sign: (current: HeadRecord | undefined) => SignedHead,
+    options: PublishOptions = {},
+  ): Promise<HeadRecord> {
+    return this.oneAtATime(async () => {
+      const signed = sign(await this.currentHead(name, publisher))
+      const [record] = await this.publishNow([signed], options)
+      return record
+    })
+  }
+
+  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.publishing.catch(() => {}).then(fn)
+    this.publishing = run
+    return run
+  }
+
+  private async publishNow(signedHeads: SignedHead[], options: PublishOptions): Promise<HeadRecord[]> {
     for (const signed of signedHeads) {
       await this.admit(signed, options)
       const { head } = signed

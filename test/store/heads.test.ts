@@ -171,3 +171,17 @@ test('a very large entry list is split into pages, each under the node limit', a
   }
   t.is(count, entries.length)
 })
+
+test('publications run one at a time: a newer and an older head published at once leave the newer current', async (t) => {
+  const store = await freshStore(t)
+  const root = await emptyRelease(store)
+  const publisher = await store.publisher()
+  const head = (seq: number) => signHead(publisher, { name: 'rel', version: String(seq), seq, root })
+  await store.publish(head(1))
+  // Started together: both would pass the rollback check before either wrote, were they not serialized.
+  const [newer, older] = await Promise.allSettled([store.publish(head(5)), store.publish(head(4))])
+  t.is(newer.status, 'fulfilled')
+  t.is(older.status, 'rejected')
+  t.true(older.status === 'rejected' && isFerryError(older.reason, 'ERR_ROLLBACK'))
+  t.is((await store.currentHead('rel', publisher.token))?.seq, 5)
+})
