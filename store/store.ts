@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
+import pLimit from 'p-limit'
 import { parseCid } from './cid.js'
 import { Completeness } from './completeness.js'
 import { openStoreDb, type StoreDb } from './db.js'
@@ -58,8 +59,8 @@ export class Store {
   /** Emits 'heads' (HeadRecord[]) after heads are published, so a daemon can announce them. */
   readonly events = new EventEmitter<{ heads: [HeadRecord[]] }>()
   private publisherCache?: Publisher
-  /** The last publication started: publications run one after another (see publishHeads). */
-  private publishing: Promise<unknown> = Promise.resolve()
+  /** Publications run one after another (see publishHeads). */
+  private readonly oneAtATime = pLimit(1)
 
   private constructor(dir: string, db: StoreDb, blocks: PackBlockstore) {
     this.dir = dir
@@ -253,12 +254,6 @@ export class Store {
       const [record] = await this.publishNow([signed], options)
       return record
     })
-  }
-
-  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.publishing.catch(() => {}).then(fn)
-    this.publishing = run
-    return run
   }
 
   private async publishNow(signedHeads: SignedHead[], options: PublishOptions): Promise<HeadRecord[]> {
