@@ -113,35 +113,20 @@ function fieldPath(path: ReadonlyArray<unknown>): string {
 
 /**
  * One line an issue: the field's path and why. A field a strict object does
- * not know is reported at its parent (`files[0]: unknown field 'owner'`),
- * several of one object on one line.
+ * not know is reported at its parent (`files[0]: unknown field 'owner'`;
+ * valibot reports the first such key of an object).
  */
-function describeIssues(issues: ReadonlyArray<v.BaseIssue<unknown>>): string[] {
-  const lines: string[] = []
-  const unknown = new Map<string, string[]>()
-  for (const issue of issues) {
-    const path = issueKeys(issue)
-    if (isUnknownField(issue)) {
-      const at = fieldPath(path.slice(0, -1))
-      if (!unknown.has(at)) lines.push(at)
-      unknown.set(at, [...(unknown.get(at) ?? []), `'${String(path.at(-1))}'`])
-      continue
-    }
-    lines.push(`${fieldPath(path)}: ${issueMessage(issue)}`)
-  }
-  return lines.map((line) => {
-    const keys = unknown.get(line)
-    return keys === undefined
-      ? line
-      : `${line}: unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`
-  })
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const path = issueKeys(issue)
+  if (isUnknownField(issue)) return `${fieldPath(path.slice(0, -1))}: unknown field '${String(path.at(-1))}'`
+  return `${fieldPath(path)}: ${issueMessage(issue)}`
 }
 
 /** Validates parsed YAML; errors name the file, each bad field and why. */
 export function validateRequirements(value: unknown, file: string): RequirementsFile {
   const result = v.safeParse(requirementsSchema, value)
   if (!result.success) {
-    const problems = describeIssues(result.issues)
+    const problems = result.issues.map(describeIssue)
     throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: ${problems.join('; ')}`, {
       details: { file, problems },
     })
