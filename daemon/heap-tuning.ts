@@ -20,15 +20,12 @@ import { setFlagsFromString } from 'node:v8'
  */
 export const HEAP_GROWING_PERCENT = 200
 
-let tuned = false
-
 /**
- * Sets the old-generation growth factor for this process (once). V8 reads
- * the flag at every full GC, so setting it at run time takes effect; a
- * process that moves blocks over libp2p calls this before it starts.
+ * Sets the old-generation growth factor for this process (setting it again
+ * changes nothing). V8 reads the flag at every full GC, so setting it at run
+ * time takes effect; a process that moves blocks over libp2p calls this
+ * before it starts.
  */
 export function tuneHeapForTransfers(): void {
-  if (tuned) return
-  tuned = true
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
 }
