@@ -10,7 +10,7 @@ const DEFAULT_IN_FLIGHT = 4
 /**
  * Blocks of one stream verified but not yet handed to the writer: what a
  * crash can make travel twice, so kept small (the receive buffer alone
- * would let 16 MiB pile up).
+ * would let its 12 MiB arena fill).
  */
 const MAX_VERIFYING = 16
 /** Transport failures a provider may have in one fetch before it is left out. */
