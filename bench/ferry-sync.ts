@@ -7,9 +7,8 @@
 import { execFile } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { withDaemonLaunchEnv } from '../daemon/launch-env.js'
 import { Child } from './child.js'
-import { FERRY_BIN, FERRY_ENV, ferryJson } from './ferry.js'
+import { FERRY_BIN, FERRY_ENV, ferryJson, withDaemonLaunchEnv } from './ferry.js'
 import { measured } from './measure.js'
 import { type Phase, peakRssKiB, timedPhase } from './proc.js'
 import { freePort } from './tcp-counter.js'
@@ -52,17 +51,22 @@ export interface FerryDaemon {
 
 /**
  * Starts `ferry daemon` on `store`, listening on a free loopback port, with
- * the launch environment of the shipped systemd unit (daemon/launch-env.ts);
- * resolves once its API answers.
+ * the launch environment of the shipped systemd unit (daemon/launch-env.ts)
+ * unless `bare`; resolves once its API answers.
  */
-export async function startFerryDaemon(label: string, store: string, bin = FERRY_BIN): Promise<FerryDaemon> {
+export async function startFerryDaemon(
+  label: string,
+  store: string,
+  bin = FERRY_BIN,
+  bare = false,
+): Promise<FerryDaemon> {
   const port = await freePort()
   const listen = `/ip4/127.0.0.1/tcp/${port}`
   const child = Child.start(
     label,
     process.execPath,
     [bin, 'daemon', '--store', store, '--listen', listen, '--no-mdns'],
-    { guard: true, env: withDaemonLaunchEnv(FERRY_ENV) },
+    { guard: true, env: bare ? FERRY_ENV : withDaemonLaunchEnv(FERRY_ENV) },
   )
   try {
     const pid = await child.pid

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { dump } from 'js-yaml'
 import type { EntrySummary } from '../daemon/api/types.js'
+import { DAEMON_LAUNCH_ENV } from '../daemon/launch-env.js'
 import type { BuildSummary } from '../store/index.js'
 import { type Cost, measured } from './measure.js'
 
@@ -14,6 +15,12 @@ export const FERRY_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url
 
 /** No progress bars, and no store but the one each command names. */
 export const FERRY_ENV: NodeJS.ProcessEnv = { ...process.env, CI: '1', FERRY_STORE: '' }
+
+/** `env` with the daemon's launch settings of the systemd unit added (NODE_OPTIONS appended to any there). */
+export function withDaemonLaunchEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const nodeOptions = [env.NODE_OPTIONS, DAEMON_LAUNCH_ENV.NODE_OPTIONS].filter(Boolean).join(' ')
+  return { ...env, ...DAEMON_LAUNCH_ENV, NODE_OPTIONS: nodeOptions }
+}
 
 /** What `ferry bom build --json` prints. */
 export type BomBuildResult = BuildSummary

@@ -3,8 +3,10 @@
  * change is judged against the build before it in the same minutes (this
  * VM's speed drifts by the hour). Usage:
  *   npm run bench -- sync-ab OLD/dist/cli/main.js NEW/dist/cli/main.js [PAIRS]
- * (build the old commit in a `git worktree` first). Per run: a daemon pair
- * of that build on 127.0.0.1, a fresh store B, the page cache reset with A's
+ * (build the old commit in a `git worktree` first). A build written
+ * `BIN,bare` has its daemons started without the systemd unit's launch
+ * environment (daemon/launch-env.ts), so `sync-ab BIN,bare BIN` measures
+ * that environment. Per run: a daemon pair of that build on 127.0.0.1, a fresh store B, the page cache reset with A's
  * files read back in, then `ferry sync A bench --store B --json`; reported:
  * the sync's own seconds (dial to complete), each daemon's CPU and daemon B's
  * peak RSS.
@@ -30,12 +32,23 @@ interface AbRun {
   rssB: number
 }
 
-async function runOnce(work: string, storeA: string, bin: string, label: string): Promise<AbRun> {
+/** A side of the comparison: `BIN` (daemons in the systemd unit's environment) or `BIN,bare` (without it). */
+interface Side {
+  bin: string
+  bare: boolean
+}
+
+function side(arg: string): Side {
+  const bare = arg.endsWith(',bare')
+  return { bin: bare ? arg.slice(0, -',bare'.length) : arg, bare }
+}
+
+async function runOnce(work: string, storeA: string, { bin, bare }: Side, label: string): Promise<AbRun> {
   const storeB = join(work, 'B')
   await rm(storeB, { recursive: true, force: true })
   await initTrustingStore(storeB, storeA)
-  const a = await startFerryDaemon(`${label} A`, storeA, bin)
-  const b = await startFerryDaemon(`${label} B`, storeB, bin)
+  const a = await startFerryDaemon(`${label} A`, storeA, bin, bare)
+  const b = await startFerryDaemon(`${label} B`, storeB, bin, bare)
   try {
     await resetPageCache(await regularFilesBelow(storeA))
     const before = await Promise.all([processCpuSeconds(a.pid), processCpuSeconds(b.pid)])
@@ -55,9 +68,11 @@ async function runOnce(work: string, storeA: string, bin: string, label: string)
 
 /** Interleaved pairs of runs of two builds; prints each run and the medians. */
 export async function syncAbBench(): Promise<void> {
-  const [oldBin, newBin, pairsArg] = process.argv.slice(3)
-  if (oldBin === undefined || newBin === undefined)
-    throw new Error('usage: npm run bench -- sync-ab OLD/dist/cli/main.js NEW/dist/cli/main.js [PAIRS]')
+  const [oldArg, newArg, pairsArg] = process.argv.slice(3)
+  if (oldArg === undefined || newArg === undefined)
+    throw new Error(
+      'usage: npm run bench -- sync-ab OLD/dist/cli/main.js[,bare] NEW/dist/cli/main.js[,bare] [PAIRS]',
+    )
   const pairs = Number(pairsArg ?? 4)
   await withTempDir('ferry-bench-sync-ab-', async (work) => {
     const files = await writeDataSet(join(work, 'data'), 4, 256 * MiB)
@@ -66,11 +81,11 @@ export async function syncAbBench(): Promise<void> {
     await buildRelease(storeA, work, HEAD, '1', files)
     const runs: Record<'old' | 'new', AbRun[]> = { old: [], new: [] }
     for (let i = 1; i <= pairs; i++) {
-      for (const [label, bin] of [
-        ['old', oldBin],
-        ['new', newBin],
+      for (const [label, build] of [
+        ['old', side(oldArg)],
+        ['new', side(newArg)],
       ] as const) {
-        const run = await runOnce(work, storeA, bin, label)
+        const run = await runOnce(work, storeA, build, label)
         runs[label].push(run)
         log(
           `pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU A ${run.cpuA.toFixed(2)} s, B ${run.cpuB.toFixed(2)} s, peak RSS B ${run.rssB.toFixed(0)} MiB`,
