@@ -7,6 +7,12 @@ type Format = string | Buffer | Uint8Array
 export type BinarySublevel = AbstractSublevel<RootDb, Format, Uint8Array, Uint8Array>
 export type JsonSublevel<V> = AbstractSublevel<RootDb, Format, string, V>
 
+/** What the index locates in one pack. */
+export interface LiveCount {
+  blocks: number
+  bytes: number
+}
+
 /** The store's index: one LevelDB, one sublevel per concern (DESIGN.md, Store). */
 export interface StoreDb {
   root: RootDb
@@ -14,6 +20,8 @@ export interface StoreDb {
   blocks: BinarySublevel
   /** pack number (8 hex digits) → committed end offset */
   packs: JsonSublevel<number>
+  /** pack number (8 hex digits) → blocks and bytes the index locates in it, kept in the same batches as `blocks` */
+  live: JsonSublevel<LiveCount>
   /** name \0 publisher → signed head record */
   heads: JsonSublevel<unknown>
   /** multihash of a complete root → '' */
@@ -53,6 +61,7 @@ export async function openStoreDb(location: string, options: { create: boolean }
     root,
     blocks: root.sublevel<Uint8Array, Uint8Array>('blocks', view),
     packs: root.sublevel<string, number>('packs', json),
+    live: root.sublevel<string, LiveCount>('live', json),
     heads: root.sublevel<string, unknown>('heads', json),
     complete: root.sublevel<Uint8Array, Uint8Array>('complete', view),
     trust: root.sublevel<string, { added: string; note?: string }>('trust', json),

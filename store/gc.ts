@@ -4,6 +4,9 @@ import type { BatchOp } from './db.js'
 import type { Store } from './store.js'
 import { blockKey, walkIndex } from './walk.js'
 
+/** Index entries dropped per batch. */
+const BATCH_KEYS = 10_000
+
 export interface GcResult {
   blocksRemoved: number
   bytesRemoved: number
@@ -25,22 +28,28 @@ export async function gc(
     await walkIndex(store.blocks, parseCid(head.cid), reachable, () => true, options)
   }
   const result: GcResult = { blocksRemoved: 0, bytesRemoved: 0, packsRewritten: 0, bytesFreed: 0 }
+  // Blocks leave through the blockstore, which keeps its per-pack live counts with the index.
+  let unreachable: Uint8Array[] = []
+  for await (const { cid, location } of store.blocks.entries(options)) {
+    if (reachable.has(blockKey(cid))) continue
+    unreachable.push(cid.multihash.bytes)
+    result.blocksRemoved++
+    result.bytesRemoved += location.length
+    if (unreachable.length >= BATCH_KEYS) {
+      await store.blocks.forget(unreachable, options)
+      unreachable = []
+    }
+  }
+  await store.blocks.forget(unreachable, options)
   let ops: BatchOp[] = []
   const flush = async () => {
     if (ops.length > 0) await store.db.root.batch(ops as never)
     ops = []
   }
-  for await (const { cid, location } of store.blocks.entries(options)) {
-    if (reachable.has(blockKey(cid))) continue
-    ops.push({ type: 'del', sublevel: store.db.blocks, key: cid.multihash.bytes })
-    result.blocksRemoved++
-    result.bytesRemoved += location.length
-    if (ops.length >= 10_000) await flush()
-  }
   for await (const key of store.db.complete.keys()) {
     if (!reachable.has(Buffer.from(key).toString('base64')))
       ops.push({ type: 'del', sublevel: store.db.complete, key })
-    if (ops.length >= 10_000) await flush()
+    if (ops.length >= BATCH_KEYS) await flush()
   }
   await flush()
   const compacted = await store.blocks.compact(options)

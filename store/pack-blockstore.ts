@@ -4,7 +4,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import type { AbortOptions, Block, Blockstore } from './blockstore.js'
 import { assertBlock, RAW } from './cid.js'
-import type { BatchOp, StoreDb } from './db.js'
+import type { BatchOp, LiveCount, StoreDb } from './db.js'
 import { FerryError } from './errors.js'
 import {
   decodeLocation,
@@ -83,9 +83,28 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
   return { promise, resolve, reject }
 }
 
+/** A block's index key (its multihash) and where its bytes are. */
+interface Placed {
+  key: Uint8Array
+  location: Location
+}
+
+/**
+ * One atomic change of the index. Every change to the `blocks` sublevel goes
+ * through one of these, so the per-pack live counts change in the same batch.
+ */
+interface IndexChange {
+  /** Blocks the index does not have yet (the write path appends only those). */
+  added?: Placed[]
+  /** Blocks given a new location (compaction), with the one they had. */
+  moved?: Array<Placed & { from: Location }>
+  /** Blocks to drop from the index; keys it does not have are skipped. */
+  removed?: Uint8Array[]
+}
+
 /** Appended blocks waiting for their index commit, and whom to tell when it lands. */
 interface PendingBatch {
-  locations: Array<{ key: Uint8Array; value: Uint8Array }>
+  locations: Placed[]
   /** Each writer's batch promise and the blocks it claimed in `uncommitted`. */
   batches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }>
   /** Other writers' commits holding blocks these skipped. */
@@ -128,6 +147,15 @@ export class PackBlockstore implements Blockstore {
   private flushing: Promise<void> = Promise.resolve()
   private writtenBlocks = 0
   private writtenBytes = 0
+  /** Live blocks and bytes per pack, as committed (and persisted in `db.live` with each commit). */
+  private readonly live = new Map<number, LiveCount>()
+  /** Index lookups of the write path in flight (see `landedDuringLookups`). */
+  private lookups = 0
+  /**
+   * Blocks committed while a write-path lookup was in flight: that lookup may
+   * have missed them, and must not append them again. Emptied when no lookup is.
+   */
+  private readonly landedDuringLookups = new Set<string>()
 
   private constructor(components: PackBlockstoreComponents, init: PackBlockstoreInit) {
     this.db = components.db
@@ -147,6 +175,7 @@ export class PackBlockstore implements Blockstore {
   }
 
   private async recover(): Promise<void> {
+    for await (const [key, count] of this.db.live.iterator()) this.live.set(Number.parseInt(key, 16), count)
     await mkdir(this.packDir, { recursive: true })
     const names = (await readdir(this.packDir)).filter((name) => /^[0-9a-f]{8}\.pack$/.test(name)).sort()
     for (const name of names) {
@@ -283,7 +312,7 @@ export class PackBlockstore implements Blockstore {
     let group: Block[] = []
     let groupBytes = 0
     let done: CID[] = []
-    let locations: Array<{ key: Uint8Array; value: Uint8Array }> = []
+    let locations: Placed[] = []
     let unflushed = 0
     const defer = options?.deferCommit === true
     const flushBytes = options?.flushBytes ?? this.flushBytes
@@ -301,12 +330,18 @@ export class PackBlockstore implements Blockstore {
 
     const appendGroup = async (blocks: Block[]): Promise<void> => {
       const keys = blocks.map((block) => block.cid.multihash.bytes)
-      const present = await this.db.blocks.hasMany(keys)
+      this.lookups++
+      let present: boolean[]
+      try {
+        present = await this.db.blocks.hasMany(keys)
+      } finally {
+        this.lookups--
+      }
       const fresh: Block[] = []
       for (let i = 0; i < blocks.length; i++) {
         if (present[i]) continue
         const id = Buffer.from(keys[i]).toString('base64')
-        if (pending.has(id)) continue
+        if (pending.has(id) || this.landedDuringLookups.has(id)) continue
         const elsewhere = this.uncommitted.get(id)
         if (elsewhere !== undefined) {
           waits.push(elsewhere)
@@ -317,9 +352,10 @@ export class PackBlockstore implements Blockstore {
         this.uncommitted.set(id, batch.promise)
         fresh.push(blocks[i])
       }
-      for (const { key, location } of await this.append(fresh)) {
-        locations.push({ key, value: encodeLocation(location) })
-        unflushed += location.length
+      if (this.lookups === 0) this.landedDuringLookups.clear()
+      for (const placed of await this.append(fresh)) {
+        locations.push(placed)
+        unflushed += placed.location.length
       }
       for (const block of blocks) done.push(block.cid)
       options?.onStored?.(blocks)
@@ -436,10 +472,10 @@ export class PackBlockstore implements Blockstore {
   }
 
   /** Appends records (one writev per pack) and returns where each block landed. Not yet durable. */
-  private async append(blocks: Block[]): Promise<Array<{ key: Uint8Array; location: Location }>> {
+  private async append(blocks: Block[]): Promise<Placed[]> {
     if (blocks.length === 0) return []
     return this.exclusive(async () => {
-      const out: Array<{ key: Uint8Array; location: Location }> = []
+      const out: Placed[] = []
       let buffers: Uint8Array[] = []
       let start = this.activeEnd
       for (const block of blocks) {
@@ -484,13 +520,14 @@ export class PackBlockstore implements Blockstore {
   }
 
   /**
-   * fsyncs every pack written since the last commit, then records the
-   * locations and pack ends in one batch. Only the snapshot of what was
-   * written takes the writer's lock; the fsync runs outside it, so appends go
-   * on meanwhile (an fsync covers every write completed before it). Commits
-   * run one after another, so pack ends are recorded in order.
+   * fsyncs every pack written since the last commit, then applies `change`
+   * and records the pack ends and live counts in one batch. Only the snapshot
+   * of what was written takes the writer's lock; the fsync runs outside it,
+   * so appends go on meanwhile (an fsync covers every write completed before
+   * it). Commits run one after another, so pack ends are recorded in order and
+   * each sees the index as the previous one left it.
    */
-  private commit(locations: Array<{ key: Uint8Array; value: Uint8Array }>): Promise<void> {
+  private commit(change: IndexChange): Promise<void> {
     const run = this.committing
       .catch(() => {})
       .then(async () => {
@@ -510,13 +547,65 @@ export class PackBlockstore implements Blockstore {
           const committedEnd = end ?? (await handle.stat()).size
           ops.push({ type: 'put', sublevel: this.db.packs, key: packKey(pack), value: committedEnd })
         }
-        for (const { key, value } of locations) {
-          ops.push({ type: 'put', sublevel: this.db.blocks, key, value })
+        const deltas = await this.indexOps(change, ops)
+        const changed = this.applyLive(deltas, 1)
+        for (const pack of changed) {
+          ops.push({ type: 'put', sublevel: this.db.live, key: packKey(pack), value: this.live.get(pack) })
         }
-        if (ops.length > 0) await this.db.root.batch(ops as never)
+        if (ops.length === 0) return
+        try {
+          await this.db.root.batch(ops as never)
+        } catch (err) {
+          this.applyLive(deltas, -1)
+          throw err
+        }
       })
     this.committing = run
     return run
+  }
+
+  /** Adds the index operations of `change` to `ops`; returns how each pack's live count changes. */
+  private async indexOps(change: IndexChange, ops: BatchOp[]): Promise<Map<number, LiveCount>> {
+    const deltas = new Map<number, LiveCount>()
+    const count = (location: Location, sign: 1 | -1) => {
+      const delta = deltas.get(location.pack) ?? { blocks: 0, bytes: 0 }
+      delta.blocks += sign
+      delta.bytes += sign * location.length
+      deltas.set(location.pack, delta)
+    }
+    for (const { key, location } of change.added ?? []) {
+      ops.push({ type: 'put', sublevel: this.db.blocks, key, value: encodeLocation(location) })
+      count(location, 1)
+    }
+    for (const { key, location, from } of change.moved ?? []) {
+      ops.push({ type: 'put', sublevel: this.db.blocks, key, value: encodeLocation(location) })
+      count(from, -1)
+      count(location, 1)
+    }
+    const removed = [
+      ...new Map((change.removed ?? []).map((key) => [Buffer.from(key).toString('base64'), key])).values(),
+    ]
+    // Looked up here, on the commit chain: no other change of the index can come in between.
+    const values = removed.length === 0 ? [] : await this.db.blocks.getMany(removed)
+    for (let i = 0; i < removed.length; i++) {
+      const value = values[i]
+      if (value === undefined) continue
+      ops.push({ type: 'del', sublevel: this.db.blocks, key: removed[i] })
+      count(decodeLocation(value), -1)
+    }
+    return deltas
+  }
+
+  /** Adds (sign 1) or takes back (-1) live-count deltas; returns the packs they touch. */
+  private applyLive(deltas: Map<number, LiveCount>, sign: 1 | -1): number[] {
+    for (const [pack, delta] of deltas) {
+      const live = this.live.get(pack) ?? { blocks: 0, bytes: 0 }
+      this.live.set(pack, {
+        blocks: live.blocks + sign * delta.blocks,
+        bytes: live.bytes + sign * delta.bytes,
+      })
+    }
+    return [...deltas.keys()]
   }
 
   /**
@@ -546,13 +635,16 @@ export class PackBlockstore implements Blockstore {
       }
     }
     try {
-      await this.commit(taken.locations)
+      await this.commit({ added: taken.locations })
     } catch (err) {
       forget()
       for (const { batch } of taken.batches) batch.reject(err)
       throw err
     }
-    // Now in the index: hasMany finds them from here on.
+    // Now in the index: hasMany finds them from here on; a lookup already in flight may not.
+    if (this.lookups > 0) {
+      for (const { ids } of taken.batches) for (const id of ids) this.landedDuringLookups.add(id)
+    }
     forget()
     for (const { batch } of taken.batches) batch.resolve()
     await Promise.all(taken.waits)
@@ -568,8 +660,13 @@ export class PackBlockstore implements Blockstore {
   }
 
   async delete(cid: CID, options?: AbortOptions): Promise<void> {
+    await this.forget([cid.multihash.bytes], options)
+  }
+
+  /** Drops these blocks (by multihash) from the index in one batch; their bytes stay until compaction. */
+  async forget(keys: Uint8Array[], options?: AbortOptions): Promise<void> {
     options?.signal?.throwIfAborted()
-    await this.db.blocks.del(cid.multihash.bytes)
+    await this.commit({ removed: keys })
   }
 
   async *keys(options?: AbortOptions): AsyncGenerator<CID> {
@@ -587,19 +684,42 @@ export class PackBlockstore implements Blockstore {
     }
   }
 
-  /** Live and file bytes per pack. */
+  /** Live and file bytes per pack: from the counts kept with the index, not a walk of it. */
   async usage(options?: AbortOptions): Promise<PackUsage[]> {
-    const usage = new Map<number, PackUsage>()
+    const usage: PackUsage[] = []
     for (const [pack, handle] of this.handles) {
-      usage.set(pack, { pack, fileBytes: (await handle.stat()).size, liveBytes: 0, liveBlocks: 0 })
+      options?.signal?.throwIfAborted()
+      const live = this.live.get(pack)
+      usage.push({
+        pack,
+        fileBytes: (await handle.stat()).size,
+        liveBytes: live?.bytes ?? 0,
+        liveBlocks: live?.blocks ?? 0,
+      })
     }
+    return usage.sort((a, b) => a.pack - b.pack)
+  }
+
+  /**
+   * Counts the live blocks and bytes of every pack from the index itself and
+   * replaces the kept counts with them: for a store written before the counts
+   * were kept. One walk of the index; run it with no writer busy.
+   */
+  async recountLive(options?: AbortOptions): Promise<void> {
+    const counted = new Map<number, LiveCount>()
     for await (const { location } of this.entries(options)) {
-      const entry = usage.get(location.pack)
-      if (entry === undefined) continue
-      entry.liveBytes += location.length
-      entry.liveBlocks++
+      const live = counted.get(location.pack) ?? { blocks: 0, bytes: 0 }
+      live.blocks++
+      live.bytes += location.length
+      counted.set(location.pack, live)
     }
-    return [...usage.values()].sort((a, b) => a.pack - b.pack)
+    const ops: BatchOp[] = []
+    for await (const key of this.db.live.keys()) ops.push({ type: 'del', sublevel: this.db.live, key })
+    for (const [pack, live] of counted)
+      ops.push({ type: 'put', sublevel: this.db.live, key: packKey(pack), value: live })
+    await this.db.root.batch(ops as never)
+    this.live.clear()
+    for (const [pack, live] of counted) this.live.set(pack, live)
   }
 
   /**
@@ -618,28 +738,33 @@ export class PackBlockstore implements Blockstore {
         .map((u) => u.pack),
     )
     if (victims.size === 0) return { packsRemoved: 0, bytesFreed: 0 }
-    let moved: Array<{ key: Uint8Array; value: Uint8Array }> = []
+    let moved: Array<Placed & { from: Location }> = []
     let movedBytes = 0
     for await (const { cid, location } of this.entries(options)) {
       if (!victims.has(location.pack)) continue
       const bytes = await this.read(location)
       const [placed] = await this.append([{ cid, bytes }])
-      moved.push({ key: placed.key, value: encodeLocation(placed.location) })
+      moved.push({ ...placed, from: location })
       movedBytes += bytes.byteLength
       if (movedBytes >= this.flushBytes) {
-        await this.commit(moved)
+        await this.commit({ moved })
         moved = []
         movedBytes = 0
       }
     }
-    await this.commit(moved)
+    await this.commit({ moved })
     let bytesFreed = 0
     for (const pack of victims) {
       const handle = this.handles.get(pack)!
       bytesFreed += (await handle.stat()).size
       await handle.close()
       this.handles.delete(pack)
-      await this.db.packs.del(packKey(pack))
+      // Nothing lives there any more: every block was moved.
+      await this.db.root.batch([
+        { type: 'del', sublevel: this.db.packs, key: packKey(pack) },
+        { type: 'del', sublevel: this.db.live, key: packKey(pack) },
+      ] as never)
+      this.live.delete(pack)
       await rm(join(this.packDir, packName(pack)), { force: true })
     }
     return { packsRemoved: victims.size, bytesFreed }

@@ -28,8 +28,13 @@ import {
 import { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'
 import { createPipeline, type PipelineComponents } from './pipeline.js'
 
-/** Store format written by this version; `open` refuses others. */
-export const STORE_FORMAT = 1
+/**
+ * Store format written by this version; `open` refuses others, except those it upgrades.
+ * 2: the index keeps each pack's live blocks and bytes (`db.live`), so status need not walk it.
+ */
+export const STORE_FORMAT = 2
+/** Format 1 lacks only the live counts: opening such a store counts them once (one walk of the index). */
+const UPGRADABLE_FORMAT = 1
 
 /** `$FERRY_STORE`, else `~/.ferry`. */
 export function defaultStoreDir(): string {
@@ -102,7 +107,7 @@ export class Store {
     }
     const db = await openStoreDb(join(dir, 'db'), { create: false })
     const format = await db.meta.get('format')
-    if (format !== STORE_FORMAT) {
+    if (format !== STORE_FORMAT && format !== UPGRADABLE_FORMAT) {
       await db.root.close()
       throw new FerryError(
         'ERR_INVALID_ARGUMENT',
@@ -110,6 +115,10 @@ export class Store {
       )
     }
     const blocks = await PackBlockstore.open({ db, packDir: join(dir, 'packs') }, options.packs)
+    if (format === UPGRADABLE_FORMAT) {
+      await blocks.recountLive()
+      await db.meta.put('format', STORE_FORMAT)
+    }
     return new Store(dir, db, blocks)
   }
 

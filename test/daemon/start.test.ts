@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'ava'
 import { Store } from '../../store/index.js'
 import { ferry, initStore } from '../helpers/cli.js'
@@ -7,13 +8,19 @@ test('a daemon started while another ferry command holds the store waits for it,
   const { store } = await initStore(t)
   // What `ferry status` does when no daemon answers yet: it opens the store itself, briefly.
   const holder = await Store.open(store)
-  const starting = spawnDaemon(store, [], { t })
-  await new Promise((resolve) => setTimeout(resolve, 1500))
+  const waitingMessage = 'the store is in use by another ferry command; waiting for it'
+  let saidWhy!: () => void
+  const said = new Promise<boolean>((resolve) => {
+    saidWhy = () => resolve(true)
+  })
+  const starting = spawnDaemon(store, [], { t, onLog: (line) => line.msg === waitingMessage && saidWhy() })
+  // Held until the daemon says it waits (however slow its start on a busy machine), at most 30 s.
+  t.true(await Promise.race([said, sleep(30_000, false)]), 'it said why it waited')
   await holder.close()
   const daemon = await starting
   t.true(
-    daemon.log().some((line) => line.msg === 'the store is in use by another ferry command; waiting for it'),
-    'it said why it waited',
+    daemon.log().some((line) => line.msg === waitingMessage),
+    'the line is in its log',
   )
   t.is((await ferry(['status', '--store', store])).code, 0)
   t.is(await daemon.stop(), 0)

@@ -34,6 +34,8 @@ export interface SpawnDaemonOptions {
   defaults?: boolean
   /** A command to run the daemon under, e.g. `['ip', 'netns', 'exec', NAME]` (it must exec, not fork). */
   prefix?: string[]
+  /** Called with every log line as it comes, also before "daemon started". */
+  onLog?: (line: LogLine) => void
 }
 
 export interface FerryDaemon {
@@ -114,6 +116,7 @@ export async function spawnDaemon(
         line = { raw: text }
       }
       lines.push(line)
+      options.onLog?.(line)
       for (const w of waiters) w.check(line)
     }
   })
