@@ -4,6 +4,7 @@
  */
 import { archiveBench } from './archive.js'
 import { ingestBench } from './ingest.js'
+import { statusBench } from './status.js'
 import { syncBench } from './sync.js'
 import { syncAbBench } from './sync-ab.js'
 
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: ingestBench,
   sync: syncBench,
   'sync-ab': syncAbBench,
+  status: statusBench,
 }
 
 const name = process.argv[2]
