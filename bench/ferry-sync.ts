@@ -74,7 +74,7 @@ export async function startFerryDaemon(
     for (let poll = 0; poll < STATUS_POLLS && status.peerId === undefined; poll++) {
       if (await Promise.race([child.exited.then(() => true), sleep(STATUS_POLL_MS, false)]))
         throw new Error(`${label} exited:\n${child.errors()}`)
-      status = await ferryJson<DaemonStatus>(['status', '--store', store]).catch(() => ({}))
+      status = await ferryJson<DaemonStatus>(['status', '--store', store], bin).catch(() => ({}))
     }
     const { peerId, addrs = [] } = status
     if (peerId === undefined)

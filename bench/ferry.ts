@@ -28,10 +28,10 @@ export type BomBuildResult = BuildSummary
 /** An entry as `ferry ls HEAD --json` prints it. */
 export type ListedEntry = EntrySummary
 
-/** Runs `ferry ARGS --json` and parses its output; throws with stderr when it fails. */
-export async function ferryJson<T>(args: string[]): Promise<T> {
+/** Runs `ferry ARGS --json` (the build at `bin`) and parses its output; throws with stderr when it fails. */
+export async function ferryJson<T>(args: string[], bin = FERRY_BIN): Promise<T> {
   try {
-    const { stdout } = await execFileAsync(process.execPath, [FERRY_BIN, ...args, '--json'], {
+    const { stdout } = await execFileAsync(process.execPath, [bin, ...args, '--json'], {
       env: FERRY_ENV,
       maxBuffer: 512 * 1024 * 1024,
     })
@@ -99,11 +99,11 @@ export function measuredBomBuild(
   ])
 }
 
-/** A fresh store at `dir` (`ferry init`) that trusts the publisher of the store at `publisher`. */
-export async function initTrustingStore(dir: string, publisher: string): Promise<void> {
-  const { key } = await ferryJson<{ key: string }>(['key', 'show', '--store', publisher])
-  await ferryJson(['init', '--store', dir])
-  await ferryJson(['trust', 'add', key, '--store', dir])
+/** A fresh store at `dir` (`ferry init`, the build at `bin`) that trusts the publisher of the store at `publisher`. */
+export async function initTrustingStore(dir: string, publisher: string, bin = FERRY_BIN): Promise<void> {
+  const { key } = await ferryJson<{ key: string }>(['key', 'show', '--store', publisher], bin)
+  await ferryJson(['init', '--store', dir], bin)
+  await ferryJson(['trust', 'add', key, '--store', dir], bin)
 }
 
 /** Writes a requirements file listing `files` (paths relative to the file itself). */

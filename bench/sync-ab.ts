@@ -6,7 +6,7 @@
  * (build the old commit in a `git worktree` first). A build written
  * `BIN,bare` has its daemons started without the systemd unit's launch
  * environment (daemon/launch-env.ts), so `sync-ab BIN,bare BIN` measures
- * that environment. Per run: a daemon pair of that build on 127.0.0.1, a fresh store B, the page cache reset with A's
+ * that environment. Per run: a daemon pair of that build on 127.0.0.1 (store A made once by that build, as builds may differ in store format), a fresh store B, the page cache reset with A's
  * files read back in, then `ferry sync A bench --store B --json`; reported:
  * the sync's own seconds (dial to complete), each daemon's CPU and daemon B's
  * peak RSS.
@@ -46,7 +46,7 @@ function side(arg: string): Side {
 async function runOnce(work: string, storeA: string, { bin, bare }: Side, label: string): Promise<AbRun> {
   const storeB = join(work, 'B')
   await rm(storeB, { recursive: true, force: true })
-  await initTrustingStore(storeB, storeA)
+  await initTrustingStore(storeB, storeA, bin)
   const a = await startFerryDaemon(`${label} A`, storeA, bin, bare)
   const b = await startFerryDaemon(`${label} B`, storeB, bin, bare)
   try {
@@ -76,16 +76,23 @@ export async function syncAbBench(): Promise<void> {
   const pairs = Number(pairsArg ?? 4)
   await withTempDir('ferry-bench-sync-ab-', async (work) => {
     const files = await writeDataSet(join(work, 'data'), 4, 256 * MiB)
-    const storeA = join(work, 'A')
-    await ferryJson(['init', '--store', storeA])
-    await buildRelease(storeA, work, HEAD, '1', files)
+    // Each build syncs from a store A it made itself: builds may differ in store format.
+    const storesA = new Map<string, string>()
+    const builds = [
+      ['old', side(oldArg)],
+      ['new', side(newArg)],
+    ] as const
+    for (const [, { bin }] of builds) {
+      if (storesA.has(bin)) continue
+      const storeA = join(work, `A${storesA.size + 1}`)
+      await ferryJson(['init', '--store', storeA], bin)
+      await buildRelease(storeA, work, HEAD, '1', files, bin)
+      storesA.set(bin, storeA)
+    }
     const runs: Record<'old' | 'new', AbRun[]> = { old: [], new: [] }
     for (let i = 1; i <= pairs; i++) {
-      for (const [label, build] of [
-        ['old', side(oldArg)],
-        ['new', side(newArg)],
-      ] as const) {
-        const run = await runOnce(work, storeA, build, label)
+      for (const [label, build] of builds) {
+        const run = await runOnce(work, storesA.get(build.bin) as string, build, label)
         runs[label].push(run)
         log(
           `pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU A ${run.cpuA.toFixed(2)} s, B ${run.cpuB.toFixed(2)} s, peak RSS B ${run.rssB.toFixed(0)} MiB`,

@@ -62,9 +62,10 @@ export async function buildRelease(
   name: string,
   version: string,
   files: DataFile[],
+  bin?: string,
 ): Promise<void> {
   const requirements = join(dir, `${name}-${version}.yaml`)
   const entries = files.map((file) => ({ name: file.name, path: file.path }))
   await writeRequirements(requirements, name, version, entries)
-  await ferryJson(['bom', 'build', requirements, '--name', name, '--version', version, '--store', store])
+  await ferryJson(['bom', 'build', requirements, '--name', name, '--version', version, '--store', store], bin)
 }
