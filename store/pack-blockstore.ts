@@ -260,7 +260,9 @@ export class PackBlockstore implements Blockstore {
 
   /** Reads bytes at a location; ERR_CORRUPT_BLOCK when the pack is shorter than the index says. */
   async read(location: Location): Promise<Uint8Array> {
-    return this.readInto(location, new Uint8Array(location.length))
+    // Not zeroed first: readInto fills every byte or throws. A plain Uint8Array, not a Buffer (whose slice does not copy).
+    const bytes = new Uint8Array(Buffer.allocUnsafeSlow(location.length).buffer, 0, location.length)
+    return this.readInto(location, bytes)
   }
 
   /** Reads bytes at a location into the start of `target` (reused buffers: no allocation per read). */
