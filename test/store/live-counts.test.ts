@@ -1,42 +1,14 @@
 import { join } from 'node:path'
 import test from 'ava'
-import { cidFor, RAW } from '../../store/cid.js'
-import { openStoreDb, type StoreDb } from '../../store/db.js'
+import { openStoreDb } from '../../store/db.js'
 import { gc } from '../../store/gc.js'
-import { PackBlockstore, type PackUsage } from '../../store/pack-blockstore.js'
+import type { PackBlockstore, PackUsage } from '../../store/pack-blockstore.js'
 import { STORE_FORMAT, Store } from '../../store/store.js'
-import { pseudoRandom, tempDir } from '../helpers/cli.js'
+import { tempDir } from '../helpers/cli.js'
+import { blocks, openPacks, putAll } from '../helpers/packs.js'
 
-async function openPacks(
-  dir: string,
-): Promise<{ db: StoreDb; store: PackBlockstore; close: () => Promise<void> }> {
-  const db = await openStoreDb(join(dir, 'db'), { create: true })
-  const store = await PackBlockstore.open(
-    { db, packDir: join(dir, 'packs') },
-    { maxPackBytes: 100_000, flushBytes: 50_000 },
-  )
-  return {
-    db,
-    store,
-    close: async () => {
-      await store.close()
-      await db.root.close()
-    },
-  }
-}
-
-function blocks(count: number, seed: string, size = 10_000) {
-  return Array.from({ length: count }, (_, i) => {
-    const bytes = pseudoRandom(size, `${seed}-${i}`)
-    return { cid: cidFor(RAW, bytes), bytes }
-  })
-}
-
-async function putAll(store: PackBlockstore, list: ReturnType<typeof blocks>): Promise<void> {
-  for await (const _ of store.putMany(list)) {
-    // drain
-  }
-}
+/** Small packs, so that a few dozen blocks fill several and compaction has some to rewrite. */
+const SMALL_PACKS = { maxPackBytes: 100_000, flushBytes: 50_000 }
 
 /** The kept counts, per pack, beside what a walk of the index finds. */
 async function countsAndWalk(store: PackBlockstore) {
@@ -57,7 +29,7 @@ async function countsAndWalk(store: PackBlockstore) {
 test('live counts follow puts, repeated puts, deletes and compaction, and survive a reopen', async (t) => {
   const { dir, cleanup } = await tempDir()
   t.teardown(cleanup)
-  let s = await openPacks(dir)
+  let s = await openPacks(dir, SMALL_PACKS)
   const list = blocks(40, 'live')
   await putAll(s.store, list)
   let { kept, walked } = await countsAndWalk(s.store)
@@ -82,7 +54,7 @@ test('live counts follow puts, repeated puts, deletes and compaction, and surviv
   ;({ kept, walked } = await countsAndWalk(s.store))
   t.deepEqual(kept, walked, 'after compaction moved the live blocks')
   await s.close()
-  s = await openPacks(dir)
+  s = await openPacks(dir, SMALL_PACKS)
   t.teardown(() => s.close())
   const reopened = await countsAndWalk(s.store)
   t.deepEqual(reopened.kept, walked, 'the counts are kept in the index, not rebuilt on open')
@@ -92,7 +64,7 @@ test('live counts follow puts, repeated puts, deletes and compaction, and surviv
 test('a write-path lookup that misses a commit landing meanwhile does not append the block twice', async (t) => {
   const { dir, cleanup } = await tempDir()
   t.teardown(cleanup)
-  const s = await openPacks(dir)
+  const s = await openPacks(dir, SMALL_PACKS)
   t.teardown(() => s.close())
   const list = blocks(8, 'race')
   // The second writer's index lookup answers "absent", then is held until the first writer has committed

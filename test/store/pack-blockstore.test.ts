@@ -1,40 +1,10 @@
 import { appendFile, open, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import { cidFor, RAW } from '../../store/cid.js'
-import { openStoreDb, type StoreDb } from '../../store/db.js'
-import { PackBlockstore, type PackBlockstoreInit } from '../../store/pack-blockstore.js'
+import { openStoreDb } from '../../store/db.js'
 import { scanPack } from '../../store/pack-format.js'
-import { pseudoRandom, tempDir } from '../helpers/cli.js'
-
-async function openPacks(
-  dir: string,
-  init: PackBlockstoreInit = {},
-): Promise<{ db: StoreDb; store: PackBlockstore; close: () => Promise<void> }> {
-  const db = await openStoreDb(join(dir, 'db'), { create: true })
-  const store = await PackBlockstore.open({ db, packDir: join(dir, 'packs') }, init)
-  return {
-    db,
-    store,
-    close: async () => {
-      await store.close()
-      await db.root.close()
-    },
-  }
-}
-
-function blocks(count: number, seed: string, size = 10_000) {
-  return Array.from({ length: count }, (_, i) => {
-    const bytes = pseudoRandom(size, `${seed}-${i}`)
-    return { cid: cidFor(RAW, bytes), bytes }
-  })
-}
-
-async function putAll(store: PackBlockstore, list: ReturnType<typeof blocks>): Promise<void> {
-  for await (const _ of store.putMany(list)) {
-    // drain
-  }
-}
+import { tempDir } from '../helpers/cli.js'
+import { blocks, openPacks, putAll } from '../helpers/packs.js'
 
 test('a torn tail after the committed end is cut off on open; the index and new writes stay sound', async (t) => {
   const { dir, cleanup } = await tempDir()
