@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import yaml from 'js-yaml'
 import * as v from 'valibot'
-import { FerryError, issueKeys, issueMessage } from '../store/index.js'
+import { FerryError, issueKeys, issueMessage, nonEmptyText, trueOrFalse } from '../store/index.js'
 
 /** Default listen address: TCP on all interfaces, port 4040. */
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4040'
@@ -18,12 +18,10 @@ export interface DaemonConfig {
   mdns: boolean
 }
 
-const text = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))
 const list = v.pipe(
-  v.union([text, v.array(text)], 'must be a string or a list of strings'),
+  v.union([nonEmptyText, v.array(nonEmptyText)], 'must be a string or a list of strings'),
   v.transform((value) => (Array.isArray(value) ? value : [value])),
 )
-const flag = v.boolean('must be true or false')
 
 /** The YAML config: the same keys as the flags (`peer` may also be spelt `peers`). */
 const fileSchema = v.strictObject({
@@ -31,9 +29,9 @@ const fileSchema = v.strictObject({
   peer: v.optional(list),
   peers: v.optional(list),
   follow: v.optional(list),
-  secret: v.optional(text),
-  mdns: v.optional(flag),
-  'no-mdns': v.optional(flag),
+  secret: v.optional(nonEmptyText),
+  mdns: v.optional(trueOrFalse),
+  'no-mdns': v.optional(trueOrFalse),
 })
 
 /** Flags as commander gives them. */

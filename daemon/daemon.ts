@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as v from 'valibot'
-import { FerryError, isFerryError, Store } from '../store/index.js'
+import { FerryError, isFerryError, nonEmptyText, Store } from '../store/index.js'
 import {
   type ApiServer,
   apiRoute,
@@ -60,8 +60,8 @@ export class Daemon {
         extra: {
           sync: apiRoute(
             v.strictObject({
-              address: v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty')),
-              head: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+              address: nonEmptyText,
+              head: v.optional(nonEmptyText),
             }),
             true,
             (args, options) => pull(replicator, args.address, { head: args.head, signal: options.signal }),

@@ -3,6 +3,7 @@ import { CORE_SCHEMA, load, YAMLException } from 'js-yaml'
 import * as v from 'valibot'
 import { FerryError } from './errors.js'
 import { issueKeys, issueMessage, isUnknownField } from './schema-issues.js'
+import { nonEmptyText } from './schema-parts.js'
 
 /** A release-relative path: no `..` segment, not absolute, no NUL, no empty segment. */
 export function releasePathProblem(name: string): string | undefined {
@@ -51,7 +52,7 @@ const fileRequirement = v.pipe(
   v.strictObject({
     name: releasePath,
     url: v.optional(v.pipe(v.string('must be a URL'), v.url('must be a URL'))),
-    path: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+    path: v.optional(nonEmptyText),
     sha256: v.optional(sha256),
     mode: v.optional(mode),
   }),
@@ -66,7 +67,7 @@ const fileRequirement = v.pipe(
 )
 
 const imageRequirement = v.strictObject({
-  ref: v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty')),
+  ref: nonEmptyText,
   platform: v.optional(
     v.pipe(
       v.string('must be a string'),

@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path'
 import * as v from 'valibot'
+import { nonEmptyText, trueOrFalse } from '../../store/index.js'
 import type { CallOptions, Operations } from './operations.js'
 import { OPERATION_NAMES as NAMES } from './wire.js'
 
@@ -21,9 +22,8 @@ export function apiRoute<S extends v.GenericSchema>(
 }
 
 const none = v.strictObject({})
-const text = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))
 const absolutePath = v.pipe(
-  text,
+  nonEmptyText,
   v.check(
     isAbsolute,
     'must be an absolute path (the daemon does not share the working directory of the CLI)',
@@ -34,8 +34,7 @@ const positiveInt = v.pipe(
   v.integer('must be an integer'),
   v.minValue(1, 'must be positive'),
 )
-const flag = v.boolean('must be true or false')
-const ref = v.strictObject({ ref: text })
+const ref = v.strictObject({ ref: nonEmptyText })
 
 /** The routes of every {@link Operations} method but `cat`, by operation name. */
 export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
@@ -48,31 +47,33 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
           v.array(absolutePath, 'must be a list'),
           v.minLength(1, 'name at least one requirements file'),
         ),
-        name: text,
-        version: text,
+        name: nonEmptyText,
+        version: nonEmptyText,
         seq: v.optional(positiveInt),
-        allowDowngrade: v.optional(flag),
+        allowDowngrade: v.optional(trueOrFalse),
       }),
       true,
       (args, options) => ops.buildBom(args, options),
     ),
-    [NAMES.verify]: apiRoute(v.strictObject({ ref: v.optional(text) }), true, (args, options) =>
+    [NAMES.verify]: apiRoute(v.strictObject({ ref: v.optional(nonEmptyText) }), true, (args, options) =>
       ops.verify(args, options),
     ),
     [NAMES.gc]: apiRoute(none, true, (_args, options) => ops.gc(options)),
     [NAMES.storeStatus]: apiRoute(none, false, () => ops.storeStatus()),
     [NAMES.keyShow]: apiRoute(none, false, () => ops.keyShow()),
     [NAMES.trustAdd]: apiRoute(
-      v.strictObject({ key: text, note: v.optional(v.string('must be a string')) }),
+      v.strictObject({ key: nonEmptyText, note: v.optional(v.string('must be a string')) }),
       false,
       (args) => ops.trustAdd(args),
     ),
     [NAMES.trustList]: apiRoute(none, false, () => ops.trustList()),
-    [NAMES.trustRemove]: apiRoute(v.strictObject({ key: text }), false, (args) => ops.trustRemove(args)),
+    [NAMES.trustRemove]: apiRoute(v.strictObject({ key: nonEmptyText }), false, (args) =>
+      ops.trustRemove(args),
+    ),
     [NAMES.exportArchive]: apiRoute(
       v.strictObject({
-        heads: v.pipe(v.array(text, 'must be a list'), v.minLength(1, 'name at least one head')),
-        base: v.optional(v.array(text, 'must be a list')),
+        heads: v.pipe(v.array(nonEmptyText, 'must be a list'), v.minLength(1, 'name at least one head')),
+        base: v.optional(v.array(nonEmptyText, 'must be a list')),
         out: absolutePath,
         splitBytes: v.optional(positiveInt),
       }),
@@ -80,7 +81,7 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
       (args, options) => ops.exportArchive(args, options),
     ),
     [NAMES.importArchive]: apiRoute(
-      v.strictObject({ file: absolutePath, allowDowngrade: v.optional(flag) }),
+      v.strictObject({ file: absolutePath, allowDowngrade: v.optional(trueOrFalse) }),
       true,
       (args, options) => ops.importArchive(args, options),
     ),
