@@ -93,7 +93,13 @@ export class Replicator {
       missing: (root, options) => store.completeness.missing(root, options),
       putIndex: (block) => store.blocks.put(block),
       writeLeaves: (source, onStored) =>
-        store.blocks.putHashed(source, { flushBytes, groupBytes: flushBytes / 2, onStored }),
+        // The fetcher asks only for blocks the index lacks.
+        store.blocks.putHashed(source, {
+          flushBytes,
+          groupBytes: flushBytes / 2,
+          onStored,
+          knownMissing: true,
+        }),
       arenas: syncArenas,
       verify: (cid, bytes, arena) => this.verifier.verify(cid, bytes, arena),
     }

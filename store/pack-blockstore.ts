@@ -59,6 +59,15 @@ export interface PutHashedOptions extends AbortOptions {
    * @default 8 MiB
    */
   groupBytes?: number
+  /**
+   * The caller found these blocks missing from the index just before (a sync
+   * asks its peers only for blocks it lacks): skip the index lookup before
+   * each append. A block that another writer committed in the meantime is
+   * then appended again, and dropped at commit (its bytes stay dead until
+   * compaction), so the index and its counts stay right either way.
+   * @default false
+   */
+  knownMissing?: boolean
 }
 
 /** Per-pack figures, for status and for gc's choice of packs to rewrite. */
@@ -94,7 +103,7 @@ interface Placed {
  * through one of these, so the per-pack live counts change in the same batch.
  */
 interface IndexChange {
-  /** Blocks the index does not have yet (the write path appends only those). */
+  /** Blocks appended for the index; those it has already (another writer committed them first) are skipped. */
   added?: Placed[]
   /** Blocks given a new location (compaction), with the one they had. */
   moved?: Array<Placed & { from: Location }>
@@ -317,6 +326,7 @@ export class PackBlockstore implements Blockstore {
     let locations: Placed[] = []
     let unflushed = 0
     const defer = options?.deferCommit === true
+    const knownMissing = options?.knownMissing === true
     const flushBytes = options?.flushBytes ?? this.flushBytes
     const maxGroupBytes = options?.groupBytes ?? GROUP_BYTES
     let appending: Promise<void> = Promise.resolve()
@@ -332,16 +342,18 @@ export class PackBlockstore implements Blockstore {
 
     const appendGroup = async (blocks: Block[]): Promise<void> => {
       const keys = blocks.map((block) => block.cid.multihash.bytes)
-      this.lookups++
-      let present: boolean[]
-      try {
-        present = await this.db.blocks.hasMany(keys)
-      } finally {
-        this.lookups--
+      let present: boolean[] | undefined
+      if (!knownMissing) {
+        this.lookups++
+        try {
+          present = await this.db.blocks.hasMany(keys)
+        } finally {
+          this.lookups--
+        }
       }
       const fresh: Block[] = []
       for (let i = 0; i < blocks.length; i++) {
-        if (present[i]) continue
+        if (present?.[i]) continue
         const id = Buffer.from(keys[i]).toString('base64')
         if (pending.has(id) || this.landedDuringLookups.has(id)) continue
         const elsewhere = this.uncommitted.get(id)
@@ -575,7 +587,14 @@ export class PackBlockstore implements Blockstore {
       delta.bytes += sign * location.length
       deltas.set(location.pack, delta)
     }
-    for (const { key, location } of change.added ?? []) {
+    const added = change.added ?? []
+    // Looked up here, on the commit chain, where no other change of the index can come in
+    // between: a block some other writer committed after this one looked (or instead of
+    // looking: knownMissing) keeps its first location, and is counted once.
+    const present = added.length === 0 ? [] : await this.db.blocks.hasMany(added.map(({ key }) => key))
+    for (let i = 0; i < added.length; i++) {
+      if (present[i]) continue
+      const { key, location } = added[i]
       ops.push({ type: 'put', sublevel: this.db.blocks, key, value: encodeLocation(location) })
       count(location, 1)
     }

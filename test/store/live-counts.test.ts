@@ -99,6 +99,34 @@ test('a write-path lookup that misses a commit landing meanwhile does not append
   for (const b of list) t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes)
 })
 
+test('a writer that skips the lookup (knownMissing) does not add a block another writer committed first', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const s = await openPacks(dir, SMALL_PACKS)
+  t.teardown(() => s.close())
+  const list = blocks(8, 'known-missing')
+  await putAll(s.store, list.slice(0, 4))
+  const first = new Map<string, string>()
+  for await (const { cid, location } of s.store.entries()) first.set(cid.toString(), JSON.stringify(location))
+  for await (const _ of s.store.putHashed(list, { knownMissing: true })) {
+    // drain
+  }
+  t.is(s.store.written().blocks, 12, 'all eight appended, without a lookup')
+  const { kept, walked } = await countsAndWalk(s.store)
+  t.deepEqual(kept, walked)
+  t.is(
+    kept.reduce((sum, pack) => sum + pack.blocks, 0),
+    8,
+    'the four committed first are counted once',
+  )
+  for await (const { cid, location } of s.store.entries()) {
+    const before = first.get(cid.toString())
+    if (before !== undefined)
+      t.is(JSON.stringify(location), before, 'a block committed first keeps its location')
+  }
+  for (const b of list) t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes)
+})
+
 test('gc keeps the counts; a format-1 store gets them counted once when opened', async (t) => {
   const { dir, cleanup } = await tempDir()
   t.teardown(cleanup)
