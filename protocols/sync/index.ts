@@ -51,7 +51,7 @@ export interface FetchComponents {
   arenas: ArenaPool
   /**
    * Checks a received block (a view into `arena`) against its CID: true when its bytes match.
-   * A BlockVerifier hashes arena views on the store's hashing threads, in batches.
+   * A BlockVerifier hashes arena views on one of the store's hashing threads, in batches.
    */
   verify(cid: CID, bytes: Uint8Array, arena: Arena): Promise<boolean>
 }
