@@ -4,7 +4,7 @@
  * main thread read them (a shared arena); only offsets and digests travel.
  * Requests are answered in the order they arrive.
  */
-import { createHash, type Hash } from 'node:crypto'
+import { createHash, type Hash, hash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 
 export type HashRequest =
@@ -22,6 +22,11 @@ export type HashReply =
 
 const arenas = new Map<number, Uint8Array>()
 const wholes = new Map<number, Hash>()
+
+/** One-shot sha256: no Hash object a block (a few % less CPU than createHash for 64 KiB blocks). */
+function sha256(bytes: Uint8Array): Buffer {
+  return hash('sha256', bytes, 'buffer')
+}
 
 function reply(message: HashReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(message, transfer)
@@ -55,12 +60,7 @@ parentPort?.on('message', (request: HashRequest) => {
       const bytes = arenas.get(request.arena)!
       const digests = new Uint8Array(16 * ranges.length)
       for (let i = 0; i < ranges.length; i += 2) {
-        digests.set(
-          createHash('sha256')
-            .update(bytes.subarray(ranges[i], ranges[i + 1]))
-            .digest(),
-          i * 16,
-        )
+        digests.set(sha256(bytes.subarray(ranges[i], ranges[i + 1])), i * 16)
       }
       reply({ type: 'chunks', digests }, [digests.buffer])
       return
@@ -71,7 +71,7 @@ parentPort?.on('message', (request: HashRequest) => {
       const digests = new Uint8Array(32 * cuts.length)
       let from = start
       for (let i = 0; i < cuts.length; i++) {
-        digests.set(createHash('sha256').update(bytes.subarray(from, cuts[i])).digest(), i * 32)
+        digests.set(sha256(bytes.subarray(from, cuts[i])), i * 32)
         from = cuts[i]
       }
       reply({ type: 'chunks', digests }, [digests.buffer])
