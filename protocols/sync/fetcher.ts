@@ -6,7 +6,15 @@ import { ReceiveBuffer } from './receive-buffer.js'
 import { BlockSink } from './sink.js'
 
 const DEFAULT_BATCH_BLOCKS = 64
-const DEFAULT_IN_FLIGHT = 4
+/**
+ * Two want lists in flight a provider keep the link busy (each stream may
+ * have a 4 MiB yamux window in flight); more only let data pile up unread
+ * in the receiver. Against four, `npm run bench -- sync-ab` (6 pairs, 1 GiB):
+ * 5.00 -> 4.89 s, daemon B's CPU 5.00 -> 4.79 s, its peak RSS 179 -> 168 MiB
+ * (medians). Larger lists moved faster but held more: 128 blocks, two in
+ * flight, against 64 and two: 5.37 -> 5.13 s, peak 171 -> 187 MiB.
+ */
+const DEFAULT_IN_FLIGHT = 2
 /**
  * Blocks of one stream verified but not yet handed to the writer: what a
  * crash can make travel twice, so kept small (the receive buffer alone

@@ -64,7 +64,7 @@ export interface FetchInit extends AbortOptions {
   batchBlocks?: number
   /**
    * Want lists in flight to each provider at once.
-   * @default 4
+   * @default 2
    */
   inFlightPerProvider?: number
 }
