@@ -8,8 +8,7 @@
  * environment (daemon/launch-env.ts), so `sync-ab BIN,bare BIN` measures
  * that environment. Per run: a daemon pair of that build on 127.0.0.1 (store A made once by that build, as builds may differ in store format), a fresh store B, the page cache reset with A's
  * files read back in, then `ferry sync A bench --store B --json`; reported:
- * the sync's own seconds (dial to complete), each daemon's CPU and daemon B's
- * peak RSS.
+ * the sync's own seconds (dial to complete), each daemon's CPU and peak RSS.
  */
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -28,6 +27,8 @@ interface AbRun {
   seconds: number
   cpuA: number
   cpuB: number
+  /** Daemon A's peak RSS, MiB. */
+  rssA: number
   /** Daemon B's peak RSS, MiB. */
   rssB: number
 }
@@ -58,6 +59,7 @@ async function runOnce(work: string, storeA: string, { bin, bare }: Side, label:
       seconds: run.phase.result.seconds ?? run.phase.wallSeconds,
       cpuA: after[0] - before[0],
       cpuB: after[1] - before[1],
+      rssA: (await a.peakRssKiB()) / 1024,
       rssB: (await b.peakRssKiB()) / 1024,
     }
   } finally {
@@ -95,14 +97,16 @@ export async function syncAbBench(): Promise<void> {
         const run = await runOnce(work, storesA.get(build.bin) as string, build, label)
         runs[label].push(run)
         log(
-          `pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU A ${run.cpuA.toFixed(2)} s, B ${run.cpuB.toFixed(2)} s, peak RSS B ${run.rssB.toFixed(0)} MiB`,
+          `pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU A ${run.cpuA.toFixed(2)} s, B ${run.cpuB.toFixed(2)} s, peak RSS A ${run.rssA.toFixed(0)}, B ${run.rssB.toFixed(0)} MiB`,
         )
       }
     }
     for (const label of ['old', 'new'] as const) {
       const r = runs[label]
+      const rss = (pick: (run: AbRun) => number) =>
+        `${median(r.map(pick)).toFixed(0)} MiB (max ${Math.max(...r.map(pick)).toFixed(0)})`
       process.stdout.write(
-        `${label}: median ${median(r.map((x) => x.seconds)).toFixed(2)} s, CPU A ${median(r.map((x) => x.cpuA)).toFixed(2)} s, B ${median(r.map((x) => x.cpuB)).toFixed(2)} s, peak RSS B ${median(r.map((x) => x.rssB)).toFixed(0)} MiB (max ${Math.max(...r.map((x) => x.rssB)).toFixed(0)}) (${r.length} runs)\n`,
+        `${label}: median ${median(r.map((x) => x.seconds)).toFixed(2)} s, CPU A ${median(r.map((x) => x.cpuA)).toFixed(2)} s, B ${median(r.map((x) => x.cpuB)).toFixed(2)} s, peak RSS A ${rss((x) => x.rssA)}, B ${rss((x) => x.rssB)} (${r.length} runs)\n`,
       )
     }
   })
