@@ -134,6 +134,9 @@ function rows(results: SyncResults): string[][] {
     results.bytes,
     results.rawTuned.map((run) => run.phase),
   )
+  // The raw peers' V8 heap growth flips between a fast and a slow state from run to run, and the
+  // median follows whichever state most runs were in: the fastest run shows the stream at its best.
+  const rawBestMiBs = results.bytes / MiB / Math.min(...results.raw.map((run) => run.phase.wallSeconds))
   const rsyncMiBs = rate(
     results.bytes,
     results.rsync.map((run) => run.phase),
@@ -196,6 +199,15 @@ function rows(results: SyncResults): string[][] {
       `${rawRatio.toFixed(2)}x`,
       `>= ${GOALS.rawRatio}x`,
       ratioVerdict(rawRatio, GOALS.rawRatio, GOALS.rawRatioNotDone),
+    ],
+    [
+      `sync ${size} vs raw stream, its fastest run`,
+      `${ferryMiBs.toFixed(0)} MiB/s`,
+      `${rawBestMiBs.toFixed(0)} MiB/s`,
+      `${(ferryMiBs / rawBestMiBs).toFixed(2)}x`,
+      // Information, the conservative view: the goal is judged on the medians (the row above).
+      '-',
+      '-',
     ],
     [
       `sync ${size} vs raw stream, ferry's settings`,
