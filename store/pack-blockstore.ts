@@ -671,7 +671,7 @@ export class PackBlockstore implements Blockstore {
     await Promise.all(taken.waits)
   }
 
-  /** Blocks and bytes appended by this process so far (new data only; duplicates are skipped). */
+  /** Blocks and bytes appended by this process so far (duplicates found before appending are skipped). */
   written(): { blocks: number; bytes: number } {
     return { blocks: this.writtenBlocks, bytes: this.writtenBytes }
   }
