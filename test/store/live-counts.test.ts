@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { openStoreDb } from '../../store/db.js'
 import { gc } from '../../store/gc.js'
 import type { PackBlockstore, PackUsage } from '../../store/pack-blockstore.js'
@@ -9,6 +9,15 @@ import { blocks, openPacks, putAll } from '../helpers/packs.js'
 
 /** Small packs, so that a few dozen blocks fill several and compaction has some to rewrite. */
 const SMALL_PACKS = { maxPackBytes: 100_000, flushBytes: 50_000 }
+
+/** A PackBlockstore with SMALL_PACKS in a temporary folder, closed and removed after the test. */
+async function smallPacks(t: ExecutionContext) {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const s = await openPacks(dir, SMALL_PACKS)
+  t.teardown(() => s.close())
+  return s
+}
 
 /** The kept counts, per pack, beside what a walk of the index finds. */
 async function countsAndWalk(store: PackBlockstore) {
@@ -62,10 +71,7 @@ test('live counts follow puts, repeated puts, deletes and compaction, and surviv
 })
 
 test('a write-path lookup that misses a commit landing meanwhile does not append the block twice', async (t) => {
-  const { dir, cleanup } = await tempDir()
-  t.teardown(cleanup)
-  const s = await openPacks(dir, SMALL_PACKS)
-  t.teardown(() => s.close())
+  const s = await smallPacks(t)
   const list = blocks(8, 'race')
   // The second writer's index lookup answers "absent", then is held until the first writer has committed
   // the same blocks: a lookup that was in flight while that commit landed.
@@ -100,10 +106,7 @@ test('a write-path lookup that misses a commit landing meanwhile does not append
 })
 
 test('a writer that skips the lookup (knownMissing) does not add a block another writer committed first', async (t) => {
-  const { dir, cleanup } = await tempDir()
-  t.teardown(cleanup)
-  const s = await openPacks(dir, SMALL_PACKS)
-  t.teardown(() => s.close())
+  const s = await smallPacks(t)
   const list = blocks(8, 'known-missing')
   await putAll(s.store, list.slice(0, 4))
   const first = new Map<string, string>()
