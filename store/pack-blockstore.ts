@@ -98,13 +98,24 @@ interface Placed {
   location: Location
 }
 
+/** An appended block on its way into the index. */
+interface Appended extends Placed {
+  /**
+   * Appended without the write path's index lookup (knownMissing): another
+   * writer may have committed it first, so the commit looks it up. The others
+   * were looked up before they were appended, and no writer appends a block
+   * another holds uncommitted or committed during that lookup.
+   */
+  unchecked: boolean
+}
+
 /**
  * One atomic change of the index. Every change to the `blocks` sublevel goes
  * through one of these, so the per-pack live counts change in the same batch.
  */
 interface IndexChange {
-  /** Blocks appended for the index; those it has already (another writer committed them first) are skipped. */
-  added?: Placed[]
+  /** Blocks appended for the index; unchecked ones it has already are skipped. */
+  added?: Appended[]
   /** Blocks given a new location (compaction), with the one they had. */
   moved?: Array<Placed & { from: Location }>
   /** Blocks to drop from the index; keys it does not have are skipped. */
@@ -113,7 +124,7 @@ interface IndexChange {
 
 /** Appended blocks waiting for their index commit, and whom to tell when it lands. */
 interface PendingBatch {
-  locations: Placed[]
+  locations: Appended[]
   /** Each writer's batch promise and the blocks it claimed in `uncommitted`. */
   batches: Array<{ batch: ReturnType<typeof deferred>; ids: string[] }>
   /** Other writers' commits holding blocks these skipped. */
@@ -323,7 +334,7 @@ export class PackBlockstore implements Blockstore {
     let group: Block[] = []
     let groupBytes = 0
     let done: CID[] = []
-    let locations: Placed[] = []
+    let locations: Appended[] = []
     let unflushed = 0
     const defer = options?.deferCommit === true
     const knownMissing = options?.knownMissing === true
@@ -367,7 +378,7 @@ export class PackBlockstore implements Blockstore {
         fresh.push(blocks[i])
       }
       if (this.lookups === 0) this.landedDuringLookups.clear()
-      for (const placed of await this.append(fresh)) {
+      for (const placed of await this.append(fresh, knownMissing)) {
         locations.push(placed)
         unflushed += placed.location.length
       }
@@ -491,11 +502,14 @@ export class PackBlockstore implements Blockstore {
     }
   }
 
-  /** Appends records (one writev per pack) and returns where each block landed. Not yet durable. */
-  private async append(blocks: Block[]): Promise<Placed[]> {
+  /**
+   * Appends records (one writev per pack) and returns where each block landed,
+   * marked `unchecked` as asked (see Appended). Not yet durable.
+   */
+  private async append(blocks: Block[], unchecked = false): Promise<Appended[]> {
     if (blocks.length === 0) return []
     return this.exclusive(async () => {
-      const out: Placed[] = []
+      const out: Appended[] = []
       let buffers: Uint8Array[] = []
       let start = this.activeEnd
       for (const block of blocks) {
@@ -517,6 +531,7 @@ export class PackBlockstore implements Blockstore {
             offset: this.activeEnd + header.byteLength,
             length: block.bytes.byteLength,
           },
+          unchecked,
         })
         this.activeEnd += recordBytes
       }
@@ -594,15 +609,22 @@ export class PackBlockstore implements Blockstore {
       deltas.set(location.pack, delta)
     }
     const added = change.added ?? []
+    const unchecked = added.filter((entry) => entry.unchecked)
     // Looked up here, on the commit chain, where no other change of the index can come in
-    // between: a block some other writer committed after this one looked (or instead of
-    // looking: knownMissing) keeps its first location, and is counted once.
-    const present = added.length === 0 ? [] : await this.db.blocks.hasMany(added.map(({ key }) => key))
-    for (let i = 0; i < added.length; i++) {
-      if (present[i]) continue
-      const { key, location } = added[i]
-      ops.push({ type: 'put', sublevel: this.db.blocks, key, value: encodeLocation(location) })
-      count(location, 1)
+    // between: an unchecked block some other writer committed first keeps its first location,
+    // and is counted once.
+    const present =
+      unchecked.length === 0 ? [] : await this.db.blocks.hasMany(unchecked.map(({ key }) => key))
+    const committedFirst = new Set(unchecked.filter((_, i) => present[i]))
+    for (const entry of added) {
+      if (committedFirst.has(entry)) continue
+      ops.push({
+        type: 'put',
+        sublevel: this.db.blocks,
+        key: entry.key,
+        value: encodeLocation(entry.location),
+      })
+      count(entry.location, 1)
     }
     for (const { key, location, from } of change.moved ?? []) {
       ops.push({ type: 'put', sublevel: this.db.blocks, key, value: encodeLocation(location) })
@@ -770,8 +792,8 @@ export class PackBlockstore implements Blockstore {
     for await (const { cid, location } of this.entries(options)) {
       if (!victims.has(location.pack)) continue
       const bytes = await this.read(location)
-      const [placed] = await this.append([{ cid, bytes }])
-      moved.push({ ...placed, from: location })
+      const [{ key, location: to }] = await this.append([{ cid, bytes }])
+      moved.push({ key, location: to, from: location })
       movedBytes += bytes.byteLength
       if (movedBytes >= this.flushBytes) {
         await this.commit({ moved })
