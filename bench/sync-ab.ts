@@ -6,8 +6,10 @@
  * (build the old commit in a `git worktree` first). A build written
  * `BIN,bare` has its daemons started without the systemd unit's launch
  * environment (daemon/launch-env.ts), so `sync-ab BIN,bare BIN` measures
- * that environment. Per run: a daemon pair of that build on 127.0.0.1 (store A made once by that build, as builds may differ in store format), a fresh store B, the page cache reset with A's
- * files read back in, then `ferry sync A bench --store B --json`; reported:
+ * that environment. Per run: a daemon pair of that build on 127.0.0.1 (store
+ * A made once by that build, as builds may differ in store format), a fresh
+ * store B, the page cache reset with A's files read back in, then
+ * `ferry sync A bench --store B --json`; reported:
  * the sync's own seconds (dial to complete), each daemon's CPU and peak RSS.
  */
 import { rm } from 'node:fs/promises'

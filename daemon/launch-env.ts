@@ -4,8 +4,8 @@
  * with it). Both settings take effect only at process start, so the daemon
  * cannot set them itself. They lower the receiver's peak RSS during a sync
  * by ~20 MiB, to under the 200 MiB the daemon is held to; they cost ~7-10 %
- * in speed when they came in, and nothing measurable at `7c2b691` (one
- * hashing thread, no lookup a write group). Measured with
+ * in speed when they came in, and nothing measurable at `bbf58aa` (one
+ * hashing thread, no index lookup a write group). Measured with
  * `npm run bench -- sync-ab BIN,bare BIN 5` (a build's daemons started
  * without them, then with them, interleaved; 1 GiB through daemon B), medians:
  *
