@@ -26,8 +26,9 @@ export interface ReplicatorInit {
   follow: string[]
   log: Logger
   /**
-   * Received blocks are made durable every this many bytes: what a crash can cost again.
-   * Each flush is an fsync and an index batch; 4 MiB against 2, `npm run bench -- sync-ab`
+   * Received blocks are made durable (fsync, index batch) every this many bytes: what a power
+   * loss can cost again. (A killed process costs less: the store takes back on open every whole
+   * block appended after the last commit.) 4 MiB against 2, `npm run bench -- sync-ab`
    * (6 pairs, 1 GiB, medians): 5.00 -> 4.58 s and 5.69 -> 5.00 s, daemon B's CPU
    * 5.08 -> 4.64 s and 5.82 -> 5.15 s, its peak RSS about the same; 8 MiB against 2: 5.76 -> 5.57 s.
    * @default 4 MiB

@@ -13,6 +13,7 @@ import {
   type Location,
   MAX_RECORD_DATA,
   PACK_MAGIC,
+  scanPack,
 } from './pack-format.js'
 
 export interface PackBlockstoreInit {
@@ -144,7 +145,8 @@ function packKey(pack: number): string {
  *
  * Durability order: records are appended and the pack fsynced before the
  * index batch that references them is committed, so a crash leaves at worst
- * unreferenced bytes, which `open` truncates away.
+ * unreferenced bytes. `open` takes the whole records among them back into the
+ * index (each verified against its CID) and truncates the rest away.
  */
 export class PackBlockstore implements Blockstore {
   private readonly db: StoreDb
@@ -184,7 +186,12 @@ export class PackBlockstore implements Blockstore {
     this.flushBytes = init.flushBytes ?? 64 * 1024 * 1024
   }
 
-  /** Opens the packs, dropping any bytes past each pack's committed end (a torn or uncommitted tail). */
+  /**
+   * Opens the packs. Whole records past a pack's committed end (appended, and
+   * the process killed before their index batch) are verified against their
+   * CIDs and taken back into the index; the bytes after them (a torn record,
+   * or blocks the index already has) are cut off.
+   */
   static async open(
     components: PackBlockstoreComponents,
     init: PackBlockstoreInit = {},
@@ -198,28 +205,68 @@ export class PackBlockstore implements Blockstore {
     for await (const [key, count] of this.db.live.iterator()) this.live.set(Number.parseInt(key, 16), count)
     await mkdir(this.packDir, { recursive: true })
     const names = (await readdir(this.packDir)).filter((name) => /^[0-9a-f]{8}\.pack$/.test(name)).sort()
+    const recovered: Appended[] = []
+    const seen = new Set<string>()
     for (const name of names) {
       const pack = Number.parseInt(name.slice(0, 8), 16)
+      const path = join(this.packDir, name)
       const committed = await this.db.packs.get(packKey(pack))
-      if (committed === undefined) {
-        // No index batch ever referenced this pack: nothing in it is reachable.
-        await rm(join(this.packDir, name), { force: true })
-        continue
-      }
-      const handle = await open(join(this.packDir, name), 'r+')
+      const handle = await open(path, 'r+')
       const { size } = await handle.stat()
-      if (size > committed) {
-        await handle.truncate(committed)
+      let end = committed ?? 0
+      let taken = 0
+      if (size > end) {
+        const tail = await this.recoverTail(handle, pack, end, seen)
+        recovered.push(...tail.records)
+        taken = tail.records.length
+        end = tail.end
+        if (taken === 0 && committed === undefined) {
+          // No index batch ever referenced this pack, and it holds nothing the index lacks.
+          await handle.close()
+          await rm(path, { force: true })
+          continue
+        }
+        await handle.truncate(end)
         await handle.sync()
       }
       this.handles.set(pack, handle)
+      if (taken > 0) this.dirty.add(pack)
       if (pack >= this.active) {
         this.active = pack
         // A pack shorter than committed lost data (verify reports the blocks): never append after a hole.
-        this.activeEnd = size < committed ? this.maxPackBytes : committed
+        this.activeEnd = size < end ? this.maxPackBytes : end
       }
     }
+    if (recovered.length > 0) await this.commit({ added: recovered })
     if (this.active === 0 || this.activeEnd >= this.maxPackBytes) await this.startPack()
+  }
+
+  /**
+   * The sound records of a pack from `from` on that the index lacks (and `seen`
+   * has not met in an earlier tail), and the end of the last of them (`from`
+   * when there is none): what a restart keeps of a tail never committed.
+   */
+  private async recoverTail(
+    handle: FileHandle,
+    pack: number,
+    from: number,
+    seen: Set<string>,
+  ): Promise<{ records: Appended[]; end: number }> {
+    const scanned: Placed[] = []
+    for await (const { cid, location } of scanPack(handle, pack, from)) {
+      scanned.push({ key: cid.multihash.bytes, location })
+    }
+    const present = scanned.length === 0 ? [] : await this.db.blocks.hasMany(scanned.map(({ key }) => key))
+    const records: Appended[] = []
+    let end = from
+    for (let i = 0; i < scanned.length; i++) {
+      const id = Buffer.from(scanned[i].key).toString('base64')
+      if (present[i] || seen.has(id)) continue
+      seen.add(id)
+      records.push({ ...scanned[i], unchecked: false })
+      end = scanned[i].location.offset + scanned[i].location.length
+    }
+    return { records, end }
   }
 
   private async startPack(): Promise<void> {

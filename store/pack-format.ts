@@ -52,18 +52,20 @@ export interface ScannedRecord {
 /**
  * Reads a pack's records in order, verifying each block's bytes against its
  * CID. Stops at the first record that is torn, malformed or does not match:
- * `end` is then the offset up to which the pack is sound.
+ * `end` is then the offset up to which the pack is sound. `from` starts the
+ * scan at a record boundary past the first (a pack's committed end).
  */
 export async function* scanPack(
   handle: FileHandle,
   pack: number,
+  from = PACK_MAGIC.byteLength,
 ): AsyncGenerator<ScannedRecord, { end: number }> {
   const { size } = await handle.stat()
   const magic = new Uint8Array(PACK_MAGIC.byteLength)
   if (size < magic.byteLength) return { end: 0 }
   await handle.read(magic, 0, magic.byteLength, 0)
   if (Buffer.compare(magic, PACK_MAGIC) !== 0) return { end: 0 }
-  let offset = PACK_MAGIC.byteLength
+  let offset = Math.max(from, PACK_MAGIC.byteLength)
   const header = new Uint8Array(RECORD_HEADER_BYTES + 255)
   while (offset + RECORD_HEADER_BYTES <= size) {
     await handle.read(header, 0, RECORD_HEADER_BYTES, offset)

@@ -14,9 +14,9 @@ export type DurableWriter = (
 /**
  * One writer for every block a sync receives, from every peer: blocks are
  * queued and appended in large groups, made durable every flush-size, and
- * reported back once durable. Pushing waits while more than `maxQueuedBytes`
- * wait for the writer to take them, so a fast peer can't make the daemon
- * buffer without bound. (The bound is on bytes not yet taken, not on bytes
+ * reported back once durable. Pushing waits while the blocks waiting for the
+ * writer to take them would exceed `maxQueuedBytes`, so a fast peer can't make
+ * the daemon buffer without bound. (The bound is on bytes not yet taken, not on bytes
  * not yet durable: the writer makes a group durable only when more blocks
  * arrive or the queue ends, so waiting for durability here would deadlock.)
  */
@@ -38,17 +38,30 @@ export class BlockSink {
     this.done = this.drain(write)
   }
 
-  /** Queues a verified block; resolves when there is room for more. */
+  /** Bytes pushed and not yet taken by the writer. */
+  get waitingBytes(): number {
+    return this.queuedBytes
+  }
+
+  /**
+   * Queues a verified block once there is room for it (a block larger than the bound goes into an
+   * empty queue). Waiting before queueing, not after, keeps the bound when many blocks are verified
+   * at once: what the queue holds was received and is not durable, so a crash costs it again.
+   */
   async push(block: Block): Promise<void> {
-    if (this.failure !== undefined) throw this.failure
     if (this.ended) throw new Error('sink: push after close')
-    this.queue.push(block)
-    this.queuedBytes += block.bytes.byteLength
-    this.wakeWriter()
-    while (this.queuedBytes > this.maxQueuedBytes && this.failure === undefined) {
+    const size = block.bytes.byteLength
+    while (
+      this.failure === undefined &&
+      this.queue.length > 0 &&
+      this.queuedBytes + size > this.maxQueuedBytes
+    ) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
     }
     if (this.failure !== undefined) throw this.failure
+    this.queue.push(block)
+    this.queuedBytes += size
+    this.wakeWriter()
   }
 
   /** Ends the queue and waits until every pushed block is durable. */
@@ -70,7 +83,8 @@ export class BlockSink {
       const block = this.queue.shift()
       if (block !== undefined) {
         this.queuedBytes -= block.bytes.byteLength
-        if (this.queuedBytes <= this.maxQueuedBytes) for (const wake of this.roomWaiters.splice(0)) wake()
+        // One block's room freed: the longest-waiting push checks whether its block fits.
+        this.roomWaiters.shift()?.()
         yield block
         continue
       }
