@@ -83,6 +83,10 @@ export class Daemon {
         },
         'daemon started',
       )
+      const recovered = store.blocks.recoveredOnOpen
+      if (recovered.blocks > 0) {
+        log.info(recovered, 'the store took back blocks written after its last commit (a kill or a crash)')
+      }
       return daemon
     } catch (err) {
       await store.close()

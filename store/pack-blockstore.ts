@@ -169,6 +169,8 @@ export class PackBlockstore implements Blockstore {
   private flushing: Promise<void> = Promise.resolve()
   private writtenBlocks = 0
   private writtenBytes = 0
+  /** Blocks and bytes `open` took back into the index from past the packs' committed ends. */
+  readonly recoveredOnOpen = { blocks: 0, bytes: 0 }
   /** Live blocks and bytes per pack, as committed (and persisted in `db.live` with each commit). */
   private readonly live = new Map<number, LiveCount>()
   /** Index lookups of the write path in flight (see `landedDuringLookups`). */
@@ -238,6 +240,8 @@ export class PackBlockstore implements Blockstore {
       }
     }
     if (recovered.length > 0) await this.commit({ added: recovered })
+    this.recoveredOnOpen.blocks = recovered.length
+    this.recoveredOnOpen.bytes = recovered.reduce((sum, { location }) => sum + location.length, 0)
     if (this.active === 0 || this.activeEnd >= this.maxPackBytes) await this.startPack()
   }
 

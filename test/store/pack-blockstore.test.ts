@@ -75,6 +75,10 @@ test('whole records past the committed end (a kill before the index batch) are t
     committed + sound.byteLength,
     'the torn record is cut, the sound ones kept',
   )
+  t.deepEqual(s.store.recoveredOnOpen, {
+    blocks: tail.length + orphan.length,
+    bytes: [...tail, ...orphan].reduce((n, b) => n + b.bytes.byteLength, 0),
+  })
   for (const b of [...first, ...tail, ...orphan]) {
     t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes, `${b.cid} is readable`)
   }
@@ -97,6 +101,7 @@ test('whole records past the committed end (a kill before the index batch) are t
   await s.close()
   s = await openPacks(dir)
   t.teardown(() => s.close())
+  t.deepEqual(s.store.recoveredOnOpen, { blocks: 0, bytes: 0 }, 'nothing to take back after a clean close')
   for (const b of [...first, ...tail, ...orphan, ...later]) {
     t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes, `${b.cid} is readable after a reopen`)
   }
