@@ -97,7 +97,8 @@ test('a daemon SIGKILLed mid-sync resumes after a restart: it fetches only what 
     `R2 = ${R2} B must be at most (S - D) + 5% of S = ${S - D} + ${Math.round(0.05 * S)} B`,
   )
   // What the kill cost: bytes received before it (at least the last figure seen) that were not yet
-  // durable, so they travelled twice. Over both runs, at most 5% more than the head itself.
+  // in a pack (opening the store takes back every whole block appended after the last commit), so
+  // they travelled twice. Over both runs, at most 5% more than the head itself.
   const R1 = atKill.bytesReceived
   t.log(`received in all: R1 + R2 = ${R1 + R2} B = ${((100 * (R1 + R2)) / S).toFixed(1)}% of S`)
   t.true(R1 + R2 <= 1.05 * S, `R1 + R2 = ${R1 + R2} B must be at most 105% of S = ${Math.round(1.05 * S)} B`)
