@@ -222,12 +222,14 @@ export class PackBlockstore implements Blockstore {
         recovered.push(...tail.records)
         taken = tail.records.length
         end = tail.end
-        if (taken === 0 && committed === undefined) {
-          // No index batch ever referenced this pack, and it holds nothing the index lacks.
-          await handle.close()
-          await rm(path, { force: true })
-          continue
-        }
+      }
+      if (committed === undefined && taken === 0) {
+        // No index batch ever referenced this pack, and it holds nothing the index lacks.
+        await handle.close()
+        await rm(path, { force: true })
+        continue
+      }
+      if (size > end) {
         await handle.truncate(end)
         await handle.sync()
       }

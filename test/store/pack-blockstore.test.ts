@@ -135,10 +135,18 @@ test('a pack file that no committed batch references is removed on open', async 
   let s = await openPacks(dir)
   await putAll(s.store, blocks(2, 'orphan'))
   await s.close()
-  await writeFile(join(dir, 'packs', '000000ff.pack'), 'FERRYPK\x01 left by a crash before its first commit')
+  await writeFile(join(dir, 'packs', '000000fe.pack'), 'FERRYPK\x01 left by a crash before its first commit')
+  await writeFile(join(dir, 'packs', '000000ff.pack'), '') // created, and the crash came before its magic
   s = await openPacks(dir)
+  const kept = blocks(2, 'after')
+  await putAll(s.store, kept)
   await s.close()
-  t.false((await readdir(join(dir, 'packs'))).includes('000000ff.pack'))
+  const names = await readdir(join(dir, 'packs'))
+  t.false(names.includes('000000fe.pack'))
+  t.false(names.includes('000000ff.pack'))
+  s = await openPacks(dir)
+  for (const b of kept) t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes)
+  await s.close()
 })
 
 test('packs rotate at maxPackBytes and compaction rewrites sparse ones, keeping every live block', async (t) => {
