@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -12,9 +12,12 @@ export const DAG_CBOR = 0x71
 /** No index node may be larger than this, encoded (DESIGN.md). */
 export const MAX_NODE_BYTES = 1024 * 1024
 
-/** sha2-256 of `bytes`, synchronously, through node:crypto (OpenSSL, SHA-NI where present). */
+/**
+ * sha2-256 of `bytes`, synchronously, through node:crypto (OpenSSL, SHA-NI where present).
+ * One-shot: no Hash object a block (a few % less CPU than createHash for 64 KiB blocks).
+ */
 export function sha256Digest(bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bytes).digest()
+  return hash('sha256', bytes, 'buffer')
 }
 
 /** CIDv1 for `bytes` under `codec`, hashed with sha2-256. */

@@ -5,14 +5,21 @@ import type { FetchComponents, FetchInit, FetchProgress, FetchResult, Provider }
 import { ReceiveBuffer } from './receive-buffer.js'
 import { BlockSink } from './sink.js'
 
-const DEFAULT_BATCH_BLOCKS = 64
+/**
+ * CIDs a want list. 128 against 64 cost ~12-16 MiB on the receiver while
+ * blocks were verified on a hashing thread; verified on the main thread
+ * (no thread, ~12 MiB less), with 128, against 64 and a hashing thread,
+ * `npm run bench -- sync-ab` (6 pairs, 1 GiB, medians): 4.39 -> 4.26 s,
+ * daemon B's peak RSS 178 -> 169 MiB. 256 was no faster (4.20 -> 4.19 s)
+ * and held 15 MiB more.
+ */
+const DEFAULT_BATCH_BLOCKS = 128
 /**
  * Two want lists in flight a provider keep the link busy (each stream may
  * have a 4 MiB yamux window in flight); more only let data pile up unread
  * in the receiver. Against four, `npm run bench -- sync-ab` (6 pairs, 1 GiB):
  * 5.00 -> 4.89 s, daemon B's CPU 5.00 -> 4.79 s, its peak RSS 179 -> 168 MiB
- * (medians). Larger lists moved faster but held more: 128 blocks, two in
- * flight, against 64 and two: 5.37 -> 5.13 s, peak 171 -> 187 MiB.
+ * (medians).
  */
 const DEFAULT_IN_FLIGHT = 2
 /**
@@ -155,7 +162,7 @@ export class DagFetch {
       }
       if (batch === undefined) return
       const stored = new Array<boolean>(batch.length).fill(false)
-      // Blocks verify off the main thread while the stream is read on, at most MAX_VERIFYING at once.
+      // Verified blocks wait for room in the sink while the stream is read on, at most MAX_VERIFYING at once.
       const verifying: Array<Promise<void>> = []
       try {
         await state.provider.request(
@@ -191,7 +198,7 @@ export class DagFetch {
     if (bytes === undefined) return this.lacks(state, cid)
     let handedOver = false
     try {
-      const matches = await this.components.verify(cid, bytes, this.arena)
+      const matches = this.components.verify(cid, bytes)
       if (!matches) {
         throw new FerryError(
           'ERR_CORRUPT_BLOCK',

@@ -4,7 +4,7 @@
  * it is stored. The wire format is in messages.ts; limits in limits.ts.
  */
 import type { CID } from 'multiformats/cid'
-import type { Arena, ArenaPool, Block } from '../../store/index.js'
+import type { ArenaPool, Block } from '../../store/index.js'
 import type { ReceiveBuffer } from './receive-buffer.js'
 import type { DurableWriter } from './sink.js'
 
@@ -50,16 +50,16 @@ export interface FetchComponents {
   /** The arenas received blocks are written into (Store's pipeline.syncArenas). */
   arenas: ArenaPool
   /**
-   * Checks a received block (a view into `arena`) against its CID: true when its bytes match.
-   * A BlockVerifier hashes arena views on one of the store's hashing threads, in batches.
+   * Checks a received block against its CID, at once, on the calling thread: true when its
+   * bytes match (`blockMatches`).
    */
-  verify(cid: CID, bytes: Uint8Array, arena: Arena): Promise<boolean>
+  verify(cid: CID, bytes: Uint8Array): boolean
 }
 
 export interface FetchInit extends AbortOptions {
   /**
    * CIDs in one want list.
-   * @default 64
+   * @default 128
    */
   batchBlocks?: number
   /**
@@ -91,4 +91,3 @@ export { MAX_FRAME_BYTES, MAX_WANT_BLOCKS, SYNC_PROTOCOL } from './limits.js'
 export { ReceiveBuffer } from './receive-buffer.js'
 export { serveWant } from './server.js'
 export type { DurableWriter } from './sink.js'
-export { BlockVerifier } from './verify.js'
