@@ -4,8 +4,9 @@
  * main thread read them (a shared arena); only offsets and digests travel.
  * Requests are answered in the order they arrive.
  */
-import { createHash, type Hash, hash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
+import { sha256Digest } from './sha256.js'
 
 export type HashRequest =
   | { type: 'arena'; arena: number; buffer: SharedArrayBuffer }
@@ -22,11 +23,6 @@ export type HashReply =
 
 const arenas = new Map<number, Uint8Array>()
 const wholes = new Map<number, Hash>()
-
-/** One-shot sha256: no Hash object a block (a few % less CPU than createHash for 64 KiB blocks). */
-function sha256(bytes: Uint8Array): Buffer {
-  return hash('sha256', bytes, 'buffer')
-}
 
 function reply(message: HashReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(message, transfer)
@@ -60,7 +56,7 @@ parentPort?.on('message', (request: HashRequest) => {
       const bytes = arenas.get(request.arena)!
       const digests = new Uint8Array(16 * ranges.length)
       for (let i = 0; i < ranges.length; i += 2) {
-        digests.set(sha256(bytes.subarray(ranges[i], ranges[i + 1])), i * 16)
+        digests.set(sha256Digest(bytes.subarray(ranges[i], ranges[i + 1])), i * 16)
       }
       reply({ type: 'chunks', digests }, [digests.buffer])
       return
@@ -71,7 +67,7 @@ parentPort?.on('message', (request: HashRequest) => {
       const digests = new Uint8Array(32 * cuts.length)
       let from = start
       for (let i = 0; i < cuts.length; i++) {
-        digests.set(sha256(bytes.subarray(from, cuts[i])), i * 32)
+        digests.set(sha256Digest(bytes.subarray(from, cuts[i])), i * 32)
         from = cuts[i]
       }
       reply({ type: 'chunks', digests }, [digests.buffer])

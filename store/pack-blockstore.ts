@@ -132,6 +132,11 @@ interface PendingBatch {
   waits: Array<Promise<void>>
 }
 
+/** A block's index key (its multihash bytes) as a string, for sets and maps. */
+function keyId(key: Uint8Array): string {
+  return Buffer.from(key).toString('base64')
+}
+
 function packName(pack: number): string {
   return `${pack.toString(16).padStart(8, '0')}.pack`
 }
@@ -266,7 +271,7 @@ export class PackBlockstore implements Blockstore {
     const records: Appended[] = []
     let end = from
     for (let i = 0; i < scanned.length; i++) {
-      const id = Buffer.from(scanned[i].key).toString('base64')
+      const id = keyId(scanned[i].key)
       if (present[i] || seen.has(id)) continue
       seen.add(id)
       records.push({ ...scanned[i], unchecked: false })
@@ -418,7 +423,7 @@ export class PackBlockstore implements Blockstore {
       const fresh: Block[] = []
       for (let i = 0; i < blocks.length; i++) {
         if (present?.[i]) continue
-        const id = Buffer.from(keys[i]).toString('base64')
+        const id = keyId(keys[i])
         if (pending.has(id) || this.landedDuringLookups.has(id)) continue
         const elsewhere = this.uncommitted.get(id)
         if (elsewhere !== undefined) {
@@ -684,9 +689,7 @@ export class PackBlockstore implements Blockstore {
       count(from, -1)
       count(location, 1)
     }
-    const removed = [
-      ...new Map((change.removed ?? []).map((key) => [Buffer.from(key).toString('base64'), key])).values(),
-    ]
+    const removed = [...new Map((change.removed ?? []).map((key) => [keyId(key), key])).values()]
     // Looked up here, on the commit chain: no other change of the index can come in between.
     const values = removed.length === 0 ? [] : await this.db.blocks.getMany(removed)
     for (let i = 0; i < removed.length; i++) {

@@ -7,11 +7,11 @@ import { BlockSink } from './sink.js'
 
 /**
  * CIDs a want list. 128 against 64 cost ~12-16 MiB on the receiver while
- * blocks were verified on a hashing thread; verified on the main thread
- * (no thread, ~12 MiB less), with 128, against 64 and a hashing thread,
- * `npm run bench -- sync-ab` (6 pairs, 1 GiB, medians): 4.39 -> 4.26 s,
- * daemon B's peak RSS 178 -> 169 MiB. 256 was no faster (4.20 -> 4.19 s)
- * and held 15 MiB more.
+ * blocks were verified on a hashing thread; with them verified on the main
+ * thread (no thread, ~12 MiB less), 128 against 64 and a hashing thread,
+ * `npm run bench -- sync-ab` on builds of 7222fce and a904196 (8 pairs,
+ * 1 GiB, medians): 4.27 -> 3.98 s, daemon B's peak RSS 178 -> 163 MiB. 256 against 128 (a patched
+ * build, 6 pairs): 4.20 -> 4.19 s, and 15 MiB more.
  */
 const DEFAULT_BATCH_BLOCKS = 128
 /**
