@@ -23,6 +23,8 @@ export interface RawRun {
 export interface RawSettings {
   nodeArgs: string[]
   env?: NodeJS.ProcessEnv
+  /** The receiver also hashes every piece with sha256 on its main thread, as a verifying receiver must. */
+  hashing?: boolean
 }
 
 function startPeer(label: string, args: string[], settings: RawSettings): Child {
@@ -39,7 +41,11 @@ export async function rawLibp2pRun(
   out: string,
   settings: RawSettings = { nodeArgs: [] },
 ): Promise<RawRun> {
-  const receiver = startPeer('raw receiver', ['receive', out], settings)
+  const receiver = startPeer(
+    'raw receiver',
+    [settings.hashing ? 'receive-hashing' : 'receive', out],
+    settings,
+  )
   const sender = startPeer('raw sender', ['send', ...files], settings)
   try {
     const ready = await receiver.message((m) => m.event === 'ready', READY_MS, 'ready')

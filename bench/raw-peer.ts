@@ -4,6 +4,10 @@
  *
  *   node dist/bench/raw-peer.js receive OUT   writes what arrives on the stream to OUT,
  *                                             reports {event: "received", bytes} once OUT is closed
+ *   node dist/bench/raw-peer.js receive-hashing OUT
+ *                                             the same, and hashes every piece with sha256 on the main
+ *                                             thread before writing it (ferry's sha256Digest): the least
+ *                                             a receiver that verifies what it gets has to do on top
  *   node dist/bench/raw-peer.js send FILE...  on stdin `go MULTIADDR`: dials, sends the files in order
  *                                             (SEND_BYTES at a time, honouring send() → false / onDrain()),
  *                                             reports {event: "sent", bytes}
@@ -15,6 +19,7 @@ import { createWriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { Libp2p, Stream, StreamCloseEvent } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import { sha256Digest } from '../store/sha256.js'
 import { commands, loopbackAddrs, loopbackNode, report } from './libp2p-node.js'
 
 /** The benchmark's own protocol: one stream carries the whole payload. */
@@ -32,7 +37,11 @@ const READ_BUFFER_BYTES = 32 * 1024 * 1024
  * iterator buffers without bound, so a receiver that writes to disk has to
  * hold the remote back itself (yamux then stops granting window).
  */
-function receive(stream: Stream, out: string): Promise<number> {
+function receive(
+  stream: Stream,
+  out: string,
+  hashing: boolean,
+): Promise<{ bytes: number; digestBits: number }> {
   return new Promise((resolve, reject) => {
     const file = createWriteStream(out, { highWaterMark: WRITE_BUFFER_BYTES })
     // Data the remote may still send after a pause: up to yamux's whole window (4 MiB as configured here,
@@ -40,17 +49,20 @@ function receive(stream: Stream, out: string): Promise<number> {
     stream.maxReadBufferLength = READ_BUFFER_BYTES
     let bytes = 0
     let pauseQueued = false
+    let digestBits = 0
     file.on('drain', () => {
       if (stream.readStatus === 'paused') stream.resume()
     })
     file.on('error', reject)
     file.on('close', () => {
-      stream.close().then(() => resolve(bytes), reject)
+      stream.close().then(() => resolve({ bytes, digestBits }), reject)
     })
     stream.addEventListener('message', (event) => {
       const pieces = event.data instanceof Uint8Array ? [event.data] : [...event.data]
       for (const piece of pieces) {
         bytes += piece.byteLength
+        // The digest's first byte goes into the report, so the hashing can't be left out.
+        if (hashing) digestBits ^= sha256Digest(piece)[0]
         file.write(piece)
       }
       // Paused a tick later: a pause() inside this handler, when resume() dispatches buffered data,
@@ -126,9 +138,12 @@ async function main(): Promise<void> {
   const fail = (err: unknown): void => {
     report({ event: 'error', message: err instanceof Error ? err.message : String(err) })
   }
-  if (role === 'receive') {
+  if (role === 'receive' || role === 'receive-hashing') {
     await node.handle(RAW_PROTOCOL, (stream) =>
-      receive(stream, args[0]).then((bytes) => report({ event: 'received', bytes }), fail),
+      receive(stream, args[0], role === 'receive-hashing').then(
+        (received) => report({ event: 'received', ...received }),
+        fail,
+      ),
     )
   } else if (role !== 'send') {
     throw new Error(`unknown role ${role}`)

@@ -67,6 +67,11 @@ export interface SyncResults {
   raw: Array<Kept<RawRun>>
   /** The raw stream again, both processes with the runtime settings ferry's daemons use. */
   rawTuned: Array<Kept<RawRun>>
+  /**
+   * The raw stream on node's defaults, its receiver hashing every piece with sha256 on its main thread:
+   * the least a receiver that verifies what it gets adds to the stream.
+   */
+  rawHashing: Array<Kept<RawRun>>
   rsync: Array<Kept<RsyncPush>>
   helia: {
     runs: Array<Kept<HeliaRun>>
@@ -134,6 +139,10 @@ function rows(results: SyncResults): string[][] {
     results.bytes,
     results.rawTuned.map((run) => run.phase),
   )
+  const rawHashingMiBs = rate(
+    results.bytes,
+    results.rawHashing.map((run) => run.phase),
+  )
   // The raw peers' V8 heap growth flips between a fast and a slow state from run to run, and the
   // median follows whichever state most runs were in: the fastest run shows the stream at its best.
   const rawBestMiBs = results.bytes / MiB / Math.min(...results.raw.map((run) => run.phase.wallSeconds))
@@ -162,6 +171,14 @@ function rows(results: SyncResults): string[][] {
         `sync ${size} vs raw stream, ferry's settings`,
         absent,
         `${rawTunedMiBs.toFixed(0)} MiB/s`,
+        '-',
+        '-',
+        '-',
+      ],
+      [
+        `sync ${size} vs raw stream, receiver hashing`,
+        absent,
+        `${rawHashingMiBs.toFixed(0)} MiB/s`,
         '-',
         '-',
         '-',
@@ -219,6 +236,15 @@ function rows(results: SyncResults): string[][] {
       '-',
     ],
     [
+      `sync ${size} vs raw stream, receiver hashing`,
+      `${ferryMiBs.toFixed(0)} MiB/s`,
+      `${rawHashingMiBs.toFixed(0)} MiB/s`,
+      `${(ferryMiBs / rawHashingMiBs).toFixed(2)}x`,
+      // Information: what verifying every byte costs the stream itself (sha256 on the receiver's main thread).
+      '-',
+      '-',
+    ],
+    [
       `sync ${size} vs rsync daemon`,
       `${ferryMiBs.toFixed(0)} MiB/s`,
       `${rsyncMiBs.toFixed(0)} MiB/s`,
@@ -266,16 +292,22 @@ const heliaFetched = (run: HeliaRun): string =>
   `${run.phase.result.blocks} blocks, ${mib(run.phase.result.bytes)} MiB${run.phase.result.complete ? '' : ' (partial)'}`
 
 function details(results: SyncResults, settings: Settings): string[] {
-  const { raw, rawTuned, rsync, helia, ferry, upgrade } = results
-  const all: Array<Phase<unknown>> = [...raw, ...rawTuned, ...rsync, ...helia.runs, ...ferry.runs].map(
-    (run) => run.phase,
-  )
+  const { raw, rawTuned, rawHashing, rsync, helia, ferry, upgrade } = results
+  const all: Array<Phase<unknown>> = [
+    ...raw,
+    ...rawTuned,
+    ...rawHashing,
+    ...rsync,
+    ...helia.runs,
+    ...ferry.runs,
+  ].map((run) => run.phase)
   const rawLine = (label: string, runs: RawRun[]): string =>
     `${label}: wall s per run ${walls(runs.map((run) => run.phase))}; CPU s (both peers) ${cpu(runs.map((run) => run.phase))}; ` +
     `peak RSS sender ${rss(Math.max(...runs.map((run) => run.senderRssKiB)))} MiB, receiver ${rss(Math.max(...runs.map((run) => run.receiverRssKiB)))} MiB`
   const lines = [
     rawLine('raw libp2p', raw),
     rawLine("raw libp2p, ferry's runtime settings", rawTuned),
+    rawLine('raw libp2p, receiver hashing every piece (sha256, main thread)', rawHashing),
     `rsync: wall s per run ${walls(rsync.map((run) => run.phase))}; CPU s (client + daemon) ${cpu(rsync.map((run) => run.phase))}; ` +
       `client peak RSS ${rss(Math.max(...rsync.map((run) => run.clientRssKiB)))} MiB; ` +
       `sent ${rsync.map((run) => run.phase.result.sentBytes).join(' / ')} B`,
@@ -327,7 +359,7 @@ export function report(results: SyncResults, machine: Record<string, unknown>, s
     `ferry sync benchmark, ${String(machine.date)}: ${String(machine.cpus)} CPUs (${String(machine.cpuModel)}), node ${String(machine.node)}, ${String(machine.rsync)}`,
     `${mib(results.bytes)} MiB in 4 pseudo-random files, all on 127.0.0.1; medians of ${settings.runs} alternating runs (Helia: ${settings.heliaRuns}), each from the same page cache (dropped, then its sources read back in); ` +
       'raw: one libp2p stream (TCP, noise, yamux) between two processes, from the files to one file, dial to file closed ' +
-      "(again with the runtime settings of ferry's daemons: --heap-growing-percent as daemon/heap-tuning.ts sets it, and the environment of daemon/launch-env.ts); " +
+      "(again with the runtime settings of ferry's daemons: --heap-growing-percent as daemon/heap-tuning.ts sets it, and the environment of daemon/launch-env.ts; and on node's defaults with the receiver hashing every piece with sha256 on its main thread, as a verifying receiver must); " +
       'rsync: `rsync -a` to an empty module of an rsync daemon; Helia: H2 fetches the DAG of ferry export by its root from H1 over bitswap; ' +
       "ferry: `ferry sync A bench --store B` with daemons on A and B (B fresh, trusting A), dial to head complete as the command reports it, started in the systemd unit's environment (" +
       Object.entries(DAEMON_LAUNCH_ENV)

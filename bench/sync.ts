@@ -43,6 +43,9 @@ const RAW_AS_FERRY = {
   env: withDaemonLaunchEnv(process.env),
 }
 
+/** The raw peers on node's defaults, the receiver hashing every piece with sha256 on its main thread. */
+const RAW_HASHING = { nodeArgs: [], hashing: true }
+
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
 /**
@@ -81,7 +84,7 @@ async function ferryRun(work: string, storeA: string, daemonA: FerryDaemon, i: n
   }
 }
 
-type Throughput = Pick<SyncResults, 'raw' | 'rawTuned' | 'rsync' | 'ferry' | 'repeated'>
+type Throughput = Pick<SyncResults, 'raw' | 'rawTuned' | 'rawHashing' | 'rsync' | 'ferry' | 'repeated'>
 
 /** RUNS alternating runs of the raw stream, rsync and (when it is there) ferry, 1 GiB each. */
 async function throughputRuns(
@@ -93,6 +96,7 @@ async function throughputRuns(
   const result: Throughput = {
     raw: [],
     rawTuned: [],
+    rawHashing: [],
     rsync: [],
     ferry: { missing: ferryMissing, runs: [] },
     repeated: 0,
@@ -122,6 +126,11 @@ async function throughputRuns(
         rawLibp2pRun(paths, out, RAW_AS_FERRY),
       )
       await rm(out, { force: true })
+      // And on node's defaults with a receiver that hashes every byte, as any verifying receiver must.
+      const rawHashing = await stable(`${label} raw libp2p, receiver hashing`, paths, () =>
+        rawLibp2pRun(paths, out, RAW_HASHING),
+      )
+      await rm(out, { force: true })
       const rsync = await stable(`${label} rsync`, paths, async () => {
         await rm(rsyncFull, { recursive: true, force: true })
         await mkdir(rsyncFull, { recursive: true })
@@ -130,8 +139,9 @@ async function throughputRuns(
       })
       result.raw.push(raw)
       result.rawTuned.push(rawTuned)
+      result.rawHashing.push(rawHashing)
       result.rsync.push(rsync)
-      result.repeated += raw.repeats + rawTuned.repeats + rsync.repeats
+      result.repeated += raw.repeats + rawTuned.repeats + rawHashing.repeats + rsync.repeats
       const a = daemonA
       if (a === undefined || ferry.error !== undefined) continue
       try {
