@@ -18,23 +18,30 @@ const SEND_GROUP_BYTES = 256 * 1024
 /**
  * Answers one want list on `stream`: a frame a wanted CID, in order, block
  * or absent. Sends honour backpressure, so a slow reader holds at most one
- * group here beyond the muxer's window.
+ * group here beyond the muxer's window. A want list out of shape (or any
+ * failure) resets the stream and throws.
  */
 export async function serveWant(stream: Stream, reader: BlockReader, signal?: AbortSignal): Promise<number> {
-  const want = await readWant(stream)
-  let sent = 0
-  let group = new Uint8ArrayList()
-  for await (const bytes of reader.readMany(want, { signal })) {
-    group.append(encodeBlockFrame(bytes))
-    if (bytes !== undefined) sent += bytes.byteLength
-    if (group.byteLength >= SEND_GROUP_BYTES) {
-      await sendWithBackpressure(stream, group, signal)
-      group = new Uint8ArrayList()
+  try {
+    const want = await readWant(stream)
+    let sent = 0
+    let group = new Uint8ArrayList()
+    for await (const bytes of reader.readMany(want, { signal })) {
+      group.append(encodeBlockFrame(bytes))
+      if (bytes !== undefined) sent += bytes.byteLength
+      if (group.byteLength >= SEND_GROUP_BYTES) {
+        await sendWithBackpressure(stream, group, signal)
+        group = new Uint8ArrayList()
+      }
     }
+    if (group.byteLength > 0) await sendWithBackpressure(stream, group, signal)
+    await stream.close({ signal })
+    return sent
+  } catch (err) {
+    // Reset, not left half open: the peer learns at once, and the stream's slot and unread data are freed.
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
   }
-  if (group.byteLength > 0) await sendWithBackpressure(stream, group, signal)
-  await stream.close({ signal })
-  return sent
 }
 
 async function readWant(stream: Stream): Promise<CID[]> {
