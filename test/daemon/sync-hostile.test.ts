@@ -61,7 +61,9 @@ async function drainFor(stream: Stream, ms: number): Promise<{ bytes: number; en
     }
     return true
   })()
-  const ended = await Promise.race([reading, sleep(ms, false)])
+  const timer = new AbortController()
+  const ended = await Promise.race([reading, sleep(ms, false, { signal: timer.signal }).catch(() => false)])
+  timer.abort()
   if (!ended) stream.abort(new Error('test: gave up waiting'))
   return { bytes, ended }
 }
