@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import yaml from 'js-yaml'
 import * as v from 'valibot'
-import { FerryError, issueKeys, issueMessage, nonEmptyText, trueOrFalse } from '../store/index.js'
+import {
+  FerryError,
+  issueKeys,
+  issueMessage,
+  nonEmptyText,
+  positiveSeconds,
+  trueOrFalse,
+} from '../store/index.js'
 
 /** Default listen address: TCP on all interfaces, port 4040. */
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4040'
@@ -16,6 +23,8 @@ export interface DaemonConfig {
   /** Path of the cluster secret (pnet swarm key). */
   secret?: string
   mdns: boolean
+  /** Seconds a peer may send nothing while a reply of its is awaited (default 30). */
+  peerTimeoutSeconds?: number
 }
 
 const list = v.pipe(
@@ -32,6 +41,7 @@ const fileSchema = v.strictObject({
   secret: v.optional(nonEmptyText),
   mdns: v.optional(trueOrFalse),
   'no-mdns': v.optional(trueOrFalse),
+  'peer-timeout': v.optional(positiveSeconds),
 })
 
 /** Flags as commander gives them. */
@@ -43,6 +53,8 @@ export interface DaemonFlags {
   secret?: string
   /** commander's `--no-mdns` sets `mdns: false`. */
   mdns?: boolean
+  /** `--peer-timeout`, in seconds (commander gives the text; checked here). */
+  peerTimeout?: string
 }
 
 /** Reads the config file (if any) and applies flags over it: flags win. */
@@ -59,7 +71,17 @@ export async function resolveConfig(flags: DaemonFlags): Promise<DaemonConfig> {
         ? file.secret
         : resolve(dirname(flags.config), file.secret)),
     mdns: flags.mdns === false ? false : (fileMdns ?? true),
+    peerTimeoutSeconds:
+      flags.peerTimeout === undefined ? file['peer-timeout'] : parseSeconds(flags.peerTimeout),
   }
+}
+
+/** `--peer-timeout`'s value: seconds above zero, or ERR_INVALID_ARGUMENT naming the flag. */
+export function parseSeconds(text: string, flag = '--peer-timeout'): number {
+  const seconds = Number(text)
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0)
+    throw new FerryError('ERR_INVALID_ARGUMENT', `${flag}: "${text}" is not a number of seconds above 0`)
+  return seconds
 }
 
 async function readConfigFile(path: string): Promise<v.InferOutput<typeof fileSchema>> {

@@ -10,7 +10,7 @@ import { startReplication } from './replication.js'
 export async function pullOnce(
   storeDir: string,
   address: string,
-  options: PullOptions & { secret?: string } = {},
+  options: PullOptions & { secret?: string; peerTimeoutSeconds?: number } = {},
 ): Promise<PullResult> {
   const store = await Store.open(storeDir)
   try {
@@ -22,6 +22,7 @@ export async function pullOnce(
       log: silentLogger(),
       maxAttempts: 2,
       retrySeconds: 1,
+      peerTimeoutSeconds: options.peerTimeoutSeconds,
     })
     try {
       return await pull(replication.replicator, address, options)

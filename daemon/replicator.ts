@@ -50,6 +50,11 @@ export interface ReplicatorInit {
    * @default 20
    */
   maxAttempts?: number
+  /**
+   * Seconds a peer may send nothing while a reply of its is awaited (FetchInit.peerTimeoutMs).
+   * @default 30
+   */
+  peerTimeoutSeconds?: number
 }
 
 /** What became of one head a peer offered. */
@@ -262,7 +267,10 @@ export class Replicator {
           this.jobs.delete(otherKey)
         }
       }
-      job = new SyncJob(signed, this.components)
+      const { peerTimeoutSeconds } = this.init
+      job = new SyncJob(signed, this.components, {
+        peerTimeoutMs: peerTimeoutSeconds === undefined ? undefined : peerTimeoutSeconds * 1000,
+      })
       this.jobs.set(key, job)
       log.info(
         { head: signed.head.name, version: signed.head.version, seq: signed.head.seq },
@@ -322,7 +330,7 @@ export class Replicator {
         requestBlocks(await findConnection(), cids, onFrame, options),
       drop: (reason) => {
         this.dropped.set(peer, Date.now())
-        this.init.log.warn({ peer, reason }, 'peer dropped: it sent a block that does not match its CID')
+        this.init.log.warn({ peer, reason }, 'peer dropped')
         for (const job of this.jobs.values()) job.removeProvider(peer)
         for (const connection of node.getConnections()) {
           if (connection.remotePeer.toString() === peer) void connection.close().catch(() => {})

@@ -1,4 +1,10 @@
-import { DagFetch, type FetchComponents, type FetchProgress, type Provider } from '../protocols/sync/index.js'
+import {
+  DagFetch,
+  type FetchComponents,
+  type FetchInit,
+  type FetchProgress,
+  type Provider,
+} from '../protocols/sync/index.js'
 import type { SignedHead } from '../store/index.js'
 
 /** The progress of no attempt (between attempts, what earlier ones received is in the totals). */
@@ -43,6 +49,8 @@ export class SyncJob {
   constructor(
     readonly signed: SignedHead,
     private readonly components: FetchComponents,
+    /** Settings of every attempt's fetch (not its signal: each attempt gets its own). */
+    private readonly fetchInit: Omit<FetchInit, 'signal'> = {},
   ) {}
 
   get key(): string {
@@ -65,9 +73,7 @@ export class SyncJob {
 
   /** Runs one attempt with the providers known now; resolves true when the DAG is complete here. */
   async attempt(signal: AbortSignal): Promise<boolean> {
-    const fetch = new DagFetch(this.signed.head.root, this.components, {
-      signal,
-    })
+    const fetch = new DagFetch(this.signed.head.root, this.components, { ...this.fetchInit, signal })
     this.fetch = fetch
     this.attemptStarted = Date.now()
     this.state = 'syncing'

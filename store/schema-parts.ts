@@ -11,3 +11,9 @@ export const nonEmptyText = v.pipe(v.string('must be a string'), v.minLength(1, 
 
 /** `true` or `false`. */
 export const trueOrFalse = v.boolean('must be true or false')
+
+/** A number of seconds above zero. */
+export const positiveSeconds = v.pipe(
+  v.number('must be a number of seconds'),
+  v.gtValue(0, 'must be more than 0 seconds'),
+)

@@ -14,7 +14,7 @@ export function registerDaemon(program: Command): void {
   defineCommand(program, 'daemon', 'run in the foreground: own the store, sync with peers, serve the API')
     .option(
       '--config <file>',
-      'YAML file with the same keys as these flags (listen, peer, follow, secret, mdns); flags win',
+      'YAML file with the same keys as these flags (listen, peer, follow, secret, mdns, peer-timeout); flags win',
     )
     .option(
       '--listen <multiaddr>',
@@ -33,6 +33,11 @@ export function registerDaemon(program: Command): void {
     )
     .option('--secret <file>', 'cluster secret (ferry secret gen): nodes without it cannot connect at all')
     .option('--no-mdns', 'do not discover peers on the LAN by multicast')
+    .option(
+      '--peer-timeout <seconds>',
+      'a peer that sends nothing this long while we wait for its blocks has failed that request; ' +
+        'after three failures in a row it is dropped and the others are asked (default 30)',
+    )
     .addHelpText(
       'after',
       '\nLogs JSON lines on stdout; stops cleanly on SIGTERM or SIGINT (batches in flight are finished).\n' +

@@ -9,6 +9,7 @@ import { progress } from '../progress.js'
 
 interface SyncFlags extends CommonOptions {
   secret?: string
+  peerTimeout?: string
 }
 
 /** Syncs from `address` with a node that lives only for this command (no daemon on the store). */
@@ -19,7 +20,11 @@ async function pullWithoutDaemon(
   options: SyncFlags,
 ): Promise<PullResult> {
   // Loaded here, not at start-up: the libp2p stack costs every other command ~0.35 s.
-  const { pullOnce } = await import('../../daemon/pull-once.js')
+  const [{ pullOnce }, { parseSeconds }] = await Promise.all([
+    import('../../daemon/pull-once.js'),
+    import('../../daemon/config.js'),
+  ])
+  const peerTimeoutSeconds = options.peerTimeout === undefined ? undefined : parseSeconds(options.peerTimeout)
   const bar = progress('sync', options)
   const onProgress = (syncs: SyncState[]) => {
     const done = syncs.reduce((sum, s) => sum + s.bytesReceived, 0)
@@ -30,7 +35,7 @@ async function pullWithoutDaemon(
     bar.update(done, Math.max(done, estimate), `${blocks} blocks`)
   }
   try {
-    return await pullOnce(dir, address, { head, secret: options.secret, onProgress })
+    return await pullOnce(dir, address, { head, secret: options.secret, peerTimeoutSeconds, onProgress })
   } finally {
     bar.stop()
   }
@@ -43,6 +48,10 @@ export function registerSync(program: Command): void {
     'pull heads from a peer once: only the blocks missing here travel',
   )
     .option('--secret <file>', 'cluster secret, when the peer runs with one (without a daemon here)')
+    .option(
+      '--peer-timeout <seconds>',
+      'give up on a peer that sends nothing this long, three times running (without a daemon here; default 30)',
+    )
     .addHelpText(
       'after',
       '\nWithout HEAD, pulls every head the peer offers whose publisher this store trusts.\n' +

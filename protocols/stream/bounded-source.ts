@@ -1,5 +1,15 @@
 import type { Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { FerryError } from '../../store/index.js'
+
+export interface BoundedSourceOptions {
+  /**
+   * Fail with ERR_PEER when the reader waits this long and nothing arrives
+   * (time the reader spends elsewhere, or paused, does not count).
+   * @default no limit
+   */
+  idleMs?: number
+}
 
 /**
  * Reads a stream as an async iterable that buffers at most about
@@ -10,7 +20,9 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export async function* boundedSource(
   stream: Stream,
   highWaterBytes: number,
+  options: BoundedSourceOptions = {},
 ): AsyncGenerator<Uint8Array | Uint8ArrayList> {
+  const { idleMs } = options
   const queue: Array<Uint8Array | Uint8ArrayList> = []
   let queued = 0
   let ended = false
@@ -60,11 +72,18 @@ export async function* boundedSource(
         continue
       }
       if (ended && stream.readBufferLength === 0) return
-      await new Promise<void>((resolve) => {
+      let idle: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve, reject) => {
         wake = resolve
         // After the end, what is still buffered arrives on a timer of the stream's: look again soon.
         if (ended) setImmediate(notify)
-      })
+        else if (idleMs !== undefined) {
+          idle = setTimeout(() => {
+            wake = undefined
+            reject(new FerryError('ERR_PEER', `the peer sent nothing for ${idleMs / 1000} s`))
+          }, idleMs)
+        }
+      }).finally(() => clearTimeout(idle))
     }
   } finally {
     stream.removeEventListener('message', onMessage as never)

@@ -1,3 +1,3 @@
 /** Stream reading and writing with real backpressure, for both protocols. */
-export { boundedSource } from './bounded-source.js'
+export { type BoundedSourceOptions, boundedSource } from './bounded-source.js'
 export { sendWithBackpressure } from './drain.js'

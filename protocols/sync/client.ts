@@ -26,7 +26,7 @@ export async function requestBlocks(
     await stream.close({ signal: options.signal })
     let index = 0
     const frames = readReplyFrames(
-      boundedSource(stream, READ_HIGH_WATER_BYTES),
+      boundedSource(stream, READ_HIGH_WATER_BYTES, { idleMs: options.idleMs }),
       options.buffer,
       MAX_FRAME_BYTES,
     )

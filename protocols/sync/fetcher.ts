@@ -30,12 +30,16 @@ const DEFAULT_IN_FLIGHT = 2
 const MAX_VERIFYING = 16
 /** Transport failures a provider may have in one fetch before it is left out. */
 const MAX_PROVIDER_FAILURES = 3
+/** How long a provider may send nothing while its reply is awaited. */
+const DEFAULT_PEER_TIMEOUT_MS = 30_000
 
 interface ProviderState {
   provider: Provider
   workers: number
   failures: number
   dropped: boolean
+  /** Why it was dropped: the fetch's error names it when no provider is left. */
+  droppedFor?: string
 }
 
 /**
@@ -57,6 +61,7 @@ export class DagFetch {
   private readonly controller = new AbortController()
   private readonly batchBlocks: number
   private readonly inFlight: number
+  private readonly peerTimeoutMs: number
   private readonly progress: FetchProgress = {
     blocks: 0,
     bytes: 0,
@@ -81,6 +86,7 @@ export class DagFetch {
   ) {
     this.batchBlocks = init.batchBlocks ?? DEFAULT_BATCH_BLOCKS
     this.inFlight = init.inFlightPerProvider ?? DEFAULT_IN_FLIGHT
+    this.peerTimeoutMs = init.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS
     const signal =
       init.signal === undefined
         ? this.controller.signal
@@ -175,7 +181,7 @@ export class DagFetch {
             verifying.push(landed)
             if (verifying.length >= MAX_VERIFYING) await verifying.shift()
           },
-          { signal: this.controller.signal, buffer: this.buffer },
+          { signal: this.controller.signal, buffer: this.buffer, idleMs: this.peerTimeoutMs },
         )
         await Promise.all(verifying)
         state.failures = 0
@@ -248,6 +254,7 @@ export class DagFetch {
   private drop(state: ProviderState, reason: string): void {
     if (state.dropped) return
     state.dropped = true
+    state.droppedFor = reason
     state.provider.drop?.(reason)
   }
 
@@ -271,10 +278,13 @@ export class DagFetch {
     if (this.stopping)
       return this.fail(new FerryError('ERR_ABORTED', `sync of ${this.root} stopped; it resumes from here`))
     if (!exhausted) {
+      const why = [...this.providers.values()].map((p) => `${p.provider.id}: ${p.droppedFor ?? 'dropped'}`)
       return this.fail(
-        new FerryError('ERR_PEER', `every peer was dropped before ${this.root} was complete`, {
-          details: { root: this.root.toString() },
-        }),
+        new FerryError(
+          'ERR_PEER',
+          `every peer was dropped before ${this.root} was complete (${why.join('; ')})`,
+          { details: { root: this.root.toString() } },
+        ),
       )
     }
     this.settled = true

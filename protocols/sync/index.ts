@@ -20,6 +20,8 @@ export interface BlockReader {
 export interface RequestOptions extends AbortOptions {
   /** Where received blocks are written. */
   buffer: ReceiveBuffer
+  /** Give up (ERR_PEER) when the peer sends nothing for this long while its reply is awaited. */
+  idleMs?: number
 }
 
 /** A peer that holds the root being fetched. */
@@ -35,7 +37,10 @@ export interface Provider {
     onFrame: (index: number, bytes: Uint8Array | undefined) => Promise<void>,
     options: RequestOptions,
   ): Promise<void>
-  /** Called when the provider misbehaved (sent a block that does not match its CID): hang up. */
+  /**
+   * Called when the provider misbehaved (sent a block that does not match its CID) or failed too
+   * often (three requests running, a stall included): hang up.
+   */
   drop?(reason: string): void
 }
 
@@ -67,6 +72,13 @@ export interface FetchInit extends AbortOptions {
    * @default 2
    */
   inFlightPerProvider?: number
+  /**
+   * A provider that sends nothing for this long while its reply is awaited has failed that want
+   * list: it is asked again, of any provider, and a provider that fails three times running is
+   * dropped. So a stalled peer can't hold a fetch up for ever.
+   * @default 30 000
+   */
+  peerTimeoutMs?: number
 }
 
 export interface FetchProgress {

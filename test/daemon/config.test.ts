@@ -9,7 +9,7 @@ test('a bad daemon config names the file and every bad key, and why', async (t) 
   const { dir, cleanup } = await tempDir()
   t.teardown(cleanup)
   const file = join(dir, 'daemon.yaml')
-  await writeFile(file, 'listen: 5\npeerz: [a]\nmdns: yes\nfollow: [platform, ""]\n')
+  await writeFile(file, 'listen: 5\npeerz: [a]\nmdns: yes\nfollow: [platform, ""]\npeer-timeout: 0\n')
   const err = await t.throwsAsync(resolveConfig({ config: file }))
   t.true(isFerryError(err, 'ERR_INVALID_ARGUMENT'))
   t.regex(err?.message ?? '', new RegExp(`^config ${file}: `))
@@ -17,6 +17,22 @@ test('a bad daemon config names the file and every bad key, and why', async (t) 
   t.regex(err?.message ?? '', /peerz: unknown field/)
   t.regex(err?.message ?? '', /mdns: must be true or false/)
   t.regex(err?.message ?? '', /follow\.1: must not be empty/)
+  t.regex(err?.message ?? '', /peer-timeout: must be more than 0 seconds/)
+})
+
+test('peer-timeout comes from the file, and the flag wins; a flag that is not seconds above 0 is refused by name', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const file = join(dir, 'daemon.yaml')
+  await writeFile(file, 'peer-timeout: 45\n')
+  t.is((await resolveConfig({ config: file })).peerTimeoutSeconds, 45)
+  t.is((await resolveConfig({ config: file, peerTimeout: '2.5' })).peerTimeoutSeconds, 2.5)
+  t.is((await resolveConfig({})).peerTimeoutSeconds, undefined, 'unset: the fetcher default applies')
+  for (const bad of ['0', '-3', 'soon', '']) {
+    const err = await t.throwsAsync(resolveConfig({ peerTimeout: bad }))
+    t.true(isFerryError(err, 'ERR_INVALID_ARGUMENT'), bad)
+    t.regex(err?.message ?? '', /^--peer-timeout: /, bad)
+  }
 })
 
 test('a config key may be one string or a list; peer and peers both count', async (t) => {

@@ -1,0 +1,113 @@
+import '../../daemon/shim.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import test, { type ExecutionContext } from 'ava'
+import { createNode } from '../../daemon/node.js'
+import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../../protocols/heads/index.js'
+import { SYNC_PROTOCOL } from '../../protocols/sync/index.js'
+import { ferry, initStore } from '../helpers/cli.js'
+import { type FerryDaemon, type LogLine, spawnDaemon, waitForHead } from '../helpers/ferry-daemon.js'
+import { buildPseudoRandomRelease, MiB, trustPublisher, verify } from '../helpers/sync-fixtures.js'
+
+/**
+ * A peer that offers `source`'s heads (signed by their publisher: relaying them is allowed) and
+ * takes want lists, but never answers one: it holds every sync stream open and sends nothing.
+ */
+async function stallingPeer(
+  t: ExecutionContext,
+  source: FerryDaemon,
+): Promise<{ node: Libp2p; addr: string }> {
+  const node = await createNode({
+    privateKey: await generateKeyPair('Ed25519'),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    mdns: false,
+  })
+  const held: Stream[] = []
+  t.teardown(async () => {
+    for (const stream of held) stream.abort(new Error('test over'))
+    await node.stop()
+  })
+  const { heads } = await exchangeHeads(await node.dial(multiaddr(source.addr)), [])
+  t.true(heads.length > 0, 'the source offered its heads')
+  await node.handle(HEADS_PROTOCOL, (stream) => void serveHeads(stream, async () => heads).catch(() => {}))
+  await node.handle(SYNC_PROTOCOL, (stream) => {
+    held.push(stream)
+  })
+  const addr = node
+    .getMultiaddrs()
+    .map(String)
+    .find((a) => a.startsWith('/ip4/127.0.0.1/'))
+  if (addr === undefined) throw new Error('the stalling peer has no 127.0.0.1 address')
+  return { node, addr }
+}
+
+const droppedFor = (peer: string) => (l: LogLine) => l.msg === 'peer dropped' && l.peer === peer
+
+test('a peer that takes want lists and never answers is dropped after the peer timeout; the head then completes from an honest peer', async (t) => {
+  const a = await initStore(t)
+  const c = await initStore(t)
+  const release = await buildPseudoRandomRelease(a.dir, a.store, {
+    name: 'held',
+    version: '1',
+    seed: 'stalled',
+    files: [{ name: 'big.bin', size: 12 * MiB }],
+  })
+  await trustPublisher(c.store, a.store)
+  const da = await spawnDaemon(a.store, [], { t })
+  const stalling = await stallingPeer(t, da)
+  const stallingId = stalling.node.peerId.toString()
+
+  // C knows only the stalling peer: without a timeout it would wait for its blocks for ever.
+  const started = Date.now()
+  const dc = await spawnDaemon(
+    c.store,
+    ['--peer', stalling.addr, '--follow', 'held', '--peer-timeout', '1'],
+    {
+      t,
+    },
+  )
+  const dropped = await dc.waitForLog(droppedFor(stallingId), 30_000, 'the stalling peer dropped')
+  t.log(`dropped after ${((Date.now() - started) / 1000).toFixed(1)} s: ${String(dropped.reason)}`)
+  t.regex(String(dropped.reason), /sent nothing for 1 s/)
+
+  // The daemon is not stuck: a pull from the honest peer completes the head.
+  const pulled = await ferry(['sync', da.addr, 'held', '--store', c.store, '--json'])
+  t.is(pulled.code, 0, pulled.stderr)
+  const head = await waitForHead(c.store, 'held', '1', { describe: () => dc.tail() })
+  t.is(head.root, release.build.root)
+  t.is((await verify(c.store)).code, 0, 'C verifies')
+})
+
+test('ferry sync from only a stalling peer ends with an error naming the stall, and --peer-timeout is checked', async (t) => {
+  const a = await initStore(t)
+  const d = await initStore(t)
+  await buildPseudoRandomRelease(a.dir, a.store, {
+    name: 'held',
+    version: '1',
+    seed: 'stalled-once',
+    files: [{ name: 'big.bin', size: 4 * MiB }],
+  })
+  await trustPublisher(d.store, a.store)
+  const da = await spawnDaemon(a.store, [], { t })
+  const stalling = await stallingPeer(t, da)
+
+  const bad = await ferry(['sync', stalling.addr, 'held', '--store', d.store, '--peer-timeout', 'soon'])
+  t.not(bad.code, 0)
+  t.regex(bad.stderr, /--peer-timeout: "soon" is not a number of seconds above 0/)
+
+  const started = Date.now()
+  const once = await ferry(
+    ['sync', stalling.addr, 'held', '--store', d.store, '--peer-timeout', '1', '--json'],
+    {
+      timeoutMs: 60_000,
+    },
+  )
+  const seconds = (Date.now() - started) / 1000
+  t.log(`exit ${once.code} after ${seconds.toFixed(1)} s\n${once.stdout}${once.stderr}`)
+  t.not(once.code, 0, 'the pull failed')
+  t.regex(
+    once.stderr,
+    /every peer was dropped before \S+ was complete \(\S+: the peer sent nothing for 1 s\)/,
+  )
+})
