@@ -48,6 +48,16 @@ export async function* boundedSource(
     }
     notify()
   }
+  // One timer for the whole stream, re-armed when the reader starts to wait (no timer a wait).
+  let idleTimer: NodeJS.Timeout | undefined
+  let failIdle: ((err: Error) => void) | undefined
+  const onIdle = () => {
+    const fail = failIdle
+    if (fail === undefined) return // fired while the reader was busy: a later wait re-arms it
+    failIdle = undefined
+    wake = undefined
+    fail(new FerryError('ERR_PEER', `the peer sent nothing for ${(idleMs ?? 0) / 1000} s`))
+  }
   const onEnd = (event?: Event & { error?: Error }) => {
     ended = true
     failure ??= event?.error
@@ -72,20 +82,20 @@ export async function* boundedSource(
         continue
       }
       if (ended && stream.readBufferLength === 0) return
-      let idle: NodeJS.Timeout | undefined
       await new Promise<void>((resolve, reject) => {
         wake = resolve
         // After the end, what is still buffered arrives on a timer of the stream's: look again soon.
         if (ended) setImmediate(notify)
         else if (idleMs !== undefined) {
-          idle = setTimeout(() => {
-            wake = undefined
-            reject(new FerryError('ERR_PEER', `the peer sent nothing for ${idleMs / 1000} s`))
-          }, idleMs)
+          failIdle = reject
+          if (idleTimer === undefined) idleTimer = setTimeout(onIdle, idleMs)
+          else idleTimer.refresh()
         }
-      }).finally(() => clearTimeout(idle))
+      })
+      failIdle = undefined
     }
   } finally {
+    clearTimeout(idleTimer)
     stream.removeEventListener('message', onMessage as never)
     stream.removeEventListener('close', onEnd as never)
     stream.removeEventListener('remoteCloseWrite', onEnd as never)
