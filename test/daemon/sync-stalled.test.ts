@@ -6,9 +6,9 @@ import test, { type ExecutionContext } from 'ava'
 import { createNode } from '../../daemon/node.js'
 import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../../protocols/heads/index.js'
 import { SYNC_PROTOCOL } from '../../protocols/sync/index.js'
-import { ferry, initStore } from '../helpers/cli.js'
+import { ferry } from '../helpers/cli.js'
 import { type FerryDaemon, type LogLine, spawnDaemon, waitForHead } from '../helpers/ferry-daemon.js'
-import { buildPseudoRandomRelease, MiB, trustPublisher, verify } from '../helpers/sync-fixtures.js'
+import { MiB, publisherAndSite, verify } from '../helpers/sync-fixtures.js'
 
 /**
  * A peer that offers `source`'s heads (signed by their publisher: relaying them is allowed) and
@@ -44,18 +44,25 @@ async function stallingPeer(
 
 const droppedFor = (peer: string) => (l: LogLine) => l.msg === 'peer dropped' && l.peer === peer
 
-test('a peer that takes want lists and never answers is dropped after the peer timeout; the head then completes from an honest peer', async (t) => {
-  const a = await initStore(t)
-  const c = await initStore(t)
-  const release = await buildPseudoRandomRelease(a.dir, a.store, {
+/** Publisher A (head `held`, its daemon running), a site trusting A, and a stalling peer relaying A's heads. */
+async function withStallingPeer(t: ExecutionContext, seed: string, size: number) {
+  const {
+    a,
+    b: site,
+    release,
+  } = await publisherAndSite(t, {
     name: 'held',
     version: '1',
-    seed: 'stalled',
-    files: [{ name: 'big.bin', size: 12 * MiB }],
+    seed,
+    files: [{ name: 'big.bin', size }],
   })
-  await trustPublisher(c.store, a.store)
   const da = await spawnDaemon(a.store, [], { t })
   const stalling = await stallingPeer(t, da)
+  return { site, release, da, stalling }
+}
+
+test('a peer that takes want lists and never answers is dropped after the peer timeout; the head then completes from an honest peer', async (t) => {
+  const { site: c, release, da, stalling } = await withStallingPeer(t, 'stalled', 12 * MiB)
   const stallingId = stalling.node.peerId.toString()
 
   // C knows only the stalling peer: without a timeout it would wait for its blocks for ever.
@@ -80,17 +87,7 @@ test('a peer that takes want lists and never answers is dropped after the peer t
 })
 
 test('ferry sync from only a stalling peer ends with an error naming the stall, and --peer-timeout is checked', async (t) => {
-  const a = await initStore(t)
-  const d = await initStore(t)
-  await buildPseudoRandomRelease(a.dir, a.store, {
-    name: 'held',
-    version: '1',
-    seed: 'stalled-once',
-    files: [{ name: 'big.bin', size: 4 * MiB }],
-  })
-  await trustPublisher(d.store, a.store)
-  const da = await spawnDaemon(a.store, [], { t })
-  const stalling = await stallingPeer(t, da)
+  const { site: d, stalling } = await withStallingPeer(t, 'stalled-once', 4 * MiB)
 
   const bad = await ferry(['sync', stalling.addr, 'held', '--store', d.store, '--peer-timeout', 'soon'])
   t.not(bad.code, 0)
