@@ -9,12 +9,19 @@ import test, { type ExecutionContext } from 'ava'
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
 import { createNode } from '../../daemon/node.js'
+import { exchangeHeads, HEADS_PROTOCOL, MAX_HEADS_BYTES, serveHeads } from '../../protocols/heads/index.js'
 import { MAX_WANT_BLOCKS, SYNC_PROTOCOL } from '../../protocols/sync/index.js'
 import { isIndexNode, Store } from '../../store/index.js'
 import { walkIndex } from '../../store/walk.js'
 import { ferry, initStore } from '../helpers/cli.js'
-import { type FerryDaemon, spawnDaemon } from '../helpers/ferry-daemon.js'
-import { buildPseudoRandomRelease, MiB, trustPublisher, verify } from '../helpers/sync-fixtures.js'
+import { daemonStatus, type FerryDaemon, type LogLine, spawnDaemon } from '../helpers/ferry-daemon.js'
+import {
+  buildPseudoRandomRelease,
+  MiB,
+  publisherAndSite,
+  trustPublisher,
+  verify,
+} from '../helpers/sync-fixtures.js'
 
 /** How long the daemon has to end a stream it refuses. */
 const END_WITHIN_MS = 10_000
@@ -39,8 +46,8 @@ async function leavesOf(store: string, root: string): Promise<CID[]> {
 }
 
 /** A libp2p node as ferry's own, in this process: the hostile peer. */
-async function hostilePeer(t: ExecutionContext): Promise<Libp2p> {
-  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), listen: [], mdns: false })
+async function hostilePeer(t: ExecutionContext, listen: string[] = []): Promise<Libp2p> {
+  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), listen, mdns: false })
   t.teardown(async () => {
     await node.stop()
   })
@@ -164,4 +171,46 @@ test('peers that ask for blocks and never read them cost the daemon at most thei
   for (const stream of stalled) stream.abort(new Error('test: done'))
   t.false(da.exited, 'the daemon still runs')
   await pullStillWorks(t, a, da)
+})
+
+test('a head relayed with a broken signature is ignored (ERR_BAD_SIGNATURE) though its publisher is trusted; a heads message over the limit ends its stream', async (t) => {
+  const { a, b: c } = await publisherAndSite(t, {
+    name: 'held',
+    version: '1',
+    seed: 'forged',
+    files: [{ name: 'small.bin', size: MiB }],
+  })
+  const da = await spawnDaemon(a.store, [], { t })
+  const peer = await hostilePeer(t, ['/ip4/127.0.0.1/tcp/0'])
+  // The relay offers A's head with one bit of its signature flipped.
+  const { heads } = await exchangeHeads(await peer.dial(multiaddr(da.addr)), [])
+  const forged = heads.map((h) => {
+    const signature = Uint8Array.from(h.signature)
+    signature[0] ^= 1
+    return { ...h, signature }
+  })
+  await peer.handle(HEADS_PROTOCOL, (stream) => void serveHeads(stream, async () => forged).catch(() => {}))
+  const relay = peer
+    .getMultiaddrs()
+    .map(String)
+    .find((addr) => addr.startsWith('/ip4/127.0.0.1/'))
+  t.truthy(relay, 'the relay listens on 127.0.0.1')
+  const dc = await spawnDaemon(c.store, ['--peer', String(relay), '--follow', 'held'], { t })
+  const ignored = await dc.waitForLog(
+    (l: LogLine) => l.msg === 'head ignored' && l.head === 'held',
+    20_000,
+    '"head ignored" for held',
+  )
+  t.is(ignored.code, 'ERR_BAD_SIGNATURE')
+  const status = await daemonStatus(c.store)
+  t.deepEqual(status.heads, [], 'no head published')
+  t.deepEqual(status.sync, [], 'nothing synced for a forged head')
+
+  // A heads message whose length prefix announces more than MAX_HEADS_BYTES.
+  const stream = await peer.dialProtocol(multiaddr(dc.addr), HEADS_PROTOCOL)
+  stream.send(Uint8Array.of(0x81, 0x80, 0x80, 0x01)) // the varint of 2 MiB + 1
+  const { ended } = await drainFor(stream, END_WITHIN_MS)
+  t.true(ended, 'the daemon ended the stream without waiting for the announced bytes')
+  t.true(2 * MiB + 1 > MAX_HEADS_BYTES)
+  t.false(dc.exited, 'the daemon still runs')
 })
