@@ -37,8 +37,7 @@ interface ProviderState {
   provider: Provider
   workers: number
   failures: number
-  dropped: boolean
-  /** Why it was dropped: the fetch's error names it when no provider is left. */
+  /** Set when the provider is dropped: why (the fetch's error names it when no provider is left). */
   droppedFor?: string
 }
 
@@ -139,14 +138,16 @@ export class DagFetch {
       ...this.progress,
       bytesByPeer: { ...this.progress.bytesByPeer },
       discovered: this.frontier.discovered,
-      providers: [...this.providers.values()].filter((p) => !p.dropped).map((p) => p.provider.id),
+      providers: [...this.providers.values()]
+        .filter((p) => p.droppedFor === undefined)
+        .map((p) => p.provider.id),
     }
   }
 
   /** Adds a provider (a peer that holds the root); starts its workers. Ignored when known. */
   addProvider(provider: Provider): void {
     if (this.settled || this.providers.has(provider.id)) return
-    const state: ProviderState = { provider, workers: 0, failures: 0, dropped: false }
+    const state: ProviderState = { provider, workers: 0, failures: 0 }
     this.providers.set(provider.id, state)
     for (let i = 0; i < this.inFlight; i++) {
       state.workers++
@@ -158,7 +159,7 @@ export class DagFetch {
   }
 
   private async work(state: ProviderState): Promise<void> {
-    while (!state.dropped && !this.settled && !this.stopping) {
+    while (state.droppedFor === undefined && !this.settled && !this.stopping) {
       let batch: CID[] | undefined
       try {
         batch = await this.frontier.next(this.batchBlocks)
@@ -239,7 +240,9 @@ export class DagFetch {
     const lackers = this.absent.get(key) ?? new Set<string>()
     this.absent.set(key, lackers)
     lackers.add(state.provider.id)
-    const others = [...this.providers.values()].filter((p) => !p.dropped && !lackers.has(p.provider.id))
+    const others = [...this.providers.values()].filter(
+      (p) => p.droppedFor === undefined && !lackers.has(p.provider.id),
+    )
     if (others.length === 0) {
       void this.fail(
         new FerryError('ERR_INCOMPLETE', `no connected peer has block ${cid} below ${this.root}`, {
@@ -252,8 +255,7 @@ export class DagFetch {
   }
 
   private drop(state: ProviderState, reason: string): void {
-    if (state.dropped) return
-    state.dropped = true
+    if (state.droppedFor !== undefined) return
     state.droppedFor = reason
     state.provider.drop?.(reason)
   }
@@ -265,7 +267,7 @@ export class DagFetch {
     }
     if (this.workersRunning()) return
     // Every worker has stopped: either the frontier is exhausted (done) or every provider was dropped.
-    void this.finish([...this.providers.values()].some((p) => !p.dropped))
+    void this.finish([...this.providers.values()].some((p) => p.droppedFor === undefined))
   }
 
   private async finish(exhausted: boolean): Promise<void> {
@@ -278,7 +280,7 @@ export class DagFetch {
     if (this.stopping)
       return this.fail(new FerryError('ERR_ABORTED', `sync of ${this.root} stopped; it resumes from here`))
     if (!exhausted) {
-      const why = [...this.providers.values()].map((p) => `${p.provider.id}: ${p.droppedFor ?? 'dropped'}`)
+      const why = [...this.providers.values()].map((p) => `${p.provider.id}: ${p.droppedFor}`)
       return this.fail(
         new FerryError(
           'ERR_PEER',
