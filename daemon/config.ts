@@ -7,7 +7,7 @@ import {
   issueKeys,
   issueMessage,
   nonEmptyText,
-  positiveSeconds,
+  timeoutSeconds,
   trueOrFalse,
 } from '../store/index.js'
 
@@ -41,7 +41,7 @@ const fileSchema = v.strictObject({
   secret: v.optional(nonEmptyText),
   mdns: v.optional(trueOrFalse),
   'no-mdns': v.optional(trueOrFalse),
-  'peer-timeout': v.optional(positiveSeconds),
+  'peer-timeout': v.optional(timeoutSeconds),
 })
 
 /** Flags as commander gives them. */
@@ -72,16 +72,19 @@ export async function resolveConfig(flags: DaemonFlags): Promise<DaemonConfig> {
         : resolve(dirname(flags.config), file.secret)),
     mdns: flags.mdns === false ? false : (fileMdns ?? true),
     peerTimeoutSeconds:
-      flags.peerTimeout === undefined ? file['peer-timeout'] : parseSeconds(flags.peerTimeout),
+      flags.peerTimeout === undefined ? file['peer-timeout'] : parsePeerTimeout(flags.peerTimeout),
   }
 }
 
-/** `--peer-timeout`'s value: seconds above zero, or ERR_INVALID_ARGUMENT naming the flag. */
-export function parseSeconds(text: string, flag = '--peer-timeout'): number {
-  const seconds = Number(text)
-  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0)
-    throw new FerryError('ERR_INVALID_ARGUMENT', `${flag}: "${text}" is not a number of seconds above 0`)
-  return seconds
+/** `--peer-timeout`'s value, checked as the config's `peer-timeout` is; ERR_INVALID_ARGUMENT names the flag. */
+export function parsePeerTimeout(text: string): number {
+  const parsed = v.safeParse(timeoutSeconds, text.trim() === '' ? Number.NaN : Number(text))
+  if (!parsed.success)
+    throw new FerryError(
+      'ERR_INVALID_ARGUMENT',
+      `--peer-timeout: "${text}" ${issueMessage(parsed.issues[0])}`,
+    )
+  return parsed.output
 }
 
 async function readConfigFile(path: string): Promise<v.InferOutput<typeof fileSchema>> {

@@ -12,8 +12,12 @@ export const nonEmptyText = v.pipe(v.string('must be a string'), v.minLength(1, 
 /** `true` or `false`. */
 export const trueOrFalse = v.boolean('must be true or false')
 
-/** A number of seconds above zero. */
-export const positiveSeconds = v.pipe(
+/** Most seconds a timeout may be: node runs a longer timer (over 2^31 - 1 ms) after 1 ms instead. */
+export const MAX_TIMEOUT_SECONDS = 86_400
+
+/** A timeout in seconds: above zero, at most a day. */
+export const timeoutSeconds = v.pipe(
   v.number('must be a number of seconds'),
   v.gtValue(0, 'must be more than 0 seconds'),
+  v.maxValue(MAX_TIMEOUT_SECONDS, `must be at most ${MAX_TIMEOUT_SECONDS} seconds (a day)`),
 )

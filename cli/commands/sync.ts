@@ -20,11 +20,12 @@ async function pullWithoutDaemon(
   options: SyncFlags,
 ): Promise<PullResult> {
   // Loaded here, not at start-up: the libp2p stack costs every other command ~0.35 s.
-  const [{ pullOnce }, { parseSeconds }] = await Promise.all([
+  const [{ pullOnce }, { parsePeerTimeout }] = await Promise.all([
     import('../../daemon/pull-once.js'),
     import('../../daemon/config.js'),
   ])
-  const peerTimeoutSeconds = options.peerTimeout === undefined ? undefined : parseSeconds(options.peerTimeout)
+  const peerTimeoutSeconds =
+    options.peerTimeout === undefined ? undefined : parsePeerTimeout(options.peerTimeout)
   const bar = progress('sync', options)
   const onProgress = (syncs: SyncState[]) => {
     const done = syncs.reduce((sum, s) => sum + s.bytesReceived, 0)

@@ -20,7 +20,7 @@ test('a bad daemon config names the file and every bad key, and why', async (t) 
   t.regex(err?.message ?? '', /peer-timeout: must be more than 0 seconds/)
 })
 
-test('peer-timeout comes from the file, and the flag wins; a flag that is not seconds above 0 is refused by name', async (t) => {
+test('peer-timeout comes from the file, and the flag wins; a flag that is not seconds above 0 and at most a day is refused by name, and so is .inf in the file', async (t) => {
   const { dir, cleanup } = await tempDir()
   t.teardown(cleanup)
   const file = join(dir, 'daemon.yaml')
@@ -28,11 +28,24 @@ test('peer-timeout comes from the file, and the flag wins; a flag that is not se
   t.is((await resolveConfig({ config: file })).peerTimeoutSeconds, 45)
   t.is((await resolveConfig({ config: file, peerTimeout: '2.5' })).peerTimeoutSeconds, 2.5)
   t.is((await resolveConfig({})).peerTimeoutSeconds, undefined, 'unset: the fetcher default applies')
-  for (const bad of ['0', '-3', 'soon', '']) {
+  const why: Record<string, RegExp> = {
+    '0': /must be more than 0 seconds/,
+    '-3': /must be more than 0 seconds/,
+    soon: /must be a number of seconds/,
+    '': /must be a number of seconds/,
+    // Past 2^31 - 1 ms node would run the timer after 1 ms: every request would time out at once.
+    '3000000': /must be at most 86400 seconds/,
+    Infinity: /must be at most 86400 seconds/,
+  }
+  for (const [bad, message] of Object.entries(why)) {
     const err = await t.throwsAsync(resolveConfig({ peerTimeout: bad }))
     t.true(isFerryError(err, 'ERR_INVALID_ARGUMENT'), bad)
     t.regex(err?.message ?? '', /^--peer-timeout: /, bad)
+    t.regex(err?.message ?? '', message, bad)
   }
+  await writeFile(file, 'peer-timeout: .inf\n')
+  const tooLong = await t.throwsAsync(resolveConfig({ config: file }))
+  t.regex(tooLong?.message ?? '', /peer-timeout: must be at most 86400 seconds/)
 })
 
 test('a config key may be one string or a list; peer and peers both count', async (t) => {
