@@ -1,24 +1,33 @@
 import { appendFile, open, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { openStoreDb } from '../../store/db.js'
 import { encodeRecordHeader, PACK_MAGIC, scanPack } from '../../store/pack-format.js'
 import { tempDir } from '../helpers/cli.js'
 import { blocks, openPacks, putAll } from '../helpers/packs.js'
 
-test('a torn tail after the committed end is cut off on open; the index and new writes stay sound', async (t) => {
+/**
+ * A store in a temporary folder holding `count` blocks, committed into its one pack, and closed:
+ * the pack's path, its committed size and the pack usage as it was.
+ */
+async function oneCommittedPack(t: ExecutionContext, count: number, seed: string) {
   const { dir, cleanup } = await tempDir()
   t.teardown(cleanup)
-  const first = blocks(20, 'torn')
-  let s = await openPacks(dir)
+  const first = blocks(count, seed)
+  const s = await openPacks(dir)
   await putAll(s.store, first)
+  const usage = await s.store.usage()
   await s.close()
   const [pack] = (await readdir(join(dir, 'packs'))).filter((n) => n.endsWith('.pack'))
   const packPath = join(dir, 'packs', pack)
-  const committed = (await stat(packPath)).size
+  return { dir, first, packPath, committed: (await stat(packPath)).size, usage }
+}
+
+test('a torn tail after the committed end is cut off on open; the index and new writes stay sound', async (t) => {
+  const { dir, first, packPath, committed } = await oneCommittedPack(t, 20, 'torn')
   // A crash in the middle of a record: a header promising more bytes than follow.
   await appendFile(packPath, Buffer.from([0, 0, 0x10, 0, 36, 1, 2, 3]))
-  s = await openPacks(dir)
+  const s = await openPacks(dir)
   t.is((await stat(packPath)).size, committed, 'the uncommitted tail is truncated')
   for (const b of first) t.deepEqual(new Uint8Array(await s.store.get(b.cid)), b.bytes)
   const second = blocks(5, 'after')
@@ -48,16 +57,7 @@ function records(list: ReturnType<typeof blocks>): Buffer {
 }
 
 test('whole records past the committed end (a kill before the index batch) are taken back on open', async (t) => {
-  const { dir, cleanup } = await tempDir()
-  t.teardown(cleanup)
-  const first = blocks(10, 'kept')
-  let s = await openPacks(dir)
-  await putAll(s.store, first)
-  const before = await s.store.usage()
-  await s.close()
-  const [pack] = (await readdir(join(dir, 'packs'))).filter((n) => n.endsWith('.pack'))
-  const packPath = join(dir, 'packs', pack)
-  const committed = (await stat(packPath)).size
+  const { dir, first, packPath, committed, usage: before } = await oneCommittedPack(t, 10, 'kept')
   // Appended and never committed: new blocks, one the index already has, a new one again, then a torn record.
   const tail = blocks(4, 'tail')
   const sound = records([tail[0], tail[1], first[3], tail[2], tail[1], tail[3]])
@@ -69,7 +69,7 @@ test('whole records past the committed end (a kill before the index batch) are t
     Buffer.concat([PACK_MAGIC, records([tail[0], orphan[0]])]),
   )
 
-  s = await openPacks(dir)
+  let s = await openPacks(dir)
   t.is(
     (await stat(packPath)).size,
     committed + sound.byteLength,
