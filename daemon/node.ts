@@ -12,7 +12,8 @@ import { tuneHeapForTransfers } from './heap-tuning.js'
  * yamux as every ferry node runs it.
  * Bulk transfer: larger yamux messages cost fewer frames, and js-yamux answers every data frame
  * with a window update (a small encrypted write each way). 1 MiB against 256 KiB, `npm run bench
- * -- sync-ab` (1 GiB, medians): 4.22 -> 4.10 s (6 pairs) and 4.34 -> 4.27 s (8 pairs), daemon B's
+ * -- sync-ab` on builds of ff2df01 and 969b132, which differ only in this (1 GiB, medians):
+ * 4.22 -> 4.10 s (6 pairs) and 4.34 -> 4.27 s (8 pairs), daemon B's
  * CPU 4.36 -> 4.27 and 4.50 -> 4.40 s, its peak RSS unchanged. The size bounds what one frame
  * holds, not what a peer may send: that is the window. A larger stream window costs fewer window
  * updates too (REAL-SERVICES.md measured a small gain for 256 KiB messages over 64 KiB). The window is
