@@ -2,14 +2,12 @@ import '../../daemon/shim.js'
 import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import * as dagCbor from '@ipld/dag-cbor'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import test, { type ExecutionContext } from 'ava'
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
-import { createNode } from '../../daemon/node.js'
-import { exchangeHeads, HEADS_PROTOCOL, MAX_HEADS_BYTES, serveHeads } from '../../protocols/heads/index.js'
+import { exchangeHeads, HEADS_PROTOCOL, MAX_HEADS_BYTES } from '../../protocols/heads/index.js'
 import { MAX_WANT_BLOCKS, SYNC_PROTOCOL } from '../../protocols/sync/index.js'
 import { MAX_WANT_BYTES } from '../../protocols/sync/limits.js'
 import { isIndexNode, Store } from '../../store/index.js'
@@ -23,6 +21,7 @@ import {
   trustPublisher,
   verify,
 } from '../helpers/sync-fixtures.js'
+import { relayHeads, testPeer } from '../helpers/test-peer.js'
 
 /** How long the daemon has to end a stream it refuses. */
 const END_WITHIN_MS = 10_000
@@ -44,15 +43,6 @@ async function leavesOf(store: string, root: string): Promise<CID[]> {
   } finally {
     await opened.close()
   }
-}
-
-/** A libp2p node as ferry's own, in this process: the hostile peer. */
-async function hostilePeer(t: ExecutionContext, listen: string[] = []): Promise<Libp2p> {
-  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), listen, mdns: false })
-  t.teardown(async () => {
-    await node.stop()
-  })
-  return node
 }
 
 /**
@@ -114,7 +104,7 @@ async function sharedSetup(t: ExecutionContext) {
   })
   const leaves = await leavesOf(a.store, release.build.root)
   const da = await spawnDaemon(a.store, [], { t })
-  const peer = await hostilePeer(t)
+  const { node: peer } = await testPeer(t)
   const open = () => peer.dialProtocol(multiaddr(da.addr), SYNC_PROTOCOL)
   return { a, release, leaves, da, peer, open }
 }
@@ -188,21 +178,17 @@ test('a head relayed with a broken signature is ignored (ERR_BAD_SIGNATURE) thou
     files: [{ name: 'small.bin', size: MiB }],
   })
   const da = await spawnDaemon(a.store, [], { t })
-  const peer = await hostilePeer(t, ['/ip4/127.0.0.1/tcp/0'])
+  const { node: peer, addr: relay } = await testPeer(t, true)
   // The relay offers A's head with one bit of its signature flipped.
-  const { heads } = await exchangeHeads(await peer.dial(multiaddr(da.addr)), [])
-  const forged = heads.map((h) => {
-    const signature = Uint8Array.from(h.signature)
-    signature[0] ^= 1
-    return { ...h, signature }
-  })
-  await peer.handle(HEADS_PROTOCOL, (stream) => void serveHeads(stream, async () => forged).catch(() => {}))
-  const relay = peer
-    .getMultiaddrs()
-    .map(String)
-    .find((addr) => addr.startsWith('/ip4/127.0.0.1/'))
-  t.truthy(relay, 'the relay listens on 127.0.0.1')
-  const dc = await spawnDaemon(c.store, ['--peer', String(relay), '--follow', 'held'], { t })
+  const forged = await relayHeads(peer, da, (heads) =>
+    heads.map((h) => {
+      const signature = Uint8Array.from(h.signature)
+      signature[0] ^= 1
+      return { ...h, signature }
+    }),
+  )
+  t.is(forged.length, 1, 'A offered its one head, forged on the way')
+  const dc = await spawnDaemon(c.store, ['--peer', relay, '--follow', 'held'], { t })
   const ignored = await dc.waitForLog(
     (l: LogLine) => l.msg === 'head ignored' && l.head === 'held',
     20_000,

@@ -1,14 +1,11 @@
 import '../../daemon/shim.js'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Libp2p, Stream } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
 import test, { type ExecutionContext } from 'ava'
-import { createNode } from '../../daemon/node.js'
-import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../../protocols/heads/index.js'
 import { SYNC_PROTOCOL } from '../../protocols/sync/index.js'
 import { ferry } from '../helpers/cli.js'
 import { type FerryDaemon, type LogLine, spawnDaemon, waitForHead } from '../helpers/ferry-daemon.js'
 import { MiB, publisherAndSite, verify } from '../helpers/sync-fixtures.js'
+import { relayHeads, testPeer } from '../helpers/test-peer.js'
 
 /**
  * A peer that offers `source`'s heads (signed by their publisher: relaying them is allowed) and
@@ -18,27 +15,16 @@ async function stallingPeer(
   t: ExecutionContext,
   source: FerryDaemon,
 ): Promise<{ node: Libp2p; addr: string }> {
-  const node = await createNode({
-    privateKey: await generateKeyPair('Ed25519'),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    mdns: false,
-  })
+  const { node, addr } = await testPeer(t, true)
   const held: Stream[] = []
   t.teardown(async () => {
     for (const stream of held) stream.abort(new Error('test over'))
-    await node.stop()
   })
-  const { heads } = await exchangeHeads(await node.dial(multiaddr(source.addr)), [])
+  const heads = await relayHeads(node, source)
   t.true(heads.length > 0, 'the source offered its heads')
-  await node.handle(HEADS_PROTOCOL, (stream) => void serveHeads(stream, async () => heads).catch(() => {}))
   await node.handle(SYNC_PROTOCOL, (stream) => {
     held.push(stream)
   })
-  const addr = node
-    .getMultiaddrs()
-    .map(String)
-    .find((a) => a.startsWith('/ip4/127.0.0.1/'))
-  if (addr === undefined) throw new Error('the stalling peer has no 127.0.0.1 address')
   return { node, addr }
 }
 
