@@ -11,7 +11,7 @@
  * Both report {event: "ready", addrs, ...} first and exit when stdin ends;
  * fetch reports {event: "fetched", blocks, bytes, complete}.
  */
-import '../daemon/shim.js'
+import '../daemon/runtime/shim.js'
 import { createReadStream } from 'node:fs'
 import { register } from 'node:module'
 import { CarBlockIterator } from '@ipld/car'

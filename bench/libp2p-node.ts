@@ -2,14 +2,14 @@
  * The libp2p stack the sync benchmark's peers share with ferry's daemon:
  * TCP on 127.0.0.1 only, noise, yamux, identify. No peer discovery (no
  * mDNS, no bootstrap), no DHT, no relays: nothing leaves the machine.
- * Entry points import '../daemon/shim.js' before this module.
+ * Entry points import '../daemon/runtime/shim.js' before this module.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { type Identify, identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
-import { YAMUX_INIT } from '../daemon/node.js'
+import { YAMUX_INIT } from '../daemon/p2p/node.js'
 
 /** The only address the benchmark's nodes listen on: loopback, a free port. */
 export const LOOPBACK_LISTEN = '/ip4/127.0.0.1/tcp/0'

@@ -14,12 +14,12 @@
  *
  * Both report {event: "ready", addrs} first and exit when stdin ends.
  */
-import '../daemon/shim.js'
+import '../daemon/runtime/shim.js'
 import { createWriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { Libp2p, Stream, StreamCloseEvent } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { sha256Digest } from '../store/sha256.js'
+import { sha256Digest } from '../store/blocks/sha256.js'
 import { commands, loopbackAddrs, loopbackNode, report } from './libp2p-node.js'
 
 /** The benchmark's own protocol: one stream carries the whole payload. */

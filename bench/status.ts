@@ -10,8 +10,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { cidFor, RAW } from '../store/cid.js'
-import { openStoreDb } from '../store/db.js'
+import { cidFor, RAW } from '../store/blocks/cid.js'
+import { openStoreDb } from '../store/db/db.js'
 import { Store } from '../store/store.js'
 import { FERRY_BIN, FERRY_ENV } from './ferry.js'
 import { measured, median } from './measure.js'

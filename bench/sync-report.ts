@@ -3,7 +3,7 @@
  * side-by-side table, details per run and a BENCH_JSON line.
  */
 import { table } from '../cli/output.js'
-import { DAEMON_LAUNCH_ENV } from '../daemon/launch-env.js'
+import { DAEMON_LAUNCH_ENV } from '../daemon/runtime/launch-env.js'
 import type { FerrySyncRun } from './ferry-sync.js'
 import type { HeliaRun } from './helia-bitswap.js'
 import type { RawRun } from './libp2p-raw.js'

@@ -8,7 +8,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
-import { HEAP_GROWING_PERCENT } from '../daemon/heap-tuning.js'
+import { HEAP_GROWING_PERCENT } from '../daemon/runtime/heap-tuning.js'
 import type { DataFile } from './data.js'
 import { regularFilesBelow, settle } from './data.js'
 import { type ExportResult, ferryJson, initTrustingStore, withDaemonLaunchEnv } from './ferry.js'

@@ -1,5 +1,4 @@
-import { connectDaemon, type RemoteOperations } from '../daemon/api/client.js'
-import { localOperations, type Operations } from '../daemon/api/operations.js'
+import { connectDaemon, localOperations, type Operations, type RemoteOperations } from '../daemon/index.js'
 import { defaultStoreDir, Store } from '../store/index.js'
 import type { CommonOptions } from './output.js'
 

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // First: libp2p needs Promise.withResolvers, which Node 20 lacks.
-import '../daemon/shim.js'
 import { Command } from 'commander'
 import { registerArchive } from './commands/archive.js'
 import { registerBom } from './commands/bom.js'

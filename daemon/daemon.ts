@@ -3,24 +3,14 @@ import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as v from 'valibot'
 import { FerryError, isFerryError, nonEmptyText, Store } from '../store/index.js'
-import {
-  type ApiServer,
-  apiRoute,
-  apiSocketPath,
-  connectDaemon,
-  type DaemonStatus,
-  localOperations,
-  type PeerStatus,
-  StoreGate,
-  startApiServer,
-  statusSummary,
-} from './api/index.js'
 import type { DaemonConfig } from './config.js'
-import { PeerDialer } from './dialer.js'
-import type { Logger } from './logger.js'
-import { pull } from './pull.js'
-import { startReplication } from './replication.js'
-import type { Replicator } from './replicator.js'
+import { type ApiServer, apiRoute, apiSocketPath, connectDaemon, startApiServer } from './http/api/index.js'
+import { type DaemonStatus, localOperations, type PeerStatus, StoreGate, statusSummary } from './ops/index.js'
+import { PeerDialer } from './p2p/dialer.js'
+import { pull } from './p2p/pull.js'
+import { startReplication } from './p2p/replication.js'
+import type { Replicator } from './p2p/replicator.js'
+import type { Logger } from './runtime/logger.js'
 
 export interface DaemonInit {
   storeDir: string

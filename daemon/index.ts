@@ -1,5 +1,53 @@
 /**
- * The long-running process: libp2p node, sync scheduler, sources, HTTP
- * serving. Arrives with the daemon issue; imports from `protocols/` and `store/`.
+ * The long-running process on a store: the libp2p node and its replicator,
+ * the API on `STORE/ferry.sock`, and the operations every command runs. This
+ * file is its public surface, all that `cli/` imports.
+ *
+ * Importing it loads no libp2p: `runDaemon`, `pullOnce` and
+ * `writeClusterSecret` load their parts when called, because the libp2p
+ * stack would add about 0.35 s to the start of every other command.
  */
-export {}
+
+// libp2p 3 needs Promise.withResolvers, which Node 20 lacks: set before any of it loads.
+import './runtime/shim.js'
+import type { DaemonFlags } from './config.js'
+import type { PullOptions, PullResult } from './p2p/pull.js'
+
+export { type DaemonConfig, type DaemonFlags, DEFAULT_LISTEN, parsePeerTimeout } from './config.js'
+export { connectDaemon, type RemoteOperations } from './http/api/index.js'
+export {
+  type BuildArgs,
+  type CallOptions,
+  type ExportArgs,
+  type ImportArgs,
+  localOperations,
+  type OnProgress,
+  type Operations,
+} from './ops/index.js'
+export type * from './ops/types.js'
+export type { PullOptions, PullResult } from './p2p/pull.js'
+
+/** `ferry daemon`: runs a daemon on the store until SIGTERM or SIGINT, then stops it cleanly. */
+export async function runDaemon(storeDir: string, flags: DaemonFlags): Promise<void> {
+  const { runDaemon: run } = await import('./run.js')
+  await run(storeDir, flags)
+}
+
+/**
+ * `ferry sync` with no daemon on the store: a dial-only node lives just for
+ * this pull of `head` (or every head the peer offers) from `address`.
+ */
+export async function pullOnce(
+  storeDir: string,
+  address: string,
+  options: PullOptions & { secret?: string; peerTimeoutSeconds?: number } = {},
+): Promise<PullResult> {
+  const { pullOnce: pull } = await import('./p2p/pull-once.js')
+  return pull(storeDir, address, options)
+}
+
+/** `ferry secret gen`: writes a new cluster secret (libp2p pnet) to `path`, mode 0600. */
+export async function writeClusterSecret(path: string): Promise<void> {
+  const { writeClusterSecret: write } = await import('./p2p/secret.js')
+  await write(path)
+}

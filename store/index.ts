@@ -3,8 +3,30 @@
  * and BOMs, signed heads and trust. Imports nothing else of ferry's.
  */
 
-export type { Arena, ArenaPool } from './arena.js'
-export type { AbortOptions, Block, Blockstore } from './blockstore.js'
+export type { AbortOptions, Block, Blockstore } from './blocks/blockstore.js'
+export { blockMatches, CID, cidFor, DAG_CBOR, parseCid, RAW } from './blocks/cid.js'
+export { MemoryBlockstore } from './blocks/memory-blockstore.js'
+export { type BuildOptions, type BuildResult, type BuildSummary, buildBom } from './build/build.js'
+export type { Requirements } from './build/requirements.js'
+export { type ExportOptions, type ExportResult, exportArchive } from './car/export.js'
+export {
+  archiveFiles,
+  type HeadOutcome,
+  type ImportOptions,
+  type ImportResult,
+  importArchive,
+} from './car/import.js'
+export {
+  type HeadSummary,
+  headSummaries,
+  type Inventory,
+  makeInventory,
+  readInventory,
+} from './car/inventory.js'
+export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunk/chunker.js'
+export { GEAR } from './chunk/gear.js'
+export { isIndexNode, linksOf } from './dag/dag.js'
+export { FileDagBuilder, fileSize, readFile } from './dag/file-dag.js'
 export {
   type BomNode,
   type Entry,
@@ -13,17 +35,18 @@ export {
   entryLabel,
   type FileEntry,
   loadBom,
-} from './bom.js'
-export { type BuildOptions, type BuildResult, type BuildSummary, buildBom } from './build.js'
-export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunker.js'
-export { blockMatches, CID, cidFor, DAG_CBOR, parseCid, RAW } from './cid.js'
-export { isIndexNode, linksOf } from './dag.js'
+} from './dag/nodes/bom.js'
+export { blockKey } from './dag/walk.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
-export { type ExportOptions, type ExportResult, exportArchive } from './export.js'
-export { FileDagBuilder, fileSize, readFile } from './file-dag.js'
-export { type GcResult, gc } from './gc.js'
-export { GEAR } from './gear.js'
-export type { Hasher } from './hasher.js'
+export type { Arena, ArenaPool } from './ingest/arena.js'
+export type { Hasher } from './ingest/hasher.js'
+export { ingestFile, ingestStream } from './ingest/ingest.js'
+export { type GcResult, gc } from './maint/gc.js'
+export { type VerifyProblem, type VerifyReport, verify } from './maint/verify.js'
+export type { Location } from './packs/format.js'
+export { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
+export { issueKeys, issueMessage } from './schema/issues.js'
+export { nonEmptyText, timeoutSeconds, trueOrFalse } from './schema/parts.js'
 export {
   assertHeadSignature,
   type HeadRecord,
@@ -31,23 +54,6 @@ export {
   signedHeadFrom,
   signHead,
   toRecord,
-} from './heads.js'
-export {
-  archiveFiles,
-  type HeadOutcome,
-  type ImportOptions,
-  type ImportResult,
-  importArchive,
-} from './import.js'
-export { ingestFile, ingestStream } from './ingest.js'
-export { type HeadSummary, headSummaries, type Inventory, makeInventory, readInventory } from './inventory.js'
-export { generatePublisher, type Publisher, publicKeyFromToken } from './keys.js'
-export { MemoryBlockstore } from './memory-blockstore.js'
-export { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'
-export type { Location } from './pack-format.js'
-export type { Requirements } from './requirements.js'
-export { issueKeys, issueMessage } from './schema-issues.js'
-export { nonEmptyText, timeoutSeconds, trueOrFalse } from './schema-parts.js'
+} from './sign/heads.js'
+export { generatePublisher, type Publisher, publicKeyFromToken } from './sign/keys.js'
 export { defaultStoreDir, Store } from './store.js'
-export { type VerifyProblem, type VerifyReport, verify } from './verify.js'
-export { blockKey } from './walk.js'

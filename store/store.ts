@@ -5,10 +5,12 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import pLimit from 'p-limit'
-import { parseCid } from './cid.js'
-import { Completeness } from './completeness.js'
-import { openStoreDb, type StoreDb } from './db.js'
+import { parseCid } from './blocks/cid.js'
+import { Completeness } from './dag/completeness.js'
+import { openStoreDb, type StoreDb } from './db/db.js'
 import { FerryError } from './errors.js'
+import { createPipeline, type PipelineComponents } from './ingest/pipeline.js'
+import { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
 import {
   assertHeadSignature,
   type HeadRecord,
@@ -17,16 +19,14 @@ import {
   type SignedHead,
   signedHeadFrom,
   toRecord,
-} from './heads.js'
+} from './sign/heads.js'
 import {
   generatePublisher,
   type Publisher,
   publicKeyFromToken,
   publisherFromPem,
   publisherToPem,
-} from './keys.js'
-import { PackBlockstore, type PackBlockstoreInit } from './pack-blockstore.js'
-import { createPipeline, type PipelineComponents } from './pipeline.js'
+} from './sign/keys.js'
 
 /**
  * Store format written by this version; `open` refuses others, except those it upgrades.

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { DaemonFlags } from '../../daemon/config.js'
+import { type DaemonFlags, runDaemon } from '../../daemon/index.js'
 import { action, defineCommand } from '../command.js'
 import { storeDir } from '../context.js'
 import type { CommonOptions } from '../output.js'
@@ -48,33 +48,7 @@ export function registerDaemon(program: Command): void {
     )
     .action(
       action<Flags>(async (_args, options) => {
-        // Loaded here, not at start-up: the libp2p stack costs every other command ~0.35 s.
-        const [{ resolveConfig }, { Daemon }, { createLogger }] = await Promise.all([
-          import('../../daemon/config.js'),
-          import('../../daemon/daemon.js'),
-          import('../../daemon/logger.js'),
-        ])
-        const config = await resolveConfig(options)
-        const log = createLogger()
-        const daemon = await Daemon.start({ storeDir: storeDir(options), config, log })
-        await new Promise<void>((resolve) => {
-          let stopping = false
-          const stop = (signal: NodeJS.Signals) => {
-            if (stopping) {
-              log.warn({ signal }, 'second signal: exiting without a clean stop')
-              process.exit(130)
-            }
-            stopping = true
-            log.info({ signal }, 'signal received')
-            daemon.stop().then(resolve, (err) => {
-              log.error({ err: (err as Error).message }, 'stop failed')
-              process.exitCode = 1
-              resolve()
-            })
-          }
-          process.once('SIGTERM', stop)
-          process.once('SIGINT', stop)
-        })
+        await runDaemon(storeDir(options), options)
       }),
     )
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { connectDaemon } from '../../daemon/api/client.js'
+import { connectDaemon } from '../../daemon/index.js'
 import { FerryError, Store } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { storeDir } from '../context.js'

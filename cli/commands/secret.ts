@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
+import { writeClusterSecret } from '../../daemon/index.js'
 import { action, defineCommand } from '../command.js'
 import { type CommonOptions, printJson } from '../output.js'
 
@@ -13,7 +14,6 @@ export function registerSecret(program: Command): void {
     .action(
       action<CommonOptions & { out: string }>(async (_args, options) => {
         const path = resolve(options.out)
-        const { writeClusterSecret } = await import('../../daemon/secret.js')
         await writeClusterSecret(path)
         if (options.json) printJson({ out: path })
         else process.stdout.write(`wrote cluster secret ${path}; start every daemon with --secret ${path}\n`)

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { DaemonStatus, StatusSummary } from '../../daemon/api/types.js'
+import type { DaemonStatus, StatusSummary } from '../../daemon/index.js'
 import { action, defineCommand } from '../command.js'
 import { withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson, table } from '../output.js'

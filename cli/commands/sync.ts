@@ -1,7 +1,11 @@
 import type { Command } from 'commander'
-import { connectDaemon } from '../../daemon/api/client.js'
-import type { PullResult } from '../../daemon/pull.js'
-import type { SyncState } from '../../daemon/sync-job.js'
+import {
+  connectDaemon,
+  type PullResult,
+  parsePeerTimeout,
+  pullOnce,
+  type SyncStatus,
+} from '../../daemon/index.js'
 import { action, defineCommand } from '../command.js'
 import { storeDir } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
@@ -19,15 +23,10 @@ async function pullWithoutDaemon(
   head: string | undefined,
   options: SyncFlags,
 ): Promise<PullResult> {
-  // Loaded here, not at start-up: the libp2p stack costs every other command ~0.35 s.
-  const [{ pullOnce }, { parsePeerTimeout }] = await Promise.all([
-    import('../../daemon/pull-once.js'),
-    import('../../daemon/config.js'),
-  ])
   const peerTimeoutSeconds =
     options.peerTimeout === undefined ? undefined : parsePeerTimeout(options.peerTimeout)
   const bar = progress('sync', options)
-  const onProgress = (syncs: SyncState[]) => {
+  const onProgress = (syncs: SyncStatus[]) => {
     const done = syncs.reduce((sum, s) => sum + s.bytesReceived, 0)
     const blocks = syncs.reduce((sum, s) => sum + s.haveBlocks, 0)
     const want = syncs.reduce((sum, s) => sum + s.wantBlocks, 0)

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CarBlockIterator, CarIndexer, CarWriter } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
-import type { EntrySummary, HeadSummary, StatusSummary as StoreStatus } from '../../daemon/api/types.js'
+import type { EntrySummary, HeadSummary, StatusSummary as StoreStatus } from '../../daemon/ops/types.js'
 import type { BuildSummary, ExportResult, HeadOutcome, ImportResult } from '../../store/index.js'
 import { FERRY_BIN, ferry, ferryJson, writeRequirements } from './cli.js'
 

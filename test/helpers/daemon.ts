@@ -1,4 +1,4 @@
-import { apiSocketPath } from '../../daemon/api/wire.js'
+import { apiSocketPath } from '../../daemon/http/api/wire.js'
 import { spawnDaemon } from './ferry-daemon.js'
 
 /** A running `ferry daemon` that owns a store and answers on `STORE/ferry.sock`. */

@@ -2,21 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { HeadSummary, PeerStatus, StatusSummary } from '../../daemon/api/types.js'
-import type { PullResult } from '../../daemon/pull.js'
-import type { SyncState } from '../../daemon/sync-job.js'
+import type { DaemonStatus, HeadSummary, PullResult, SyncStatus } from '../../daemon/index.js'
 import { FERRY_BIN, ferryJson } from './cli.js'
 
 /** `ferry sync --json`. */
-export type { PullResult, SyncState }
-
-/** `ferry status --json` while a daemon runs on the store (the sync entries as the daemon reports them). */
-export interface DaemonStatusJson extends StatusSummary {
-  peerId: string
-  addrs: string[]
-  peers: PeerStatus[]
-  sync: SyncState[]
-}
+export type { DaemonStatus, PullResult, SyncStatus }
 
 /** One parsed JSON line of a daemon's log (pino); a line that is not JSON is kept as `{ raw }`. */
 export type LogLine = Record<string, unknown> & { msg?: string }
@@ -225,15 +215,15 @@ export async function spawnDaemon(
 }
 
 /** `ferry status --json --store DIR` with a daemon running on DIR (through its API). */
-export function daemonStatus(store: string): Promise<DaemonStatusJson> {
-  return ferryJson<DaemonStatusJson>(['status', '--store', store])
+export function daemonStatus(store: string): Promise<DaemonStatus> {
+  return ferryJson<DaemonStatus>(['status', '--store', store])
 }
 
 /**
  * `GET /api/status` straight on STORE/ferry.sock: the same answer as `ferry status --json` with a
  * daemon, without starting a CLI process (for polls that must be fast).
  */
-export function socketStatus(store: string, timeoutMs = 5_000): Promise<DaemonStatusJson> {
+export function socketStatus(store: string, timeoutMs = 5_000): Promise<DaemonStatus> {
   return new Promise((resolve, reject) => {
     const req = request(
       { socketPath: join(store, 'ferry.sock'), method: 'GET', path: '/api/status', timeout: timeoutMs },
@@ -242,7 +232,7 @@ export function socketStatus(store: string, timeoutMs = 5_000): Promise<DaemonSt
         for await (const chunk of res) chunks.push(chunk as Buffer)
         const text = Buffer.concat(chunks).toString('utf8')
         if (res.statusCode !== 200) return reject(new Error(`GET /api/status: ${res.statusCode} ${text}`))
-        resolve(JSON.parse(text) as DaemonStatusJson)
+        resolve(JSON.parse(text) as DaemonStatus)
       },
     )
     req.once('timeout', () => req.destroy(new Error(`GET /api/status: no answer within ${timeoutMs} ms`)))

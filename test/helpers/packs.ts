@@ -1,7 +1,7 @@
 import { join } from 'node:path'
-import { cidFor, RAW } from '../../store/cid.js'
-import { openStoreDb, type StoreDb } from '../../store/db.js'
-import { PackBlockstore, type PackBlockstoreInit } from '../../store/pack-blockstore.js'
+import { cidFor, RAW } from '../../store/blocks/cid.js'
+import { openStoreDb, type StoreDb } from '../../store/db/db.js'
+import { PackBlockstore, type PackBlockstoreInit } from '../../store/packs/pack-blockstore.js'
 import { pseudoRandom } from './cli.js'
 
 /** A PackBlockstore on its own index at `dir` (no Store around it). */

@@ -1,0 +1,69 @@
+import { chmod, unlink } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import { FerryError } from '../../../store/index.js'
+import { type ApiHandlerOptions, createApiHandler } from './handler.js'
+import { removeStaleSocket } from './stale-socket.js'
+
+/** Longest unix socket path Linux takes (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107
+
+/** How long `close` lets running answers finish after aborting them, before cutting connections. */
+const CLOSE_GRACE_MS = 5000
+
+export interface ApiServerOptions extends ApiHandlerOptions {
+  /** Where to listen: `STORE/ferry.sock` (see `apiSocketPath`). */
+  socketPath: string
+}
+
+/** A listening API server. */
+export interface ApiServer {
+  readonly socketPath: string
+  /** Aborts running operations, stops listening and removes the socket file. */
+  close(): Promise<void>
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/**
+ * Serves the daemon's API (see `createApiHandler`) on a unix socket that
+ * only this user may use (mode 0600). A socket file left by a crashed daemon
+ * is replaced; one that still answers is not (ERR_STORE_LOCKED).
+ */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { socketPath } = options
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    throw new FerryError(
+      'ERR_INVALID_ARGUMENT',
+      `${socketPath}: a unix socket path may have at most ${MAX_SOCKET_PATH} bytes; use a store folder with a shorter path`,
+    )
+  }
+  await removeStaleSocket(socketPath)
+  const handler = createApiHandler(options)
+  const server = createServer((req, res) => handler.handle(req, res))
+  await listen(server, socketPath)
+  await chmod(socketPath, 0o600)
+  let closing: Promise<void> | undefined
+  return {
+    socketPath,
+    close() {
+      closing ??= (async () => {
+        handler.abortAll()
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeIdleConnections()
+        const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS)
+        await closed
+        clearTimeout(timer)
+        await unlink(socketPath).catch(() => {})
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,75 @@
+import type {
+  BuildSummary,
+  ExportResult,
+  GcResult,
+  ImportResult,
+  Inventory,
+  VerifyReport,
+} from '../../store/index.js'
+import type { EntrySummary, HeadSummary, StatusSummary, TrustedKey } from './types.js'
+
+/** Progress of a long operation: units done of units total (bytes, mostly), and what is being worked on. */
+export type OnProgress = (done: number, total: number, label?: string) => void
+
+/** Options of long operations; neither travels as JSON. */
+export interface CallOptions {
+  onProgress?: OnProgress
+  /** Stops the operation (the daemon aborts when its client goes away). */
+  signal?: AbortSignal
+}
+
+/** `ferry bom build`: requirements files (absolute paths) into a signed, published head. */
+export interface BuildArgs {
+  files: string[]
+  name: string
+  version: string
+  seq?: number
+  allowDowngrade?: boolean
+}
+
+/** `ferry export`. Paths are absolute: the daemon has its own working directory. */
+export interface ExportArgs {
+  heads: string[]
+  /** Head names, CIDs, or absolute paths of inventory files. */
+  base?: string[]
+  out: string
+  splitBytes?: number
+}
+
+/** `ferry import` of one archive file (an absolute path). */
+export interface ImportArgs {
+  file: string
+  allowDowngrade?: boolean
+}
+
+/**
+ * Everything the CLI does with a store, one method per thing. Implemented
+ * over an open store ({@link localOperations}) and over the daemon's unix
+ * socket (`connectDaemon`). Arguments and results are plain JSON.
+ */
+export interface Operations {
+  /** The heads, sorted by name (`ferry ls`). */
+  heads(): Promise<HeadSummary[]>
+  /** The entries of a head or BOM CID (`ferry ls HEAD`). */
+  entries(args: { ref: string }): Promise<EntrySummary[]>
+  /**
+   * The bytes of `HEAD/MODULE/NAME`, a head or a file DAG CID (`ferry cat`),
+   * each block checked against its hash; a bad target fails on the first read.
+   */
+  cat(args: { ref: string }, options?: Pick<CallOptions, 'signal'>): AsyncIterable<Uint8Array>
+  buildBom(args: BuildArgs, options?: CallOptions): Promise<BuildSummary>
+  /** Re-hashes every block below the heads, or below one head or CID. */
+  verify(args: { ref?: string }, options?: CallOptions): Promise<VerifyReport>
+  gc(options?: CallOptions): Promise<GcResult>
+  /** Blocks, bytes, packs and heads (`ferry status` without a daemon). */
+  storeStatus(): Promise<StatusSummary>
+  /** This store's publisher key token. */
+  keyShow(): Promise<{ key: string }>
+  trustAdd(args: { key: string; note?: string }): Promise<void>
+  trustList(): Promise<TrustedKey[]>
+  trustRemove(args: { key: string }): Promise<void>
+  exportArchive(args: ExportArgs, options?: CallOptions): Promise<ExportResult>
+  importArchive(args: ImportArgs, options?: CallOptions): Promise<ImportResult>
+  /** What this store holds, for the sender's next `export --base`. */
+  inventory(): Promise<Inventory>
+}

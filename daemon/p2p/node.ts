@@ -1,0 +1,60 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tuneHeapForTransfers } from '../runtime/heap-tuning.js'
+
+/**
+ * yamux as every ferry node runs it.
+ * Bulk transfer: larger yamux messages cost fewer frames, and js-yamux answers every data frame
+ * with a window update (a small encrypted write each way). 1 MiB against 256 KiB, `npm run bench
+ * -- sync-ab` on builds of ff2df01 and 969b132, which differ only in this (1 GiB, medians):
+ * 4.22 -> 4.10 s (6 pairs) and 4.34 -> 4.27 s (8 pairs), daemon B's
+ * CPU 4.36 -> 4.27 and 4.50 -> 4.40 s, its peak RSS unchanged. The size bounds what one frame
+ * holds, not what a peer may send: that is the window. A larger stream window costs fewer window
+ * updates too (REAL-SERVICES.md measured a small gain for 256 KiB messages over 64 KiB). The window is
+ * also what a peer may have in flight per stream, so it bounds memory: 4 MiB × streams in flight.
+ * js-yamux assumes the peer's initial window equals its own (the spec says 256 KiB), so every
+ * ferry node must use the same window: a peer with a smaller one gets its window overrun and
+ * drops the connection (js-yamux stream.js: `sendWindowCapacity = initialStreamWindowSize`).
+ * Changing it is a wire change.
+ */
+export const YAMUX_INIT = {
+  maxMessageSize: 1024 * 1024,
+  streamOptions: {
+    initialStreamWindowSize: 4 * 1024 * 1024,
+    maxStreamWindowSize: 4 * 1024 * 1024,
+    // A paused stream may still receive what the peer's window allows: room for that.
+    maxReadBufferLength: 8 * 1024 * 1024,
+  },
+}
+
+export interface NodeInit {
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on; none for a dial-only node (one-shot sync). */
+  listen: string[]
+  /** Find peers on the LAN by multicast. */
+  mdns: boolean
+  /** A pnet swarm key: without it no connection is possible. */
+  secret?: Uint8Array
+}
+
+/** A libp2p node as ferry runs it: TCP, noise, yamux, identify; mDNS and pnet when asked. */
+export async function createNode(init: NodeInit): Promise<Libp2p> {
+  // Every process that moves blocks over libp2p comes through here (daemon and one-shot sync).
+  tuneHeapForTransfers()
+  return createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux(YAMUX_INIT)],
+    connectionProtector: init.secret === undefined ? undefined : preSharedKey({ psk: init.secret }),
+    peerDiscovery: init.mdns ? [mdns()] : [],
+    services: { identify: identify() },
+  })
+}

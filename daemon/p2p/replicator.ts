@@ -1,0 +1,347 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
+import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../../protocols/heads/index.js'
+import {
+  type FetchComponents,
+  type Provider,
+  requestBlocks,
+  SYNC_PROTOCOL,
+  serveWant,
+} from '../../protocols/sync/index.js'
+import {
+  assertHeadSignature,
+  blockMatches,
+  FerryError,
+  isFerryError,
+  type SignedHead,
+  type Store,
+} from '../../store/index.js'
+import type { SyncStatus } from '../ops/types.js'
+import type { Logger } from '../runtime/logger.js'
+import { packBlockReader } from './block-reader.js'
+import { SyncJob } from './sync-job.js'
+
+/** Keeps gc from running while a sync holds blocks no head reaches yet (the API's StoreGate). */
+export interface SharedGate {
+  shared<T>(fn: () => Promise<T>): Promise<T>
+}
+
+export interface ReplicatorInit {
+  /** Syncs and block serving hold this shared; gc takes it exclusive. */
+  gate?: SharedGate
+  /** Head names to follow; '*' follows every trusted head. */
+  follow: string[]
+  log: Logger
+  /**
+   * Received blocks are made durable (fsync, index batch) every this many bytes: what a power
+   * loss can cost again. (A killed process costs less: the store takes back on open every whole
+   * block appended after the last commit.) 4 MiB against 2, `npm run bench -- sync-ab`
+   * (6 pairs, 1 GiB, medians): 5.00 -> 4.58 s and 5.69 -> 5.00 s, daemon B's CPU
+   * 5.08 -> 4.64 s and 5.82 -> 5.15 s, its peak RSS about the same; 8 MiB against 2: 5.76 -> 5.57 s.
+   * @default 4 MiB
+   */
+  flushBytes?: number
+  /**
+   * Seconds to wait before retrying a sync that no peer could finish (times the attempt number, at most a minute).
+   * @default 5
+   */
+  retrySeconds?: number
+  /**
+   * Attempts at one head before waiting for it to be announced again.
+   * @default 20
+   */
+  maxAttempts?: number
+  /**
+   * Seconds a peer may send nothing while a reply of its is awaited (FetchInit.peerTimeoutMs).
+   * @default 30
+   */
+  peerTimeoutSeconds?: number
+}
+
+/** What became of one head a peer offered. */
+export interface HeadOutcome {
+  name: string
+  seq: number
+  /** The head block's CID. */
+  cid: string
+  root: string
+  /** sync: being synced; current: already published here; ignored: refused (code and reason say why). */
+  outcome: 'sync' | 'current' | 'ignored'
+  code?: string
+  reason?: string
+}
+
+/** Streams at once from one peer per protocol; a peer can't tie up more. */
+const MAX_INBOUND_STREAMS = 32
+
+/**
+ * Keeps the store in step with its peers: swaps signed heads on every
+ * connection and every change, accepts heads of followed names from trusted
+ * publishers (rollback refused as for archives), syncs their DAGs from every
+ * peer that has them, and publishes them once complete. Also serves blocks
+ * and heads to peers.
+ */
+export class Replicator {
+  private readonly jobs = new Map<string, SyncJob>()
+  private readonly running = new Map<string, Promise<void>>()
+  private readonly controller = new AbortController()
+  /** Set by stop(): an attempt that ends now is not retried. */
+  private stopping = false
+  private readonly dropped = new Map<string, number>()
+  private readonly components: FetchComponents
+  private readonly onHeads = () => void this.announce()
+  private readonly onIdentify = (
+    event: CustomEvent<{ peerId: PeerId; protocols: string[]; connection: Connection }>,
+  ) => {
+    if (event.detail.protocols.includes(HEADS_PROTOCOL)) void this.exchange(event.detail.connection)
+  }
+
+  constructor(
+    private readonly store: Store,
+    private readonly node: Libp2p,
+    private readonly init: ReplicatorInit,
+  ) {
+    const flushBytes = init.flushBytes ?? 4 * 1024 * 1024
+    const { syncArenas } = store.pipeline
+    this.components = {
+      missing: (root, options) => store.completeness.missing(root, options),
+      putIndex: (block) => store.blocks.put(block),
+      writeLeaves: (source, onStored) =>
+        // The fetcher asks only for blocks the index lacks.
+        store.blocks.putHashed(source, {
+          flushBytes,
+          groupBytes: flushBytes / 2,
+          onStored,
+          knownMissing: true,
+        }),
+      arenas: syncArenas,
+      // On the main thread: sha256 outruns decryption, and a hashing thread costs its wake-ups and ~12 MiB.
+      verify: blockMatches,
+    }
+  }
+
+  async start(): Promise<void> {
+    const reader = packBlockReader(this.store.blocks)
+    await this.node.handle(
+      SYNC_PROTOCOL,
+      async (stream) => {
+        try {
+          await this.shared(() => serveWant(stream, reader, this.controller.signal))
+        } catch (err) {
+          this.init.log.debug({ err: (err as Error).message }, 'sync stream failed')
+        }
+      },
+      { maxInboundStreams: MAX_INBOUND_STREAMS },
+    )
+    await this.node.handle(HEADS_PROTOCOL, async (stream, connection) => {
+      try {
+        const theirs = await serveHeads(stream, () => this.ourHeads())
+        await this.consider(connection, theirs.heads, theirs.rejected)
+      } catch (err) {
+        this.init.log.debug({ err: (err as Error).message }, 'heads stream failed')
+      }
+    })
+    this.node.addEventListener('peer:identify', this.onIdentify as never)
+    this.store.events.on('heads', this.onHeads)
+  }
+
+  /** Stops every sync gracefully: batches in flight land and are made durable. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.store.events.off('heads', this.onHeads)
+    this.node.removeEventListener('peer:identify', this.onIdentify as never)
+    await Promise.all([...this.jobs.values()].map((job) => job.stop()))
+    this.controller.abort()
+    await Promise.allSettled(this.running.values())
+  }
+
+  /** The sync of the latest head of each name and publisher this node followed, running or done. */
+  syncs(): SyncStatus[] {
+    return [...this.jobs.values()].map((job) => job.snapshot())
+  }
+
+  /**
+   * Swaps heads with the peer on `connection`, then syncs what it has that
+   * we follow (or the names in `follow`, for a one-shot pull). Returns what
+   * became of each head the peer offered.
+   */
+  async exchange(connection: Connection, follow?: string[]): Promise<HeadOutcome[]> {
+    try {
+      const theirs = await exchangeHeads(connection, await this.ourHeads(), {
+        signal: this.controller.signal,
+      })
+      return await this.consider(connection, theirs.heads, theirs.rejected, follow)
+    } catch (err) {
+      this.init.log.debug(
+        { peer: connection.remotePeer.toString(), err: (err as Error).message },
+        'heads exchange failed',
+      )
+      if (follow !== undefined) throw err
+      return []
+    }
+  }
+
+  /** Sends our heads to every connected peer (after a change here). */
+  async announce(): Promise<void> {
+    const byPeer = new Map<string, Connection>()
+    for (const connection of this.node.getConnections())
+      byPeer.set(connection.remotePeer.toString(), connection)
+    await Promise.all([...byPeer.values()].map((connection) => this.exchange(connection)))
+  }
+
+  /** The node this replicator runs on. */
+  get libp2p(): Libp2p {
+    return this.node
+  }
+
+  /** Waits for the syncs of these heads (by head CID) to settle; every sync when none given. */
+  async settled(heads?: string[]): Promise<SyncStatus[]> {
+    // The named heads' jobs are held from the start: a newer head may replace one in the map meanwhile,
+    // and its caller still gets its outcome (complete, or stopped) rather than nothing.
+    const named =
+      heads === undefined ? undefined : [...this.jobs.entries()].filter(([key]) => heads.includes(key))
+    for (let round = 0; round < 1000; round++) {
+      const pending = named ?? [...this.jobs.entries()]
+      const busy = pending.map(([key]) => this.running.get(key)).filter((p) => p !== undefined)
+      if (busy.length === 0) return pending.map(([, job]) => job.snapshot())
+      await Promise.allSettled(busy)
+    }
+    throw new FerryError('ERR_ABORTED', 'syncs did not settle')
+  }
+
+  private shared<T>(fn: () => Promise<T>): Promise<T> {
+    return this.init.gate === undefined ? fn() : this.init.gate.shared(fn)
+  }
+
+  private async ourHeads(): Promise<SignedHead[]> {
+    const records = await this.store.heads()
+    return Promise.all(records.map((record) => this.store.signedHead(record)))
+  }
+
+  private async consider(
+    connection: Connection,
+    heads: SignedHead[],
+    rejected: number,
+    follow = this.init.follow,
+  ): Promise<HeadOutcome[]> {
+    const peer = connection.remotePeer.toString()
+    const log = this.init.log.child({ peer })
+    if (rejected > 0) log.warn({ rejected }, 'peer sent malformed heads; ignored')
+    const outcomes: HeadOutcome[] = []
+    for (const signed of heads) {
+      const { head } = signed
+      if (!follow.includes('*') && !follow.includes(head.name)) continue
+      try {
+        assertHeadSignature(signed)
+        if ((await this.store.admit(signed)) === 'current') {
+          outcomes.push({ ...outcomeOf(signed), outcome: 'current' })
+          continue
+        }
+      } catch (err) {
+        const code = isFerryError(err) ? err.code : 'ERR_INTERNAL'
+        const reason = (err as Error).message
+        // Peers announce what they have on every exchange: an old head is normal, not an alarm.
+        log[code === 'ERR_ROLLBACK' ? 'debug' : 'warn'](
+          { head: head.name, seq: head.seq, code, reason },
+          'head ignored',
+        )
+        outcomes.push({ ...outcomeOf(signed), outcome: 'ignored', code, reason })
+        continue
+      }
+      this.follow(signed, peer, log)
+      outcomes.push({ ...outcomeOf(signed), outcome: 'sync' })
+    }
+    return outcomes
+  }
+
+  private follow(signed: SignedHead, peer: string, log: Logger): void {
+    const key = signed.cid.toString()
+    let job = this.jobs.get(key)
+    if (job === undefined) {
+      // A newer head of the same name and publisher replaces the older one: one still syncing is
+      // stopped, a complete one forgotten (admit() answers 'current' or ERR_ROLLBACK for it from
+      // now on, so it is never followed again). A long-running daemon so keeps one job a name.
+      for (const [otherKey, other] of this.jobs) {
+        const o = other.signed.head
+        if (o.name === signed.head.name && o.publisher === signed.head.publisher) {
+          if (other.state !== 'complete') void other.stop()
+          this.jobs.delete(otherKey)
+        }
+      }
+      const { peerTimeoutSeconds } = this.init
+      job = new SyncJob(signed, this.components, {
+        peerTimeoutMs: peerTimeoutSeconds === undefined ? undefined : peerTimeoutSeconds * 1000,
+      })
+      this.jobs.set(key, job)
+      log.info(
+        { head: signed.head.name, version: signed.head.version, seq: signed.head.seq },
+        'following head',
+      )
+    }
+    if (job.state === 'complete') return
+    job.addProvider(this.provider(peer))
+    if (!this.running.has(key)) {
+      const run = this.run(job, log).finally(() => this.running.delete(key))
+      this.running.set(key, run)
+    }
+  }
+
+  /** Attempts until complete, or until no peer has the head (then it waits to be announced again). */
+  private async run(job: SyncJob, log: Logger): Promise<void> {
+    const retryMs = (this.init.retrySeconds ?? 5) * 1000
+    for (let attempt = 1; attempt <= (this.init.maxAttempts ?? 20) && !this.stopping; attempt++) {
+      if (job.providerCount === 0) return
+      const complete = await this.shared(() => job.attempt(this.controller.signal))
+      if (complete) {
+        try {
+          await this.shared(() => this.store.publishHeads([job.signed]))
+          const s = job.snapshot()
+          log.info(
+            { head: s.name, version: s.version, seq: s.seq, blocks: s.haveBlocks, bytes: s.bytesReceived },
+            'head synced and published',
+          )
+        } catch (err) {
+          job.state = 'failed'
+          job.error = (err as Error).message
+          log.warn({ head: job.signed.head.name, reason: job.error }, 'synced head not published')
+        }
+        return
+      }
+      if (this.stopping || !this.jobs.has(job.key) || attempt === this.init.maxAttempts) return
+      log.info({ head: job.signed.head.name, attempt, reason: job.error }, 'sync attempt ended; retrying')
+      await sleep(Math.min(retryMs * attempt, 60_000), undefined, { signal: this.controller.signal }).catch(
+        () => {},
+      )
+    }
+  }
+
+  /** A provider over whatever connection to `peer` is open (dialling again if needed). */
+  private provider(peer: string): Provider {
+    const node = this.node
+    const findConnection = async (): Promise<Connection> => {
+      const open = node.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === 'open')
+      if (open !== undefined) return open
+      const known = node.getPeers().find((p) => p.toString() === peer)
+      if (known === undefined) throw new FerryError('ERR_PEER', `peer ${peer} is not connected`)
+      return node.dial(known)
+    }
+    return {
+      id: peer,
+      request: async (cids, onFrame, options) =>
+        requestBlocks(await findConnection(), cids, onFrame, options),
+      drop: (reason) => {
+        this.dropped.set(peer, Date.now())
+        this.init.log.warn({ peer, reason }, 'peer dropped')
+        for (const job of this.jobs.values()) job.removeProvider(peer)
+        for (const connection of node.getConnections()) {
+          if (connection.remotePeer.toString() === peer) void connection.close().catch(() => {})
+        }
+      },
+    }
+  }
+}
+
+function outcomeOf(signed: SignedHead): Pick<HeadOutcome, 'name' | 'seq' | 'cid' | 'root'> {
+  const { head } = signed
+  return { name: head.name, seq: head.seq, cid: signed.cid.toString(), root: head.root.toString() }
+}

@@ -1,0 +1,277 @@
+import { existsSync } from 'node:fs'
+import type { CID } from 'multiformats/cid'
+import type { AbortOptions, Block } from '../blocks/blockstore.js'
+import { parseCid } from '../blocks/cid.js'
+import { blockKey, walkIndex } from '../dag/walk.js'
+import { FerryError } from '../errors.js'
+import type { Location } from '../packs/format.js'
+import type { HeadRecord, SignedHead } from '../sign/heads.js'
+import type { Store } from '../store.js'
+import { type BaseRef, type EnvelopeNode, encodeEnvelope, encodePart } from './envelope.js'
+import { encodeCarHeader, sectionBytes } from './format.js'
+import { readInventory } from './inventory.js'
+import { CarFileWriter } from './writer.js'
+
+export interface ExportOptions extends AbortOptions {
+  /** Head names to carry. */
+  heads: string[]
+  /** Leave out every block reachable from these: head names, CIDs, or inventory files. */
+  base?: string[]
+  /** The archive path; with `splitBytes`, parts are `out.001`, `out.002`, … */
+  out: string
+  /** Largest part, in bytes. Default: one archive. */
+  splitBytes?: number
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface ExportResult {
+  envelope: string
+  heads: Array<{ name: string; version: string; seq: number; root: string }>
+  parts: Array<{ path: string; sections: number; bytes: number }>
+  /** Data blocks written (heads and envelope not counted) and their bytes. */
+  blocks: number
+  bytes: number
+  /** Blocks left out because the base has them. */
+  skipped: number
+  warnings: string[]
+}
+
+interface Planned {
+  cid: CID
+  location: Location
+}
+
+/** Bytes read from packs in one go when blocks lie next to each other. */
+const COALESCE_BYTES = 4 * 1024 * 1024
+const READ_AHEAD = 4
+
+/** Resolves --base arguments to roots (and names, for the import side's messages). */
+async function resolveBase(store: Store, refs: string[], warnings: string[]): Promise<BaseRef[]> {
+  const out: BaseRef[] = []
+  for (const ref of refs) {
+    if (existsSync(ref)) {
+      const { inventory, roots } = await readInventory(ref)
+      for (const root of roots) {
+        const head = inventory.heads.find((h) => h.root === root.toString())
+        out.push({ root, ...(head ? { name: head.name, version: head.version } : {}) })
+      }
+      continue
+    }
+    const { root, head } = await store.resolveRoot(ref)
+    out.push({ root, ...(head ? { name: head.name, version: head.version } : {}) })
+  }
+  for (const base of out) {
+    if (!(await store.completeness.isComplete(base.root))) {
+      warnings.push(
+        `base ${base.name ?? base.root} is not complete in this store: only its blocks held here are left out`,
+      )
+    }
+  }
+  return out
+}
+
+/** The blocks to write, in DAG order (index nodes before their children), minus the base's. */
+async function plan(store: Store, records: HeadRecord[], base: BaseRef[], options: AbortOptions) {
+  const inBase = new Set<string>()
+  for (const { root } of base) await walkIndex(store.blocks, root, inBase, () => true, options)
+  const seen = new Set<string>()
+  const blocks: Planned[] = []
+  let skipped = 0
+  for (const record of records) {
+    await walkIndex(
+      store.blocks,
+      parseCid(record.root),
+      seen,
+      (cid, location) => {
+        // The base holds this block, and (for an index node) everything below it.
+        if (inBase.has(blockKey(cid))) {
+          skipped++
+          return false
+        }
+        if (location === undefined) {
+          throw new FerryError(
+            'ERR_INCOMPLETE',
+            `cannot export head ${record.name}: block ${cid} is missing from this store`,
+            {
+              details: { name: record.name, cid: cid.toString() },
+            },
+          )
+        }
+        blocks.push({ cid, location })
+        return true
+      },
+      options,
+    )
+  }
+  return { blocks, skipped }
+}
+
+/** Reads planned blocks from the packs, coalescing neighbours into one read, a few reads ahead. */
+async function* readPlanned(
+  store: Store,
+  planned: Planned[],
+  options: AbortOptions,
+): AsyncGenerator<Block[]> {
+  const groups: Planned[][] = []
+  let group: Planned[] = []
+  for (const item of planned) {
+    const last = group[group.length - 1]
+    const adjacent =
+      last !== undefined &&
+      last.location.pack === item.location.pack &&
+      item.location.offset > last.location.offset &&
+      item.location.offset - (last.location.offset + last.location.length) <= 64 &&
+      item.location.offset + item.location.length - group[0].location.offset <= COALESCE_BYTES
+    if (!adjacent && group.length > 0) {
+      groups.push(group)
+      group = []
+    }
+    group.push(item)
+  }
+  if (group.length > 0) groups.push(group)
+  // Read buffers are reused: the reads ahead plus the group being written. A
+  // fresh 4 MiB buffer per read costs page faults and collection, not copying.
+  const pool: Uint8Array[] = []
+  const load = async (items: Planned[]): Promise<{ blocks: Block[]; buffer: Uint8Array }> => {
+    const first = items[0].location
+    const lastLocation = items[items.length - 1].location
+    const length = lastLocation.offset + lastLocation.length - first.offset
+    const buffer = pool.pop() ?? new Uint8Array(Math.max(COALESCE_BYTES, length))
+    const span = await store.blocks.readInto(
+      { pack: first.pack, offset: first.offset, length },
+      buffer.byteLength >= length ? buffer : new Uint8Array(length),
+    )
+    const blocks = items.map(({ cid, location }) => ({
+      cid,
+      bytes: span.subarray(location.offset - first.offset, location.offset - first.offset + location.length),
+    }))
+    return { blocks, buffer }
+  }
+  const ahead: Array<Promise<{ blocks: Block[]; buffer: Uint8Array }>> = []
+  const emit = async function* () {
+    const { blocks, buffer } = await ahead.shift()!
+    yield blocks
+    // The consumer asks for more only once it has written every block of this group.
+    pool.push(buffer)
+  }
+  for (const items of groups) {
+    options.signal?.throwIfAborted()
+    const pending = load(items)
+    pending.catch(() => {})
+    ahead.push(pending)
+    if (ahead.length >= READ_AHEAD) yield* emit()
+  }
+  while (ahead.length > 0) yield* emit()
+}
+
+function partPath(out: string, index: number, parts: number): string {
+  if (parts === 1) return out
+  return `${out}.${String(index).padStart(Math.max(3, String(parts).length), '0')}`
+}
+
+/**
+ * `ferry export`: writes the heads, their DAGs minus the base, as one CARv1
+ * archive or as parts of at most `splitBytes`, each a valid CAR with the same
+ * root (the envelope) and the envelope, heads and a part marker up front.
+ */
+export async function exportArchive(store: Store, options: ExportOptions): Promise<ExportResult> {
+  if (options.heads.length === 0)
+    throw new FerryError('ERR_INVALID_ARGUMENT', 'name at least one head to export')
+  const warnings: string[] = []
+  const records = await Promise.all(options.heads.map((name) => store.resolveHead(name)))
+  const signed: SignedHead[] = await Promise.all(records.map((record) => store.signedHead(record)))
+  const base = await resolveBase(store, options.base ?? [], warnings)
+  const { blocks: planned, skipped } = await plan(store, records, base, options)
+  const heads: Block[] = signed.map((s) => ({ cid: s.cid, bytes: s.bytes }))
+
+  // Split planning: every part starts with header, envelope, heads and its marker.
+  const envelopeFor = (parts: number): EnvelopeNode => ({
+    type: 'envelope',
+    heads: signed.map((s) => ({ head: s.cid, signature: s.signature })),
+    base,
+    parts,
+  })
+  const probeEnvelope = encodeEnvelope(envelopeFor(2 ** 31))
+  const probePart = encodePart({
+    type: 'part',
+    envelope: probeEnvelope.cid,
+    index: 2 ** 31,
+    parts: 2 ** 31,
+    sections: 2 ** 31,
+  })
+  const prefixBytes =
+    encodeCarHeader([probeEnvelope.cid]).byteLength +
+    sectionBytes(probeEnvelope.cid, probeEnvelope.bytes.byteLength) +
+    heads.reduce((sum, h) => sum + sectionBytes(h.cid, h.bytes.byteLength), 0) +
+    sectionBytes(probePart.cid, probePart.bytes.byteLength)
+  const limit = options.splitBytes ?? Number.POSITIVE_INFINITY
+  const partSizes: number[] = [] // data blocks per part
+  let used = prefixBytes
+  let count = 0
+  for (const item of planned) {
+    const size = sectionBytes(item.cid, item.location.length)
+    if (prefixBytes + size > limit) {
+      throw new FerryError(
+        'ERR_INVALID_ARGUMENT',
+        `--split ${limit} is too small: a part needs at least ${prefixBytes + size} bytes`,
+      )
+    }
+    if (used + size > limit) {
+      partSizes.push(count)
+      used = prefixBytes
+      count = 0
+    }
+    used += size
+    count++
+  }
+  partSizes.push(count)
+
+  const envelope = encodeEnvelope(envelopeFor(partSizes.length))
+  const total = planned.reduce((sum, p) => sum + p.location.length, 0)
+  const result: ExportResult = {
+    envelope: envelope.cid.toString(),
+    heads: records.map((r) => ({ name: r.name, version: r.version, seq: r.seq, root: r.root })),
+    parts: [],
+    blocks: planned.length,
+    bytes: total,
+    skipped,
+    warnings,
+  }
+  const source = readPlanned(store, planned, options)
+  let pending: Block[] = []
+  let done = 0
+  for (let index = 1; index <= partSizes.length; index++) {
+    const path = partPath(options.out, index, partSizes.length)
+    const part = encodePart({
+      type: 'part',
+      envelope: envelope.cid,
+      index,
+      parts: partSizes.length,
+      sections: 2 + heads.length + partSizes[index - 1],
+    })
+    const writer = await CarFileWriter.create(path, [envelope.cid])
+    try {
+      await writer.write([envelope, ...heads, part])
+      let remaining = partSizes[index - 1]
+      while (remaining > 0) {
+        if (pending.length === 0) {
+          const next = await source.next()
+          if (next.done) throw new Error('unreachable: export plan and reads disagree')
+          pending = next.value
+        }
+        const take = pending.slice(0, remaining)
+        pending = pending.slice(take.length)
+        await writer.write(take)
+        remaining -= take.length
+        done += take.reduce((sum, b) => sum + b.bytes.byteLength, 0)
+        options.onProgress?.(done, total)
+      }
+      await writer.finish()
+    } catch (err) {
+      await writer.abort()
+      throw err
+    }
+    result.parts.push({ path, sections: 2 + heads.length + partSizes[index - 1], bytes: writer.bytes })
+  }
+  return result
+}

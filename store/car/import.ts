@@ -1,0 +1,225 @@
+import { open, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { AbortOptions, Block } from '../blocks/blockstore.js'
+import { FerryError } from '../errors.js'
+import { readFromHandle } from '../ingest/slot-reader.js'
+import { type SignedHead, signedHeadFrom } from '../sign/heads.js'
+import type { Store } from '../store.js'
+import { decodeEnvelope, decodePart, type EnvelopeNode, type PartNode } from './envelope.js'
+import { type ArchiveBlock, readCar } from './reader.js'
+
+export interface ImportOptions extends AbortOptions {
+  /** Accept heads whose seq is not above the current one. @default false */
+  allowDowngrade?: boolean
+  /** Bytes read of this archive, of its size. */
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface HeadOutcome {
+  name: string
+  version: string
+  seq: number
+  root: string
+  /** published now; current: already published here; waiting: blocks still missing (more parts to come). */
+  status: 'published' | 'current' | 'waiting'
+  missingBlocks: number
+  missingBytes: number
+}
+
+export interface ImportResult {
+  file: string
+  envelope: string
+  part: { index: number; parts: number }
+  /** Data blocks in the archive, and how many of them (and bytes) were new here. */
+  blocks: number
+  newBlocks: number
+  newBytes: number
+  heads: HeadOutcome[]
+}
+
+/**
+ * Imports commit every 16 MiB: an interrupted import (a pulled disk, a
+ * killed process) then redoes at most that much when it is run again.
+ */
+const IMPORT_FLUSH_BYTES = 16 * 1024 * 1024
+
+/** The archive files an argument names: itself, or the files of a folder (parts in name order). */
+export async function archiveFiles(paths: string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const path of paths) {
+    const info = await stat(path).catch((cause) => {
+      throw new FerryError('ERR_NOT_FOUND', `${path}: no such archive file or folder`, { cause })
+    })
+    if (!info.isDirectory()) {
+      out.push(path)
+      continue
+    }
+    const names = (await readdir(path)).filter((name) => !name.endsWith('.partial')).sort()
+    for (const name of names) if ((await stat(join(path, name))).isFile()) out.push(join(path, name))
+  }
+  return out
+}
+
+/** Takes the next verified block or fails saying what the archive lacks. */
+async function take(blocks: AsyncGenerator<ArchiveBlock>, what: string): Promise<ArchiveBlock> {
+  const next = await blocks.next()
+  if (next.done) throw new FerryError('ERR_BAD_ARCHIVE', `the archive ends before its ${what}`)
+  return next.value
+}
+
+/**
+ * `ferry import` of one archive file: streams it once, verifying every block
+ * as it is read and storing the new ones; checks signatures, trust and seq
+ * before storing anything; publishes each head only when its DAG is
+ * complete, all of them in one write. A truncated or damaged archive, an
+ * untrusted publisher or an older seq change no head.
+ */
+export async function importArchive(
+  store: Store,
+  file: string,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  const handle = await open(file, 'r')
+  const arena = store.pipeline.importArenas.acquire()
+  const before = store.blocks.written()
+  try {
+    const { size } = await handle.stat()
+    const car = readCar(readFromHandle(handle), arena, store.pipeline.hasher, {
+      signal: options.signal,
+      onProgress: (done) => options.onProgress?.(done, size),
+    })
+    const release = (block: Block) => {
+      const slot = arena.slotOf(block.bytes)
+      if (slot !== undefined) arena.release(slot)
+    }
+
+    // The start of every part: envelope (the root), its heads, the part marker.
+    const first = await take(car.blocks, 'envelope')
+    const roots = await car.roots()
+    if (roots.length !== 1 || !roots[0].equals(first.cid)) {
+      throw new FerryError(
+        'ERR_BAD_ARCHIVE',
+        `${file}: the first block is not the archive's root (not a ferry archive)`,
+      )
+    }
+    const envelope: EnvelopeNode = decodeEnvelope(first.cid, first.bytes)
+    release(first)
+    const heads: SignedHead[] = []
+    for (const { head, signature } of envelope.heads) {
+      const block = await take(car.blocks, `head ${head}`)
+      if (!block.cid.equals(head))
+        throw new FerryError('ERR_BAD_ARCHIVE', `${file}: expected head ${head}, found ${block.cid}`)
+      heads.push(signedHeadFrom(block.cid, block.bytes.slice(), signature))
+      release(block)
+    }
+    const markerBlock = await take(car.blocks, 'part marker')
+    const part: PartNode = decodePart(markerBlock.cid, markerBlock.bytes, first.cid)
+    release(markerBlock)
+    // Refuse before storing a byte: bad signature, untrusted key, rollback.
+    for (const signed of heads) await store.admit(signed, options)
+
+    let sections = 2 + heads.length
+    async function* rest(): AsyncGenerator<Block> {
+      for await (const block of car.blocks) {
+        sections++
+        yield block
+      }
+    }
+    const onStored = (stored: Block[]) => {
+      for (const block of stored) release(block)
+    }
+    for await (const _ of store.blocks.putHashed(rest(), {
+      signal: options.signal,
+      onStored,
+      flushBytes: IMPORT_FLUSH_BYTES,
+    })) {
+      // durable once yielded
+    }
+    if (sections !== part.sections) {
+      throw new FerryError(
+        'ERR_BAD_ARCHIVE',
+        `${file}: part ${part.index}/${part.parts} holds ${sections} sections, its marker says ${part.sections} (truncated?)`,
+      )
+    }
+    const after = store.blocks.written()
+    const outcomes = await settleHeads(store, envelope, heads, options)
+    return {
+      file,
+      envelope: first.cid.toString(),
+      part: { index: part.index, parts: part.parts },
+      blocks: sections - 2 - heads.length,
+      newBlocks: after.blocks - before.blocks,
+      newBytes: after.bytes - before.bytes,
+      heads: outcomes,
+    }
+  } finally {
+    store.pipeline.importArenas.release(arena)
+    await handle.close()
+  }
+}
+
+/**
+ * After the blocks are in: publishes the heads whose DAG is complete (in one
+ * write), reports the others. ERR_INCOMPLETE when they cannot complete from
+ * more parts: the delta's base is missing here, or a whole archive lacks blocks.
+ */
+async function settleHeads(
+  store: Store,
+  envelope: EnvelopeNode,
+  heads: SignedHead[],
+  options: ImportOptions,
+): Promise<HeadOutcome[]> {
+  const missingBase = []
+  for (const base of envelope.base) {
+    if (!(await store.completeness.isComplete(base.root))) missingBase.push(base)
+  }
+  const outcomes: HeadOutcome[] = []
+  const ready: SignedHead[] = []
+  for (const signed of heads) {
+    const { head } = signed
+    const missing = await store.completeness.missingSummary(head.root, options)
+    // publishHeads checks completeness once more (and marks it) before the one write.
+    const complete = missing.blocks === 0
+    const status = complete
+      ? (await store.admit(signed, options)) === 'current'
+        ? 'current'
+        : 'published'
+      : 'waiting'
+    if (status === 'published') ready.push(signed)
+    outcomes.push({
+      name: head.name,
+      version: head.version,
+      seq: head.seq,
+      root: head.root.toString(),
+      status,
+      missingBlocks: missing.blocks,
+      missingBytes: missing.bytes,
+    })
+  }
+  const waiting = outcomes.filter((o) => o.status === 'waiting')
+  if (waiting.length > 0 && missingBase.length > 0) {
+    const names = missingBase.map((b) => (b.name ? `${b.name} ${b.version} (${b.root})` : b.root.toString()))
+    throw new FerryError(
+      'ERR_INCOMPLETE',
+      `this archive is a delta against ${names.join(', ')}, which this store does not hold: import that release first, or export again with --base an inventory from here; ${describe(waiting)}`,
+      { details: { base: missingBase.map((b) => b.root.toString()), heads: waiting } },
+    )
+  }
+  if (waiting.length > 0 && envelope.parts === 1) {
+    throw new FerryError(
+      'ERR_INCOMPLETE',
+      `the archive does not hold everything its heads need: ${describe(waiting)}`,
+      {
+        details: { heads: waiting },
+      },
+    )
+  }
+  if (ready.length > 0) await store.publishHeads(ready, options)
+  return outcomes
+}
+
+function describe(waiting: HeadOutcome[]): string {
+  return waiting
+    .map((o) => `${o.name} ${o.version} lacks ${o.missingBlocks} block(s), ${o.missingBytes} bytes`)
+    .join('; ')
+}

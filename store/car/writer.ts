@@ -1,0 +1,62 @@
+import { type FileHandle, open, rename, rm } from 'node:fs/promises'
+import type { CID } from 'multiformats/cid'
+import type { Block } from '../blocks/blockstore.js'
+import { FerryError } from '../errors.js'
+import { encodeCarHeader, encodeSectionHeader } from './format.js'
+
+/**
+ * Writes one CARv1 file. Bytes go to `PATH.partial`, which becomes `PATH`
+ * only once everything is written and fsynced, so a half-written archive is
+ * never mistaken for a whole one. Each `write` is awaited before the next:
+ * the caller's reads and the disk are in step (backpressure).
+ */
+export class CarFileWriter {
+  private position = 0
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async create(path: string, roots: CID[]): Promise<CarFileWriter> {
+    const handle = await open(`${path}.partial`, 'w')
+    const writer = new CarFileWriter(path, handle)
+    await writer.writeBuffers([encodeCarHeader(roots)])
+    return writer
+  }
+
+  /** Bytes written so far. */
+  get bytes(): number {
+    return this.position
+  }
+
+  async write(blocks: Block[]): Promise<void> {
+    const buffers: Uint8Array[] = []
+    for (const block of blocks)
+      buffers.push(encodeSectionHeader(block.cid, block.bytes.byteLength), block.bytes)
+    await this.writeBuffers(buffers)
+  }
+
+  private async writeBuffers(buffers: Uint8Array[]): Promise<void> {
+    for (let i = 0; i < buffers.length; i += 1024) {
+      const slice = buffers.slice(i, i + 1024)
+      const expected = slice.reduce((sum, b) => sum + b.byteLength, 0)
+      const { bytesWritten } = await this.handle.writev(slice, this.position)
+      if (bytesWritten !== expected) throw new FerryError('ERR_IO', `short write to ${this.path}.partial`)
+      this.position += bytesWritten
+    }
+  }
+
+  /** fsyncs, closes and moves the file to its final name. */
+  async finish(): Promise<void> {
+    await this.handle.sync()
+    await this.handle.close()
+    await rename(`${this.path}.partial`, this.path)
+  }
+
+  /** Closes and removes the partial file. */
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => {})
+    await rm(`${this.path}.partial`, { force: true })
+  }
+}

@@ -1,0 +1,75 @@
+import type { AbstractSublevel } from 'abstract-level'
+import { ClassicLevel } from 'classic-level'
+import { FerryError } from '../errors.js'
+
+export type RootDb = ClassicLevel<string, string>
+type Format = string | Buffer | Uint8Array
+export type BinarySublevel = AbstractSublevel<RootDb, Format, Uint8Array, Uint8Array>
+export type JsonSublevel<V> = AbstractSublevel<RootDb, Format, string, V>
+
+/** What the index locates in one pack. */
+export interface LiveCount {
+  blocks: number
+  bytes: number
+}
+
+/** The store's index: one LevelDB, one sublevel per concern (DESIGN.md, Store). */
+export interface StoreDb {
+  root: RootDb
+  /** multihash → pack location */
+  blocks: BinarySublevel
+  /** pack number (8 hex digits) → committed end offset */
+  packs: JsonSublevel<number>
+  /** pack number (8 hex digits) → blocks and bytes the index locates in it, kept in the same batches as `blocks` */
+  live: JsonSublevel<LiveCount>
+  /** name \0 publisher → signed head record */
+  heads: JsonSublevel<unknown>
+  /** multihash of a complete root → '' */
+  complete: BinarySublevel
+  /** publisher token → when it was added */
+  trust: JsonSublevel<{ added: string; note?: string }>
+  /** free-form metadata: format version, … */
+  meta: JsonSublevel<unknown>
+}
+
+/** Opens (creating when asked) the index at `location`; ERR_STORE_LOCKED when another process holds it. */
+export async function openStoreDb(location: string, options: { create: boolean }): Promise<StoreDb> {
+  const root: RootDb = new ClassicLevel<string, string>(location, {
+    createIfMissing: options.create,
+    writeBufferSize: 16 * 1024 * 1024,
+  })
+  try {
+    await root.open()
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') {
+      throw new FerryError(
+        'ERR_STORE_LOCKED',
+        `the store index ${location} is in use by another ferry process`,
+        {
+          cause: err,
+        },
+      )
+    }
+    throw new FerryError('ERR_IO', `cannot open the store index ${location}: ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+  const view = { keyEncoding: 'view', valueEncoding: 'view' } as const
+  const json = { keyEncoding: 'utf8', valueEncoding: 'json' } as const
+  return {
+    root,
+    blocks: root.sublevel<Uint8Array, Uint8Array>('blocks', view),
+    packs: root.sublevel<string, number>('packs', json),
+    live: root.sublevel<string, LiveCount>('live', json),
+    heads: root.sublevel<string, unknown>('heads', json),
+    complete: root.sublevel<Uint8Array, Uint8Array>('complete', view),
+    trust: root.sublevel<string, { added: string; note?: string }>('trust', json),
+    meta: root.sublevel<string, unknown>('meta', json),
+  }
+}
+
+/** One operation of an atomic batch across sublevels. */
+export type BatchOp =
+  | { type: 'put'; sublevel: StoreDb[keyof Omit<StoreDb, 'root'>]; key: string | Uint8Array; value: unknown }
+  | { type: 'del'; sublevel: StoreDb[keyof Omit<StoreDb, 'root'>]; key: string | Uint8Array }

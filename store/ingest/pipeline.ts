@@ -1,0 +1,46 @@
+import { MAX_NODE_BYTES } from '../blocks/cid.js'
+import { MAX_CHUNK } from '../chunk/chunker.js'
+import type { PackBlockstore } from '../packs/pack-blockstore.js'
+import { ArenaPool } from './arena.js'
+import { Hasher } from './hasher.js'
+
+/**
+ * What ingest and import need: where blocks go, the hashing threads, and
+ * the read arenas. A Store owns one; tests may build their own.
+ */
+export interface PipelineComponents {
+  blockstore: PackBlockstore
+  hasher: Hasher
+  /** Read arenas for ingest: a slot's front holds an uncut chunk. */
+  ingestArenas: ArenaPool
+  /** Read arenas for archive import: a slot's front holds a partial section (up to a 1 MiB block). */
+  importArenas: ArenaPool
+  /** Receive arenas for online sync: blocks from the wire until appended (protocols/sync). */
+  syncArenas: ArenaPool
+}
+
+/**
+ * Slots per arena: the hashing window (3), the slot being parsed and the
+ * one being read, and one to spare. Slots held by the writer are released
+ * as soon as it appends (it appends eagerly), and the producer drains its
+ * window before it waits for a slot, so this cannot deadlock; more slots
+ * only let the reader run further ahead of a slow disk.
+ */
+export const ARENA_SLOTS = 6
+
+/**
+ * Sync receive arenas: slots of 1 MiB (the largest block a peer may send),
+ * 12 MiB in all, what a fetch may hold between the wire and the packs; when
+ * they are full, reading stops and the peers' windows close.
+ */
+export const SYNC_ARENA_SLOTS = 12
+
+export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
+  return {
+    blockstore,
+    hasher: new Hasher(),
+    ingestArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK),
+    importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096),
+    syncArenas: new ArenaPool(SYNC_ARENA_SLOTS, 0, MAX_NODE_BYTES),
+  }
+}

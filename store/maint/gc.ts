@@ -1,0 +1,59 @@
+import type { AbortOptions } from '../blocks/blockstore.js'
+import { parseCid } from '../blocks/cid.js'
+import { blockKey, walkIndex } from '../dag/walk.js'
+import type { BatchOp } from '../db/db.js'
+import type { Store } from '../store.js'
+
+/** Index entries dropped per batch. */
+const BATCH_KEYS = 10_000
+
+export interface GcResult {
+  blocksRemoved: number
+  bytesRemoved: number
+  packsRewritten: number
+  bytesFreed: number
+}
+
+/**
+ * Drops every block not reachable from a head, forgets completeness marks of
+ * dropped nodes, then rewrites packs that became sparse. The mark set holds
+ * one key per reachable block.
+ */
+export async function gc(
+  store: Store,
+  options: AbortOptions & { minLiveRatio?: number } = {},
+): Promise<GcResult> {
+  const reachable = new Set<string>()
+  for (const head of await store.heads()) {
+    await walkIndex(store.blocks, parseCid(head.cid), reachable, () => true, options)
+  }
+  const result: GcResult = { blocksRemoved: 0, bytesRemoved: 0, packsRewritten: 0, bytesFreed: 0 }
+  // Blocks leave through the blockstore, which keeps its per-pack live counts with the index.
+  let unreachable: Uint8Array[] = []
+  for await (const { cid, location } of store.blocks.entries(options)) {
+    if (reachable.has(blockKey(cid))) continue
+    unreachable.push(cid.multihash.bytes)
+    result.blocksRemoved++
+    result.bytesRemoved += location.length
+    if (unreachable.length >= BATCH_KEYS) {
+      await store.blocks.forget(unreachable, options)
+      unreachable = []
+    }
+  }
+  await store.blocks.forget(unreachable, options)
+  let ops: BatchOp[] = []
+  const flush = async () => {
+    if (ops.length > 0) await store.db.root.batch(ops as never)
+    ops = []
+  }
+  for await (const key of store.db.complete.keys()) {
+    if (!reachable.has(Buffer.from(key).toString('base64')))
+      ops.push({ type: 'del', sublevel: store.db.complete, key })
+    if (ops.length >= BATCH_KEYS) await flush()
+  }
+  await flush()
+  const compacted = await store.blocks.compact(options)
+  result.packsRewritten = compacted.packsRemoved
+  result.bytesFreed = compacted.bytesFreed
+  return result
+}
