@@ -4,6 +4,7 @@
  */
 import { archiveBench } from './archive.js'
 import { ingestBench } from './ingest.js'
+import { ingestAbBench } from './ingest-ab.js'
 import { statusBench } from './status.js'
 import { syncBench } from './sync.js'
 import { syncAbBench } from './sync-ab.js'
@@ -11,6 +12,7 @@ import { syncAbBench } from './sync-ab.js'
 const benches: Record<string, () => Promise<void>> = {
   archive: archiveBench,
   ingest: ingestBench,
+  'ingest-ab': ingestAbBench,
   sync: syncBench,
   'sync-ab': syncAbBench,
   status: statusBench,
