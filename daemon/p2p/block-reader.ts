@@ -4,14 +4,8 @@ import type { Location, PackBlockstore } from '../../store/index.js'
 
 /**
  * Blocks that lie close together in one pack are read with one read of up
- * to this many bytes: a want list is mostly consecutive blocks (the DAG is
- * stored in order), and a read costs a thread-pool hop each. A span's buffer
- * lives until its last block is sent; with four want lists in flight, 1 MiB
- * spans outlived their sends, were promoted and cost the sender major GCs,
- * so spans were 128 KiB. With two in flight (protocols/sync/fetcher.ts),
- * 1 MiB against 128 KiB, `npm run bench -- sync-ab` (6 pairs, 1 GiB, medians):
- * 5.22 -> 4.83 s, daemon A's CPU 3.32 -> 2.77 s, its peak RSS 125 -> 130 MiB
- * (an earlier set: 5.12 -> 4.91 s, A's CPU 3.26 -> 2.78 s).
+ * to this many bytes: a read costs a thread-pool hop, and a span's buffer
+ * lives until its last block is sent (see bench/history/source-notes-packs.md).
  */
 const MAX_SPAN_BYTES = 1024 * 1024
 /** Blocks whose gap is at most this (record headers) still share a read. */

@@ -484,9 +484,8 @@ export class PackBlockstore implements Blockstore {
     const startFlush = async (): Promise<CID[]> => {
       // The batch is taken once the append in flight lands, but counts as started now: otherwise
       // the next block still finds a flush-size unflushed and waits for this very flush to be
-      // durable, instead of gathering the next batch while it runs. (Sync, `npm run bench --
-      // sync-ab`, medians: 4.62 -> 4.35 s and 4.56 -> 4.28 s (6 pairs each, patched build),
-      // 4.46 -> 4.47 s (6 pairs) and 4.69 -> 4.46 s (10 pairs).)
+      // durable, instead of gathering the next batch while it runs (faster sync: see
+      // bench/history/source-notes-packs.md).
       unflushed = 0
       await appending
       const taken = takeBatch()
