@@ -4,7 +4,8 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import type { AbortOptions, Block, Blockstore } from '../blocks/blockstore.js'
 import { assertBlock, RAW } from '../blocks/cid.js'
-import type { BatchOp, LiveCount, StoreDb } from '../db/db.js'
+import { type BatchOp, delOp, putOp, writeBatch } from '../db/batch.js'
+import type { LiveCount, StoreDb } from '../db/db.js'
 import { FerryError } from '../errors.js'
 import {
   decodeLocation,
@@ -637,16 +638,14 @@ export class PackBlockstore implements Blockstore {
           await handle.sync()
           // A pack no longer active is complete: its file size is its end.
           const committedEnd = end ?? (await handle.stat()).size
-          ops.push({ type: 'put', sublevel: this.db.packs, key: packKey(pack), value: committedEnd })
+          ops.push(putOp(this.db.packs, packKey(pack), committedEnd))
         }
         const deltas = await this.indexOps(change, ops)
         const changed = this.applyLive(deltas, 1)
-        for (const pack of changed) {
-          ops.push({ type: 'put', sublevel: this.db.live, key: packKey(pack), value: this.live.get(pack) })
-        }
+        for (const pack of changed) ops.push(putOp(this.db.live, packKey(pack), this.live.get(pack)!))
         if (ops.length === 0) return
         try {
-          await this.db.root.batch(ops as never)
+          await writeBatch(this.db.root, ops)
         } catch (err) {
           this.applyLive(deltas, -1)
           throw err
@@ -675,16 +674,11 @@ export class PackBlockstore implements Blockstore {
     const committedFirst = new Set(unchecked.filter((_, i) => present[i]))
     for (const entry of added) {
       if (committedFirst.has(entry)) continue
-      ops.push({
-        type: 'put',
-        sublevel: this.db.blocks,
-        key: entry.key,
-        value: encodeLocation(entry.location),
-      })
+      ops.push(putOp(this.db.blocks, entry.key, encodeLocation(entry.location)))
       count(entry.location, 1)
     }
     for (const { key, location, from } of change.moved ?? []) {
-      ops.push({ type: 'put', sublevel: this.db.blocks, key, value: encodeLocation(location) })
+      ops.push(putOp(this.db.blocks, key, encodeLocation(location)))
       count(from, -1)
       count(location, 1)
     }
@@ -694,7 +688,7 @@ export class PackBlockstore implements Blockstore {
     for (let i = 0; i < removed.length; i++) {
       const value = values[i]
       if (value === undefined) continue
-      ops.push({ type: 'del', sublevel: this.db.blocks, key: removed[i] })
+      ops.push(delOp(this.db.blocks, removed[i]))
       count(decodeLocation(value), -1)
     }
     return deltas
@@ -818,10 +812,9 @@ export class PackBlockstore implements Blockstore {
       counted.set(location.pack, live)
     }
     const ops: BatchOp[] = []
-    for await (const key of this.db.live.keys()) ops.push({ type: 'del', sublevel: this.db.live, key })
-    for (const [pack, live] of counted)
-      ops.push({ type: 'put', sublevel: this.db.live, key: packKey(pack), value: live })
-    await this.db.root.batch(ops as never)
+    for await (const key of this.db.live.keys()) ops.push(delOp(this.db.live, key))
+    for (const [pack, live] of counted) ops.push(putOp(this.db.live, packKey(pack), live))
+    await writeBatch(this.db.root, ops)
     this.live.clear()
     for (const [pack, live] of counted) this.live.set(pack, live)
   }
@@ -864,10 +857,10 @@ export class PackBlockstore implements Blockstore {
       await handle.close()
       this.handles.delete(pack)
       // Nothing lives there any more: every block was moved.
-      await this.db.root.batch([
-        { type: 'del', sublevel: this.db.packs, key: packKey(pack) },
-        { type: 'del', sublevel: this.db.live, key: packKey(pack) },
-      ] as never)
+      await writeBatch(this.db.root, [
+        delOp(this.db.packs, packKey(pack)),
+        delOp(this.db.live, packKey(pack)),
+      ])
       this.live.delete(pack)
       await rm(join(this.packDir, packName(pack)), { force: true })
     }
