@@ -86,6 +86,7 @@ export class PackFiles {
     return bytes
   }
 
+  /** Closes every pack (the store is closing). */
   async closeAll(): Promise<void> {
     for (const handle of this.handles.values()) await handle.close()
     this.handles.clear()

@@ -11,6 +11,7 @@ export interface Deferred {
   reject: (err: unknown) => void
 }
 
+/** A promise to settle later; its rejection is left to whoever awaits it. */
 export function deferred(): Deferred {
   let resolve!: () => void
   let reject!: (err: unknown) => void
