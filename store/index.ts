@@ -45,6 +45,16 @@ export { type GcResult, gc } from './maint/gc.js'
 export { type VerifyProblem, type VerifyReport, verify } from './maint/verify.js'
 export type { Location } from './packs/format.js'
 export { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
+export {
+  blockIn,
+  MAX_GAP_BYTES,
+  MAX_RUN_BYTES,
+  type PackReader,
+  type PackRun,
+  type ReadRunsOptions,
+  readRuns,
+  runEnd,
+} from './packs/read-runs.js'
 export { issueKeys, issueMessage } from './schema/issues.js'
 export { nonEmptyText, timeoutSeconds, trueOrFalse } from './schema/parts.js'
 export {

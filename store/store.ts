@@ -7,6 +7,7 @@ import type { CID } from 'multiformats/cid'
 import pLimit from 'p-limit'
 import { parseCid } from './blocks/cid.js'
 import { Completeness } from './dag/completeness.js'
+import { putOp, writeBatch } from './db/batch.js'
 import { openStoreDb, type StoreDb } from './db/db.js'
 import { FerryError } from './errors.js'
 import { createPipeline, type PipelineComponents } from './ingest/pipeline.js'
@@ -294,13 +295,9 @@ export class Store {
       // durable
     }
     const records = signedHeads.map(toRecord)
-    await this.db.root.batch(
-      records.map((record) => ({
-        type: 'put' as const,
-        sublevel: this.db.heads,
-        key: headKey(record.name, record.publisher),
-        value: record,
-      })) as never,
+    await writeBatch(
+      this.db.root,
+      records.map((record) => putOp(this.db.heads, headKey(record.name, record.publisher), record)),
     )
     this.events.emit('heads', records)
     return records

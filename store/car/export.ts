@@ -5,6 +5,7 @@ import { parseCid } from '../blocks/cid.js'
 import { blockKey, walkIndex } from '../dag/walk.js'
 import { FerryError } from '../errors.js'
 import type { Location } from '../packs/format.js'
+import { blockIn, readRuns } from '../packs/read-runs.js'
 import type { HeadRecord, SignedHead } from '../sign/heads.js'
 import type { Store } from '../store.js'
 import { type BaseRef, type EnvelopeNode, encodeEnvelope, encodePart } from './envelope.js'
@@ -41,8 +42,6 @@ interface Planned {
   location: Location
 }
 
-/** Bytes read from packs in one go when blocks lie next to each other. */
-const COALESCE_BYTES = 4 * 1024 * 1024
 const READ_AHEAD = 4
 
 /** Resolves --base arguments to roots (and names, for the import side's messages). */
@@ -112,56 +111,16 @@ async function* readPlanned(
   planned: Planned[],
   options: AbortOptions,
 ): AsyncGenerator<Block[]> {
-  const groups: Planned[][] = []
-  let group: Planned[] = []
-  for (const item of planned) {
-    const last = group[group.length - 1]
-    const adjacent =
-      last !== undefined &&
-      last.location.pack === item.location.pack &&
-      item.location.offset > last.location.offset &&
-      item.location.offset - (last.location.offset + last.location.length) <= 64 &&
-      item.location.offset + item.location.length - group[0].location.offset <= COALESCE_BYTES
-    if (!adjacent && group.length > 0) {
-      groups.push(group)
-      group = []
+  const locations = planned.map((item) => item.location)
+  // Read buffers are reused: the consumer asks for more only once it has written every block of a run.
+  const runs = readRuns(store.blocks, locations, { ...options, window: READ_AHEAD, reuseBuffers: true })
+  for await (const run of runs) {
+    const blocks: Block[] = []
+    for (let i = run.start; i < run.end; i++) {
+      blocks.push({ cid: planned[i].cid, bytes: blockIn(run, locations[i]) })
     }
-    group.push(item)
-  }
-  if (group.length > 0) groups.push(group)
-  // Read buffers are reused: the reads ahead plus the group being written. A
-  // fresh 4 MiB buffer per read costs page faults and collection, not copying.
-  const pool: Uint8Array[] = []
-  const load = async (items: Planned[]): Promise<{ blocks: Block[]; buffer: Uint8Array }> => {
-    const first = items[0].location
-    const lastLocation = items[items.length - 1].location
-    const length = lastLocation.offset + lastLocation.length - first.offset
-    const buffer = pool.pop() ?? new Uint8Array(Math.max(COALESCE_BYTES, length))
-    const span = await store.blocks.readInto(
-      { pack: first.pack, offset: first.offset, length },
-      buffer.byteLength >= length ? buffer : new Uint8Array(length),
-    )
-    const blocks = items.map(({ cid, location }) => ({
-      cid,
-      bytes: span.subarray(location.offset - first.offset, location.offset - first.offset + location.length),
-    }))
-    return { blocks, buffer }
-  }
-  const ahead: Array<Promise<{ blocks: Block[]; buffer: Uint8Array }>> = []
-  const emit = async function* () {
-    const { blocks, buffer } = await ahead.shift()!
     yield blocks
-    // The consumer asks for more only once it has written every block of this group.
-    pool.push(buffer)
   }
-  for (const items of groups) {
-    options.signal?.throwIfAborted()
-    const pending = load(items)
-    pending.catch(() => {})
-    ahead.push(pending)
-    if (ahead.length >= READ_AHEAD) yield* emit()
-  }
-  while (ahead.length > 0) yield* emit()
 }
 
 function partPath(out: string, index: number, parts: number): string {

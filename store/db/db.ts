@@ -4,8 +4,10 @@ import { FerryError } from '../errors.js'
 
 export type RootDb = ClassicLevel<string, string>
 type Format = string | Buffer | Uint8Array
-export type BinarySublevel = AbstractSublevel<RootDb, Format, Uint8Array, Uint8Array>
-export type JsonSublevel<V> = AbstractSublevel<RootDb, Format, string, V>
+/** A sublevel of the index whose keys are `K` and values `V` (as its encodings give them). */
+export type Sublevel<K, V> = AbstractSublevel<RootDb, Format, K, V>
+export type BinarySublevel = Sublevel<Uint8Array, Uint8Array>
+export type JsonSublevel<V> = Sublevel<string, V>
 
 /** What the index locates in one pack. */
 export interface LiveCount {
@@ -68,8 +70,3 @@ export async function openStoreDb(location: string, options: { create: boolean }
     meta: root.sublevel<string, unknown>('meta', json),
   }
 }
-
-/** One operation of an atomic batch across sublevels. */
-export type BatchOp =
-  | { type: 'put'; sublevel: StoreDb[keyof Omit<StoreDb, 'root'>]; key: string | Uint8Array; value: unknown }
-  | { type: 'del'; sublevel: StoreDb[keyof Omit<StoreDb, 'root'>]; key: string | Uint8Array }

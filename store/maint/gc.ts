@@ -1,7 +1,7 @@
 import type { AbortOptions } from '../blocks/blockstore.js'
 import { parseCid } from '../blocks/cid.js'
 import { blockKey, walkIndex } from '../dag/walk.js'
-import type { BatchOp } from '../db/db.js'
+import { type BatchOp, delOp, writeBatch } from '../db/batch.js'
 import type { Store } from '../store.js'
 
 /** Index entries dropped per batch. */
@@ -43,12 +43,11 @@ export async function gc(
   await store.blocks.forget(unreachable, options)
   let ops: BatchOp[] = []
   const flush = async () => {
-    if (ops.length > 0) await store.db.root.batch(ops as never)
+    if (ops.length > 0) await writeBatch(store.db.root, ops)
     ops = []
   }
   for await (const key of store.db.complete.keys()) {
-    if (!reachable.has(Buffer.from(key).toString('base64')))
-      ops.push({ type: 'del', sublevel: store.db.complete, key })
+    if (!reachable.has(Buffer.from(key).toString('base64'))) ops.push(delOp(store.db.complete, key))
     if (ops.length >= BATCH_KEYS) await flush()
   }
   await flush()

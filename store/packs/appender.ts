@@ -1,0 +1,155 @@
+import type { Block } from '../blocks/blockstore.js'
+import { FerryError } from '../errors.js'
+import { encodeRecordHeader, PACK_MAGIC } from './format.js'
+import type { Appended } from './index-change.js'
+import { type PackFiles, packName } from './pack-files.js'
+
+/** writev takes at most IOV_MAX (1024) buffers per call. */
+const IOV_MAX = 1024
+
+/** A pack written since the last commit, and its end when it is the one still being appended to. */
+export interface WrittenPack {
+  pack: number
+  /** Undefined for a pack no longer active: it is complete, and its file size is its end. */
+  end: number | undefined
+}
+
+/**
+ * Appends records to the active pack, one writer at a time, and starts a new
+ * pack past `maxPackBytes`. Remembers which packs were written since the last
+ * commit took them (`takeWritten`): those are what the commit fsyncs.
+ */
+export class PackAppender {
+  private active = 0
+  private activeEnd = 0
+  private readonly dirty = new Set<number>()
+  private lock: Promise<void> = Promise.resolve()
+  private writtenBlocks = 0
+  private writtenBytes = 0
+
+  constructor(
+    private readonly files: PackFiles,
+    private readonly maxPackBytes: number,
+  ) {}
+
+  /** The pack appends go to (0 before the first). */
+  get activePack(): number {
+    return this.active
+  }
+
+  /**
+   * Takes a pack found on open as appended to up to `end`, to be committed
+   * again when `dirty`. The highest pack becomes the active one; `sealed`
+   * keeps appends out of it (it lost data: never append after a hole).
+   */
+  adopt(pack: number, end: number, options: { dirty: boolean; sealed: boolean }): void {
+    if (options.dirty) this.dirty.add(pack)
+    if (pack < this.active) return
+    this.active = pack
+    this.activeEnd = options.sealed ? this.maxPackBytes : end
+  }
+
+  /** Starts a new pack when there is none yet or the active one is full. */
+  async ready(): Promise<void> {
+    if (this.active === 0 || this.activeEnd >= this.maxPackBytes) await this.startPack()
+  }
+
+  private async startPack(): Promise<void> {
+    const pack = this.active + 1
+    await this.files.create(pack)
+    this.active = pack
+    this.activeEnd = PACK_MAGIC.byteLength
+    this.dirty.add(pack)
+  }
+
+  /** Runs `fn` with exclusive use of the pack writer. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.lock
+    let release!: () => void
+    this.lock = new Promise((resolve) => {
+      release = resolve
+    })
+    await previous
+    try {
+      return await fn()
+    } finally {
+      release()
+    }
+  }
+
+  /**
+   * Appends records (one writev per pack) and returns where each block landed,
+   * marked `unchecked` as asked (see Appended). Not yet durable.
+   */
+  async append(blocks: Block[], unchecked = false): Promise<Appended[]> {
+    if (blocks.length === 0) return []
+    return this.exclusive(async () => {
+      const out: Appended[] = []
+      let buffers: Uint8Array[] = []
+      let start = this.activeEnd
+      for (const block of blocks) {
+        const header = encodeRecordHeader(block.cid, block.bytes.byteLength)
+        const recordBytes = header.byteLength + block.bytes.byteLength
+        if (this.activeEnd + recordBytes > this.maxPackBytes && this.activeEnd > PACK_MAGIC.byteLength) {
+          await this.writeAt(buffers, start)
+          buffers = []
+          await this.startPack()
+          start = this.activeEnd
+        }
+        buffers.push(header, block.bytes)
+        this.writtenBlocks++
+        this.writtenBytes += block.bytes.byteLength
+        out.push({
+          key: block.cid.multihash.bytes,
+          location: {
+            pack: this.active,
+            offset: this.activeEnd + header.byteLength,
+            length: block.bytes.byteLength,
+          },
+          unchecked,
+        })
+        this.activeEnd += recordBytes
+      }
+      await this.writeAt(buffers, start)
+      return out
+    })
+  }
+
+  private async writeAt(buffers: Uint8Array[], position: number): Promise<void> {
+    if (buffers.length === 0) return
+    const handle = this.files.handle(this.active)
+    for (let i = 0; i < buffers.length; i += IOV_MAX) {
+      const slice = buffers.slice(i, i + IOV_MAX)
+      const { bytesWritten } = await handle.writev(slice, position)
+      const expected = slice.reduce((sum, b) => sum + b.byteLength, 0)
+      if (bytesWritten !== expected) throw new FerryError('ERR_IO', `short write to ${packName(this.active)}`)
+      position += bytesWritten
+    }
+    this.dirty.add(this.active)
+  }
+
+  /**
+   * The packs written since the last call, taken under the writer's lock so
+   * the active pack's end is that of whole records.
+   */
+  takeWritten(): Promise<WrittenPack[]> {
+    return this.exclusive(async () => {
+      const packs = [...this.dirty].map((pack) => ({
+        pack,
+        end: pack === this.active ? this.activeEnd : undefined,
+      }))
+      this.dirty.clear()
+      return packs
+    })
+  }
+
+  /** Blocks and bytes appended by this process so far. */
+  written(): { blocks: number; bytes: number } {
+    return { blocks: this.writtenBlocks, bytes: this.writtenBytes }
+  }
+
+  /** Closes the packs once the append in progress, if any, is done. */
+  close(): Promise<void> {
+    return this.exclusive(() => this.files.closeAll())
+  }
+}
