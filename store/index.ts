@@ -3,6 +3,7 @@
  * and BOMs, signed heads and trust. Imports nothing else of ferry's.
  */
 
+export { blockKey } from './blocks/block-key.js'
 export type { AbortOptions, Block, Blockstore } from './blocks/blockstore.js'
 export { blockMatches, CID, cidFor, DAG_CBOR, parseCid, RAW } from './blocks/cid.js'
 export { MemoryBlockstore } from './blocks/memory-blockstore.js'
@@ -36,7 +37,6 @@ export {
   type FileEntry,
   loadBom,
 } from './dag/nodes/bom.js'
-export { blockKey } from './dag/walk.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
 export type { Arena, ArenaPool } from './ingest/arena.js'
 export type { Hasher } from './ingest/hasher.js'

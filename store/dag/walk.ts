@@ -1,15 +1,11 @@
 import type { CID } from 'multiformats/cid'
+import { blockKey } from '../blocks/block-key.js'
 import type { AbortOptions, Blockstore } from '../blocks/blockstore.js'
 import { decodeNode } from '../blocks/cid.js'
 import { isFerryError } from '../errors.js'
 import type { Location } from '../packs/format.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
 import { isIndexNode, linksOf } from './dag.js'
-
-/** A compact, hashable key for a block (its multihash). */
-export function blockKey(cid: CID): string {
-  return Buffer.from(cid.multihash.bytes).toString('base64')
-}
 
 /** What reading a block gave: its bytes, nothing (absent), or an error (unreadable). */
 export type BlockRead = { bytes: Uint8Array } | { missing: true } | { error: unknown }
