@@ -26,17 +26,10 @@ export {
 } from './car/inventory.js'
 export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunk/chunker.js'
 export { GEAR } from './chunk/gear.js'
+export { entriesOf, loadBom } from './dag/bom-dag.js'
 export { isIndexNode, linksOf } from './dag/dag.js'
 export { FileDagBuilder, fileSize, readFile } from './dag/file-dag.js'
-export {
-  type BomNode,
-  type Entry,
-  type EntryKind,
-  entriesOf,
-  entryLabel,
-  type FileEntry,
-  loadBom,
-} from './dag/nodes/bom.js'
+export { type BomNode, type Entry, type EntryKind, entryLabel, type FileEntry } from './dag/nodes/index.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
 export type { Arena, ArenaPool } from './ingest/arena.js'
 export type { Hasher } from './ingest/hasher.js'

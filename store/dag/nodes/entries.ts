@@ -1,0 +1,16 @@
+import * as v from 'valibot'
+import { type Entry, entryFields, entryListSizes } from './entry.js'
+import { defineNode } from './node-type.js'
+
+/** A page of a large BOM's entries (the BOM node links the pages in order). */
+export interface EntriesPage {
+  type: 'entries'
+  entries: Entry[]
+}
+
+export const entriesNode = defineNode<EntriesPage>({
+  type: 'entries',
+  title: 'an entries page',
+  fields: v.object({ entries: v.array(entryFields, 'must be a list') }),
+  sizes: (page) => entryListSizes(page.entries),
+})
