@@ -18,13 +18,14 @@ export interface BomNode {
   entries: Entry[] | CID[]
 }
 
+/** Codec of BOM nodes; links are the entries' roots (sized) and other CIDs, or the entry pages. */
 export const bomNode = defineNode<BomNode>({
   type: 'bom',
   title: 'a release (BOM)',
   fields: v.object({
     name: text,
     version: text,
-    modules: v.array(v.object({ name: text, version: text }), 'must be a list'),
+    modules: v.array(v.object({ name: text, version: text }, 'must be a module'), 'must be a list'),
     entries: entryList,
   }),
   sizes: (bom) => entryListSizes(bom.entries),

@@ -8,6 +8,7 @@ export interface EntriesPage {
   entries: Entry[]
 }
 
+/** Codec of entry pages; links are the entries' roots (sized) and other CIDs. */
 export const entriesNode = defineNode<EntriesPage>({
   type: 'entries',
   title: 'an entries page',

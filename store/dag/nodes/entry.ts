@@ -31,15 +31,18 @@ export interface OtherEntry extends EntryBase {
 export type Entry = FileEntry | OtherEntry
 
 /** The fields every entry has; kind-specific ones are the kind's business. */
-export const entryFields = v.object({
-  kind: v.picklist(['file', 'image', 'package'], 'must be file, image or package'),
-  module: text,
-  name: text,
-  size: count,
-  sha256: text,
-  root: link,
-  mode: v.optional(count),
-})
+export const entryFields = v.object(
+  {
+    kind: v.picklist(['file', 'image', 'package'], 'must be file, image or package'),
+    module: text,
+    name: text,
+    size: count,
+    sha256: text,
+    root: link,
+    mode: v.optional(count),
+  },
+  'must be an entry',
+)
 
 /**
  * An entry's links: its root, standing for the artefact's size, then any

@@ -28,16 +28,17 @@ export interface EnvelopeNode {
   parts: number
 }
 
+/** Codec of archive envelopes; links are the heads carried. */
 export const envelopeNode = defineNode<EnvelopeNode>({
   type: 'envelope',
   title: 'an archive envelope',
   fields: v.object({
     heads: v.pipe(
-      v.array(v.object({ head: link, signature: bytes }), 'must be a list'),
+      v.array(v.object({ head: link, signature: bytes }, 'must be a signed head'), 'must be a list'),
       v.minLength(1, 'must name a head'),
     ),
     base: v.array(
-      v.object({ root: link, name: v.optional(text), version: v.optional(text) }),
+      v.object({ root: link, name: v.optional(text), version: v.optional(text) }, 'must be a base'),
       'must be a list',
     ),
     parts: ordinal,
@@ -59,6 +60,7 @@ export interface PartNode {
   sections: number
 }
 
+/** Codec of part markers; no links. */
 export const partNode = defineNode<PartNode>({
   type: 'part',
   title: 'an archive part marker',

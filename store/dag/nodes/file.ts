@@ -13,6 +13,7 @@ export interface FileNode {
   links: Array<[CID, number]>
 }
 
+/** Codec of file nodes; links are the children, sized. */
 export const fileNode = defineNode<FileNode>({
   type: 'file',
   title: 'a file',

@@ -14,6 +14,7 @@ export interface HeadNode {
   publisher: string
 }
 
+/** Codec of head nodes; the one link is the release's root. */
 export const headNode = defineNode<HeadNode>({
   type: 'head',
   title: 'a head',
