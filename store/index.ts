@@ -3,6 +3,7 @@
  * and BOMs, signed heads and trust. Imports nothing else of ferry's.
  */
 
+export { blockKey } from './blocks/block-key.js'
 export type { AbortOptions, Block, Blockstore } from './blocks/blockstore.js'
 export { blockMatches, CID, cidFor, DAG_CBOR, parseCid, RAW } from './blocks/cid.js'
 export { MemoryBlockstore } from './blocks/memory-blockstore.js'
@@ -25,18 +26,10 @@ export {
 } from './car/inventory.js'
 export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunk/chunker.js'
 export { GEAR } from './chunk/gear.js'
+export { entriesOf, loadBom } from './dag/bom-dag.js'
 export { isIndexNode, linksOf } from './dag/dag.js'
 export { FileDagBuilder, fileSize, readFile } from './dag/file-dag.js'
-export {
-  type BomNode,
-  type Entry,
-  type EntryKind,
-  entriesOf,
-  entryLabel,
-  type FileEntry,
-  loadBom,
-} from './dag/nodes/bom.js'
-export { blockKey } from './dag/walk.js'
+export { type BomNode, type Entry, type EntryKind, entryLabel, type FileEntry } from './dag/nodes/index.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
 export type { Arena, ArenaPool } from './ingest/arena.js'
 export type { Hasher } from './ingest/hasher.js'

@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs'
 import type { CID } from 'multiformats/cid'
+import { blockKey } from '../blocks/block-key.js'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { parseCid } from '../blocks/cid.js'
-import { blockKey, walkIndex } from '../dag/walk.js'
+import { type BaseRef, type EnvelopeNode, envelopeNode, partNode } from '../dag/nodes/index.js'
+import { walkIndex } from '../dag/walk.js'
 import { FerryError } from '../errors.js'
 import type { Location } from '../packs/format.js'
 import { blockIn, readRuns } from '../packs/read-runs.js'
 import type { HeadRecord, SignedHead } from '../sign/heads.js'
 import type { Store } from '../store.js'
-import { type BaseRef, type EnvelopeNode, encodeEnvelope, encodePart } from './envelope.js'
 import { encodeCarHeader, sectionBytes } from './format.js'
 import { readInventory } from './inventory.js'
 import { CarFileWriter } from './writer.js'
@@ -150,8 +151,8 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
     base,
     parts,
   })
-  const probeEnvelope = encodeEnvelope(envelopeFor(2 ** 31))
-  const probePart = encodePart({
+  const probeEnvelope = envelopeNode.encode(envelopeFor(2 ** 31))
+  const probePart = partNode.encode({
     type: 'part',
     envelope: probeEnvelope.cid,
     index: 2 ** 31,
@@ -185,7 +186,7 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
   }
   partSizes.push(count)
 
-  const envelope = encodeEnvelope(envelopeFor(partSizes.length))
+  const envelope = envelopeNode.encode(envelopeFor(partSizes.length))
   const total = planned.reduce((sum, p) => sum + p.location.length, 0)
   const result: ExportResult = {
     envelope: envelope.cid.toString(),
@@ -201,7 +202,7 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
   let done = 0
   for (let index = 1; index <= partSizes.length; index++) {
     const path = partPath(options.out, index, partSizes.length)
-    const part = encodePart({
+    const part = partNode.encode({
       type: 'part',
       envelope: envelope.cid,
       index,

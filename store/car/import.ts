@@ -1,11 +1,12 @@
 import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
+import type { EnvelopeNode, PartNode } from '../dag/nodes/index.js'
 import { FerryError } from '../errors.js'
 import { readFromHandle } from '../ingest/slot-reader.js'
 import { type SignedHead, signedHeadFrom } from '../sign/heads.js'
 import type { Store } from '../store.js'
-import { decodeEnvelope, decodePart, type EnvelopeNode, type PartNode } from './envelope.js'
+import { decodeEnvelope, decodePart } from './envelope.js'
 import { type ArchiveBlock, readCar } from './reader.js'
 
 export interface ImportOptions extends AbortOptions {

@@ -1,8 +1,8 @@
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Blockstore } from '../blocks/blockstore.js'
-import { decodeNode } from '../blocks/cid.js'
 import type { BinarySublevel } from '../db/db.js'
-import { isIndexNode, linksOf } from './dag.js'
+import { isIndexNode } from './dag.js'
+import { nodeLinks, sizedLinks } from './nodes/index.js'
 
 export interface CompletenessComponents {
   blockstore: Blockstore
@@ -60,7 +60,7 @@ export class Completeness {
         return false
       }
       let complete = true
-      const links = linksOf(decodeNode(cid, bytes))
+      const links = nodeLinks(cid, bytes)
       // Leaves are looked up in one batch per node, index nodes one by one (each may be marked).
       const leaves = links.filter((link) => !isIndexNode(link))
       const present = await blockstore.hasMany(leaves)
@@ -106,7 +106,7 @@ export class Completeness {
         summary.bytes += size
         continue
       }
-      const children = sizedLinks(decodeNode(cid, bytes))
+      const children = sizedLinks(cid, bytes)
       const leaves = children.filter(([link]) => !isIndexNode(link))
       const present = await blockstore.hasMany(leaves.map(([link]) => link))
       leaves.forEach(([, leafSize], i) => {
@@ -118,24 +118,4 @@ export class Completeness {
     }
     return summary
   }
-}
-
-/** A node's links with the byte size each stands for, where the node says (0 when unknown). */
-function sizedLinks(node: unknown): Array<[CID, number]> {
-  const value = node as { type?: string; links?: Array<[CID, number]>; entries?: unknown[] }
-  if (value?.type === 'file' && Array.isArray(value.links)) return value.links
-  if ((value?.type === 'bom' || value?.type === 'entries') && Array.isArray(value.entries)) {
-    return value.entries.flatMap((entry) => {
-      const link = CID.asCID(entry)
-      if (link !== null) return [[link, 0] as [CID, number]]
-      const { root, size } = entry as { root?: unknown; size?: unknown }
-      const entryRoot = CID.asCID(root)
-      const rest = linksOf(entry).filter((l) => !l.equals(entryRoot))
-      return [
-        ...(entryRoot === null ? [] : [[entryRoot, typeof size === 'number' ? size : 0] as [CID, number]]),
-        ...rest.map((l) => [l, 0] as [CID, number]),
-      ]
-    })
-  }
-  return linksOf(node).map((link) => [link, 0])
 }

@@ -1,15 +1,11 @@
 import { CID } from 'multiformats/cid'
-import type { Blockstore } from '../blocks/blockstore.js'
-import { DAG_CBOR, decodeNode } from '../blocks/cid.js'
+import { DAG_CBOR } from '../blocks/cid.js'
 
-/** A file's index node: children are raw chunks or nested file nodes, each with its byte size. */
-export interface FileNode {
-  type: 'file'
-  size: number
-  links: Array<[CID, number]>
-}
-
-/** Every link (CID) anywhere inside a decoded dag-cbor value. */
+/**
+ * Every link (CID) anywhere inside a decoded dag-cbor value, whatever its
+ * type. Walkers follow a ferry node's links by its codec (nodes/index.ts);
+ * this is for values of no known type.
+ */
 export function linksOf(value: unknown, out: CID[] = []): CID[] {
   const cid = CID.asCID(value)
   if (cid !== null) {
@@ -22,11 +18,7 @@ export function linksOf(value: unknown, out: CID[] = []): CID[] {
   return out
 }
 
-/** Reads and decodes an index node (no hash check: callers that need one use `verify`). */
-export async function loadNode<T>(blockstore: Blockstore, cid: CID): Promise<T> {
-  return decodeNode<T>(cid, await blockstore.get(cid))
-}
-
+/** True for an index node (dag-cbor); leaves are raw. */
 export function isIndexNode(cid: CID): boolean {
   return cid.code === DAG_CBOR
 }

@@ -1,8 +1,8 @@
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Block, Blockstore } from '../blocks/blockstore.js'
-import { assertBlock, decodeNode, encodeNode, RAW } from '../blocks/cid.js'
+import { assertBlock, RAW } from '../blocks/cid.js'
 import { FerryError } from '../errors.js'
-import { type FileNode, loadNode } from './dag.js'
+import { decodeNamed, fileNode } from './nodes/index.js'
 
 /**
  * Links per file node. At ~45 bytes a link this keeps nodes near 400 KiB,
@@ -47,9 +47,7 @@ export class FileDagBuilder {
 
   private node(links: Array<[CID, number]>): { block: Block; size: number } {
     const size = links.reduce((sum, [, s]) => sum + s, 0)
-    const value: FileNode = { type: 'file', size, links }
-    const { cid, bytes } = encodeNode(value)
-    return { block: { cid, bytes }, size }
+    return { block: fileNode.encode({ type: 'file', size, links }), size }
   }
 
   /** True until the first chunk is added. */
@@ -97,7 +95,7 @@ export interface ReadFileOptions extends AbortOptions {
 /** The size of the file whose DAG root is `root`. */
 export async function fileSize(blockstore: Blockstore, root: CID): Promise<number> {
   if (root.code === RAW) return (await blockstore.get(root)).byteLength
-  return (await loadNode<FileNode>(blockstore, root)).size
+  return decodeNamed(fileNode, root, await blockstore.get(root)).size
 }
 
 /** Streams a file's bytes from its DAG, optionally a range of them. */
@@ -144,14 +142,8 @@ async function* readRange(
     if (part !== undefined) yield part
     return
   }
-  const node = decodeNode<FileNode>(cid, bytes)
-  if (node?.type !== 'file') {
-    // A root of another kind (a release, say) is a wrong argument; inside a file DAG it is damage.
-    if (isRoot && typeof node?.type === 'string') {
-      throw new FerryError('ERR_INVALID_ARGUMENT', `${cid} is a ${node.type} node, not a file`)
-    }
-    throw new FerryError('ERR_CORRUPT_BLOCK', `block ${cid} is not a file node`)
-  }
+  // A root of another kind (a release, say) is a wrong argument; inside a file DAG it is damage.
+  const node = isRoot ? decodeNamed(fileNode, cid, bytes) : fileNode.decode(cid, bytes)
   const ahead: Array<{ base: number; bytes: Promise<Uint8Array> }> = []
   const next = async (): Promise<Uint8Array | undefined> => {
     const leaf = ahead.shift()!

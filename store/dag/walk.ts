@@ -1,24 +1,43 @@
 import type { CID } from 'multiformats/cid'
+import { blockKey } from '../blocks/block-key.js'
 import type { AbortOptions, Blockstore } from '../blocks/blockstore.js'
-import { decodeNode } from '../blocks/cid.js'
 import { isFerryError } from '../errors.js'
 import type { Location } from '../packs/format.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
-import { isIndexNode, linksOf } from './dag.js'
+import { isIndexNode } from './dag.js'
+import { nodeLinks } from './nodes/index.js'
 
-/** A compact, hashable key for a block (its multihash). */
-export function blockKey(cid: CID): string {
-  return Buffer.from(cid.multihash.bytes).toString('base64')
+/**
+ * What reading a block gave: its bytes with the links below it (none for a
+ * leaf, and none for an index node that does not decode as its type says:
+ * `malformed` tells why), nothing (absent), or an error (unreadable).
+ */
+export type BlockRead =
+  | { bytes: Uint8Array; links: CID[]; malformed?: unknown }
+  | { missing: true }
+  | { error: unknown }
+
+/** Reads one block for a walk (see BlockRead). */
+export async function readBlock(blockstore: Blockstore, cid: CID): Promise<BlockRead> {
+  let bytes: Uint8Array
+  try {
+    bytes = await blockstore.get(cid)
+  } catch (error) {
+    return isFerryError(error, 'ERR_NOT_FOUND') ? { missing: true } : { error }
+  }
+  if (!isIndexNode(cid)) return { bytes, links: [] }
+  try {
+    return { bytes, links: nodeLinks(cid, bytes) }
+  } catch (malformed) {
+    return { bytes, links: [], malformed }
+  }
 }
-
-/** What reading a block gave: its bytes, nothing (absent), or an error (unreadable). */
-export type BlockRead = { bytes: Uint8Array } | { missing: true } | { error: unknown }
 
 /**
  * Visits every block below `root` once per `seen` set, depth-first, index
  * nodes before their children, reading every block. `visit` returns false
  * to keep out of a node's children (a corrupt node's links are not to be
- * trusted).
+ * trusted); below a malformed node there is nothing to walk.
  */
 export async function walkDag(
   blockstore: Blockstore,
@@ -34,18 +53,9 @@ export async function walkDag(
     const key = blockKey(cid)
     if (seen.has(key)) continue
     seen.add(key)
-    const read: BlockRead = await blockstore.get(cid).then(
-      (bytes) => ({ bytes }),
-      (error) => (isFerryError(error, 'ERR_NOT_FOUND') ? { missing: true as const } : { error }),
-    )
-    const descend = await visit(cid, read)
-    if (descend === false || !('bytes' in read) || !isIndexNode(cid)) continue
-    let links: CID[] = []
-    try {
-      links = linksOf(decodeNode(cid, read.bytes))
-    } catch {
-      // An undecodable node is reported by the visitor; nothing below it can be walked.
-    }
+    const read = await readBlock(blockstore, cid)
+    if ((await visit(cid, read)) === false || !('bytes' in read)) continue
+    const { links } = read
     for (let i = links.length - 1; i >= 0; i--) stack.push(links[i])
   }
 }
@@ -74,9 +84,7 @@ export async function walkIndex(
     seen.add(key)
     const location = known === undefined ? await blockstore.locate(cid) : (known ?? undefined)
     if (visit(cid, location) === false || location === undefined || !isIndexNode(cid)) continue
-    const links = linksOf(decodeNode(cid, await blockstore.read(location))).filter(
-      (link) => !seen.has(blockKey(link)),
-    )
+    const links = nodeLinks(cid, await blockstore.read(location)).filter((link) => !seen.has(blockKey(link)))
     const locations = await blockstore.locateMany(links)
     for (let i = links.length - 1; i >= 0; i--) stack.push({ cid: links[i], location: locations[i] ?? null })
   }

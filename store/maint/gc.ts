@@ -1,6 +1,7 @@
+import { blockKey } from '../blocks/block-key.js'
 import type { AbortOptions } from '../blocks/blockstore.js'
 import { parseCid } from '../blocks/cid.js'
-import { blockKey, walkIndex } from '../dag/walk.js'
+import { walkIndex } from '../dag/walk.js'
 import { type BatchOp, delOp, writeBatch } from '../db/batch.js'
 import type { Store } from '../store.js'
 

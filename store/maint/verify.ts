@@ -1,10 +1,10 @@
 import { CID } from 'multiformats/cid'
+import { blockKey } from '../blocks/block-key.js'
 import type { AbortOptions } from '../blocks/blockstore.js'
 import { blockMatches, parseCid } from '../blocks/cid.js'
-import { linksOf } from '../dag/dag.js'
-import { entriesOf, entryLabel, loadBom } from '../dag/nodes/bom.js'
-import { type BlockRead, blockKey, walkDag } from '../dag/walk.js'
-import { isFerryError } from '../errors.js'
+import { entriesOf, loadBom } from '../dag/bom-dag.js'
+import { entryLabel, entrySizes } from '../dag/nodes/index.js'
+import { type BlockRead, readBlock, walkDag } from '../dag/walk.js'
 import type { HeadRecord } from '../sign/heads.js'
 import type { Store } from '../store.js'
 
@@ -49,7 +49,8 @@ export async function verify(store: Store, options: VerifyOptions = {}): Promise
     report.blocks++
     report.bytes += bytes.byteLength
     options.onProgress?.(report.blocks, report.bytes)
-    if (blockMatches(cid, bytes)) return true
+    // A node that hashes right but is not what its type says is as useless as a damaged one.
+    if (blockMatches(cid, bytes) && read.malformed === undefined) return true
     problems.set(blockKey(cid), { cid: cid.toString(), problem: 'corrupt', entries: [label] })
     return false
   }
@@ -57,11 +58,7 @@ export async function verify(store: Store, options: VerifyOptions = {}): Promise
   /** Checks one block alone (head, BOM node, entry page). */
   const checkBlock = async (cid: CID, label: string): Promise<boolean> => {
     seen.add(blockKey(cid))
-    const read: BlockRead = await store.blocks.get(cid).then(
-      (bytes) => ({ bytes }),
-      (error) => (isFerryError(error, 'ERR_NOT_FOUND') ? { missing: true as const } : { error }),
-    )
-    return inspect(cid, read, label)
+    return inspect(cid, await readBlock(store.blocks, cid), label)
   }
 
   /** Checks the DAG below `root`; a block shared with an earlier label is read once but named for both. */
@@ -91,7 +88,7 @@ export async function verify(store: Store, options: VerifyOptions = {}): Promise
     }
     if (!pagesOk) return
     for await (const entry of entriesOf(store.blocks, root)) {
-      for (const link of linksOf(entry)) await checkDag(link, entryLabel(entry))
+      for (const [link] of entrySizes(entry)) await checkDag(link, entryLabel(entry))
     }
   }
 

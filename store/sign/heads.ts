@@ -1,21 +1,11 @@
 import type { CID } from 'multiformats/cid'
-import { decodeNode, encodeNode, parseCid } from '../blocks/cid.js'
+import { parseCid } from '../blocks/cid.js'
+import { type HeadNode, headNode } from '../dag/nodes/index.js'
 import { FerryError } from '../errors.js'
 import { type Publisher, signBytes, verifyBytes } from './keys.js'
 
 /** Signatures cover the head block's CID bytes behind this domain prefix. */
 export const HEAD_DOMAIN = 'ferry/head/v1:'
-
-/** A head names a release (DESIGN.md, Heads). */
-export interface HeadNode {
-  type: 'head'
-  name: string
-  version: string
-  seq: number
-  root: CID
-  created: string
-  publisher: string
-}
 
 /** A head block with the publisher's signature over it. */
 export interface SignedHead {
@@ -58,7 +48,7 @@ export function signHead(
     created: fields.created ?? new Date().toISOString(),
     publisher: publisher.token,
   }
-  const { cid, bytes } = encodeNode(head)
+  const { cid, bytes } = headNode.encode(head)
   return { cid, bytes, head, signature: signBytes(publisher, signedMessage(cid)) }
 }
 
@@ -75,17 +65,7 @@ export function assertHeadSignature(signed: SignedHead): void {
 
 /** Rebuilds a SignedHead from its block and signature (decoding and checking the head's shape). */
 export function signedHeadFrom(cid: CID, bytes: Uint8Array, signature: Uint8Array): SignedHead {
-  const head = decodeNode<HeadNode>(cid, bytes)
-  if (
-    head?.type !== 'head' ||
-    typeof head.name !== 'string' ||
-    typeof head.version !== 'string' ||
-    !Number.isSafeInteger(head.seq) ||
-    typeof head.publisher !== 'string'
-  ) {
-    throw new FerryError('ERR_CORRUPT_BLOCK', `block ${cid} is not a head`)
-  }
-  return { cid, bytes, head, signature }
+  return { cid, bytes, head: headNode.decode(cid, bytes), signature }
 }
 
 export function toRecord(signed: SignedHead): HeadRecord {

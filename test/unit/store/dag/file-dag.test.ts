@@ -3,8 +3,8 @@ import type { CID } from 'multiformats/cid'
 import { cidFor, DAG_CBOR, decodeNode, MAX_NODE_BYTES, RAW } from '../../../../store/blocks/cid.js'
 import { MemoryBlockstore } from '../../../../store/blocks/memory-blockstore.js'
 import { chunk } from '../../../../store/chunk/chunker.js'
-import type { FileNode } from '../../../../store/dag/dag.js'
 import { FileDagBuilder, fileSize, MAX_FILE_LINKS, readFile } from '../../../../store/dag/file-dag.js'
+import type { FileNode } from '../../../../store/dag/nodes/index.js'
 import { firstDifference, pseudoRandom } from '../../../helpers/cli.js'
 
 async function build(data: Uint8Array, maxLinks?: number): Promise<{ store: MemoryBlockstore; root: CID }> {

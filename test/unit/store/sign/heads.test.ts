@@ -1,6 +1,6 @@
 import test from 'ava'
 import { CID } from 'multiformats/cid'
-import { encodeBom, entriesOf } from '../../../../store/dag/nodes/bom.js'
+import { encodeBom, entriesOf } from '../../../../store/dag/bom-dag.js'
 import { isFerryError } from '../../../../store/errors.js'
 import { signHead } from '../../../../store/sign/heads.js'
 import { generatePublisher, publicKeyFromToken } from '../../../../store/sign/keys.js'
