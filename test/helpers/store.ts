@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
+import type { ExecutionContext } from 'ava'
 import {
   type BuildResult,
   blockKey,
@@ -8,10 +9,12 @@ import {
   type CID,
   exportArchive,
   type HeadRecord,
+  importArchive,
   isIndexNode,
   linksOf,
   parseCid,
   Store,
+  verify,
 } from '../../store/index.js'
 import { pseudoRandom, tempDir } from './cli.js'
 
@@ -150,4 +153,21 @@ export async function held(store: Store, cids: Iterable<CID>): Promise<CID[]> {
 export async function headLines(store: Store): Promise<string[]> {
   const line = (h: HeadRecord) => `${h.name} v${h.version} seq ${h.seq} ${h.cid}`
   return (await store.heads()).map(line).sort()
+}
+
+/** After a refused import: `store`'s heads are still `before` and every block below them verifies. */
+export async function unchangedAndSound(t: ExecutionContext, store: Store, before: string[]): Promise<void> {
+  t.deepEqual(await headLines(store), before, 'no head changed')
+  const report = await verify(store)
+  t.true(report.ok, `verify: ${JSON.stringify(report.problems)}`)
+}
+
+/**
+ * `publisherWithDemo` with demo v1 imported at the site: the site has a head
+ * that a refused import of v2 must leave alone.
+ */
+export async function siteWithV1(t: Teardown) {
+  const fixture = await publisherWithDemo(t)
+  await importArchive(fixture.site, fixture.v1.archive)
+  return { ...fixture, before: await headLines(fixture.site) }
 }

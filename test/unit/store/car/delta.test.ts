@@ -17,7 +17,7 @@ import {
   headLines,
   held,
   newStore,
-  publisherWithDemo,
+  siteWithV1,
   type Teardown,
 } from '../../../helpers/store.js'
 
@@ -28,9 +28,8 @@ import {
  * that lacks v1.
  */
 async function deltaAgainstSite(t: Teardown) {
-  const fixture = await publisherWithDemo(t)
-  const { dir, publisher, site, v1 } = fixture
-  await importArchive(site, v1.archive)
+  const fixture = await siteWithV1(t)
+  const { dir, publisher, site } = fixture
   const inventory = join(dir, 'site-inventory.json')
   await writeFile(inventory, JSON.stringify(await makeInventory(site)))
   const delta = join(dir, 'delta.car')
