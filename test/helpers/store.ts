@@ -155,9 +155,9 @@ export async function headLines(store: Store): Promise<string[]> {
   return (await store.heads()).map(line).sort()
 }
 
-/** After a refused import: `store`'s heads are still `before` and every block below them verifies. */
-export async function unchangedAndSound(t: ExecutionContext, store: Store, before: string[]): Promise<void> {
-  t.deepEqual(await headLines(store), before, 'no head changed')
+/** `store`'s heads are `expected` (as `headLines`: after a refused import, those before it) and every block below them verifies. */
+export async function headsAndSound(t: ExecutionContext, store: Store, expected: string[]): Promise<void> {
+  t.deepEqual(await headLines(store), expected, 'the heads')
   const report = await verify(store)
   t.true(report.ok, `verify: ${JSON.stringify(report.problems)}`)
 }

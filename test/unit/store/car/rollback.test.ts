@@ -1,6 +1,6 @@
 import test from 'ava'
 import { type FerryError, importArchive, parseCid, verify } from '../../../../store/index.js'
-import { headLines, publisherWithDemo, type Teardown, unchangedAndSound } from '../../../helpers/store.js'
+import { headLines, headsAndSound, publisherWithDemo, type Teardown } from '../../../helpers/store.js'
 
 /*
  * A site that holds demo v2 (seq 2) is handed the older archive of demo v1
@@ -21,7 +21,7 @@ test('replaying an older archive is refused with ERR_ROLLBACK and changes no hea
 
   t.is(err?.code, 'ERR_ROLLBACK', err?.message)
   t.deepEqual(err?.details, { name: 'demo', seq: 1, current: 2 })
-  await unchangedAndSound(t, site, before)
+  await headsAndSound(t, site, before)
   t.false(await site.blocks.has(parseCid(v1.build.root)), "v1's root block was not stored")
 })
 

@@ -3,10 +3,10 @@ import { type FerryError, importArchive, parseCid } from '../../../../store/inde
 import {
   dagBlocks,
   headLines,
+  headsAndSound,
   held,
   newStore,
   publisherWithDemo,
-  unchangedAndSound,
 } from '../../../helpers/store.js'
 
 /*
@@ -26,7 +26,7 @@ test('an archive from an untrusted publisher is refused with ERR_UNTRUSTED_KEY a
   t.is(err?.code, 'ERR_UNTRUSTED_KEY', err?.message)
   t.is(err?.details?.publisher, key, 'names the key')
   t.is(err?.details?.name, 'demo')
-  await unchangedAndSound(t, stranger, before)
+  await headsAndSound(t, stranger, before)
   const below = await dagBlocks(publisher, v1.build.root)
   t.deepEqual(await held(stranger, below.values()), [], 'not one block of the release was stored')
 
@@ -48,6 +48,6 @@ test('a publisher removed from the trust list is refused again', async (t) => {
   const err = await t.throwsAsync<FerryError>(importArchive(site, v2.archive))
 
   t.is(err?.code, 'ERR_UNTRUSTED_KEY', err?.message)
-  await unchangedAndSound(t, site, before)
+  await headsAndSound(t, site, before)
   t.false(await site.blocks.has(parseCid(v2.build.root)), "v2's root block was not stored")
 })
