@@ -6,8 +6,10 @@ import { exportArchive, importArchive } from '../../../../store/index.js'
 import { pseudoRandom } from '../../../helpers/cli.js'
 import {
   buildRelease,
+  dagBlocks,
   headLines,
   headsAndSound,
+  held,
   newStore,
   type Teardown,
   testDir,
@@ -26,8 +28,8 @@ async function publisherAndSite(t: Teardown) {
   const site = await newStore(t, dir, 'site', [publisher])
   const files: Record<string, Uint8Array> = {}
   for (let i = 0; i < 16; i++) files[`file-${i}.bin`] = pseudoRandom(512 * 1024, `abort/${i}`)
-  await buildRelease(publisher, dir, { name: 'many', version: '1', files })
-  return { dir, publisher, site }
+  const build = await buildRelease(publisher, dir, { name: 'many', version: '1', files })
+  return { dir, publisher, site, build }
 }
 
 /** An AbortController that fires, with `reason`, at the first progress report; `reports` counts them. */
@@ -66,7 +68,7 @@ test('an export aborted part-way fails with the reason, leaves no archive, and r
 })
 
 test('an import aborted part-way fails with the reason, publishes nothing, and runs again', async (t) => {
-  const { dir, publisher, site } = await publisherAndSite(t)
+  const { dir, publisher, site, build } = await publisherAndSite(t)
   const archive = join(dir, 'many.car')
   await exportArchive(publisher, { heads: ['many'], out: archive })
   const reason = new Error('import stopped by the test')
@@ -75,6 +77,8 @@ test('an import aborted part-way fails with the reason, publishes nothing, and r
   await t.throwsAsync(importArchive(site, archive, { signal, onProgress }), { is: reason })
 
   t.true(state.at > 0 && state.at < state.total, `aborted at ${state.at} of ${state.total} bytes`)
+  const below = await dagBlocks(publisher, build.root)
+  t.true((await held(site, below.values())).length < below.size, 'it stopped reading: blocks are missing')
   await headsAndSound(t, site, [])
   const again = await importArchive(site, archive)
   t.deepEqual(
