@@ -1,14 +1,6 @@
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import test from 'ava'
-import {
-  FERRY_BIN,
-  type FerryRun,
-  ferry,
-  initStore,
-  writePseudoRandomFile,
-  writeRequirements,
-} from '../../helpers/cli.js'
+import { FERRY_BIN, type FerryRun, ferry, initStore, storeWithBigFile } from '../../helpers/cli.js'
 import { startDaemon } from '../../helpers/daemon.js'
 
 /**
@@ -40,22 +32,8 @@ function ferryIntoClosedPipe(args: string[], afterBytes: number): Promise<FerryR
   })
 }
 
-/** A store with one head `rel` whose file `m/big.bin` (8 MiB) is far more than a pipe holds. */
-async function storeWithBigFile(t: Parameters<typeof initStore>[0]): Promise<string> {
-  const { dir, store } = await initStore(t)
-  await writePseudoRandomFile(join(dir, 'big.bin'), 8 * 1024 * 1024, 'closed-output')
-  const req = await writeRequirements(
-    dir,
-    'req.yaml',
-    'module: m\nversion: "1"\nfiles:\n  - name: big.bin\n    path: ./big.bin\n',
-  )
-  const build = await ferry(['bom', 'build', req, '--name', 'rel', '--version', '1', '--store', store])
-  if (build.code !== 0) throw new Error(build.stderr)
-  return store
-}
-
 test('`ferry cat … | head -c 10` ends quietly with exit 0', async (t) => {
-  const store = await storeWithBigFile(t)
+  const { store } = await storeWithBigFile(t, 'closed-output')
   const script = `set -o pipefail; "$0" "$1" cat rel/m/big.bin --store "$2" | head -c 10 | wc -c`
   const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn('bash', ['-c', script, process.execPath, FERRY_BIN, store], {
@@ -73,7 +51,7 @@ test('`ferry cat … | head -c 10` ends quietly with exit 0', async (t) => {
 })
 
 test('cat, status and ls into a pipe whose reader is gone: no EPIPE message, exit 0', async (t) => {
-  const store = await storeWithBigFile(t)
+  const { store } = await storeWithBigFile(t, 'closed-output')
   const cases: [string[], number][] = [
     [['cat', 'rel/m/big.bin'], 1],
     [['cat', 'rel/m/big.bin'], 0],
@@ -99,7 +77,7 @@ test('a command that failed keeps its exit code when its --json error meets a cl
 })
 
 test('cat through a daemon into a closed pipe ends quietly too', async (t) => {
-  const store = await storeWithBigFile(t)
+  const { store } = await storeWithBigFile(t, 'closed-output')
   const daemon = await startDaemon(store)
   t.teardown(() => daemon.stop())
   const run = await ferryIntoClosedPipe(['cat', 'rel/m/big.bin', '--store', store], 1)
