@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// First: libp2p needs Promise.withResolvers, which Node 20 lacks.
+import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { registerArchive } from './commands/archive.js'
 import { registerBom } from './commands/bom.js'
@@ -14,13 +14,24 @@ import { registerSecret } from './commands/secret.js'
 import { registerStatus } from './commands/status.js'
 import { registerSync } from './commands/sync.js'
 import { registerVerify } from './commands/verify.js'
+import { endQuietlyOnClosedOutput } from './output.js'
+
+endQuietlyOnClosedOutput()
+
+/** The version in package.json (dist/cli/main.js → ../../package.json), the one source of it. */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
 
 const program = new Command('ferry')
   .description(
     'ferry gets container images, files and OS packages onto machines without internet, and keeps them up to date.\n' +
       'Content lives in a content-addressed store; each release is a signed head over a Merkle DAG.',
   )
-  .version('0.1.0', '-V, --ferry-version')
+  .version(version, '-V, --version')
+  // Options written before the command are ferry's, after it the command's: so `ferry --version`
+  // prints the version and `ferry bom build … --version 2026.11` is the release's version.
+  .enablePositionalOptions()
   .showHelpAfterError()
   .addHelpText(
     'after',

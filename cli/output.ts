@@ -32,6 +32,23 @@ export function table(rows: string[][]): string {
 }
 
 /**
+ * A reader that stops early (`ferry cat … | head`) closes the pipe: the next
+ * write fails with EPIPE. Unix tools die quietly of SIGPIPE there; Node
+ * ignores that signal, so ferry ends the same way: at once and silently, with
+ * exit 0 unless the command had already failed. The store needs no closing:
+ * its lock ends with the process, and a write cut short is dropped when the
+ * store is next opened.
+ */
+export function endQuietlyOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err
+      process.exit()
+    })
+  }
+}
+
+/**
  * Prints an error as one line on stderr (`ferry: ERR_CODE: message`), or as
  * JSON on stdout with --json, and sets a non-zero exit code.
  */

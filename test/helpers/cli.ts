@@ -164,6 +164,27 @@ export async function initStore(t: {
   return { dir, store }
 }
 
+/**
+ * An initialised store (see {@link initStore}) with one head `rel` whose file `m/big.bin` is 8 MiB
+ * of pseudo-random bytes from `seed`: far more than a pipe holds, so a `cat` of it into a pipe
+ * nobody reads blocks, and one into a pipe closed early meets EPIPE.
+ */
+export async function storeWithBigFile(
+  t: Parameters<typeof initStore>[0],
+  seed: string,
+): Promise<{ dir: string; store: string }> {
+  const { dir, store } = await initStore(t)
+  await writePseudoRandomFile(join(dir, 'big.bin'), 8 * 1024 * 1024, seed)
+  const req = await writeRequirements(
+    dir,
+    'm.yaml',
+    'module: m\nversion: "1"\nfiles:\n  - name: big.bin\n    path: big.bin\n',
+  )
+  const build = await ferry(['bom', 'build', req, '--name', 'rel', '--version', '1', '--store', store])
+  if (build.code !== 0) throw new Error(`ferry bom build failed (${build.code}): ${build.stderr}`)
+  return { dir, store }
+}
+
 /** The first offset where two byte arrays differ, or -1 when they are equal (ava's deepEqual is slow on MiBs). */
 export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   if (Buffer.compare(a, b) === 0) return -1

@@ -2,7 +2,8 @@ import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { FerryError } from '../../../store/index.js'
 import type { CallOptions } from '../../ops/operations.js'
-import { type AnswerLine, ERROR_TRAILER, httpStatus, NDJSON, toWireError } from './wire.js'
+import { httpStatus } from '../errors.js'
+import { type AnswerLine, ERROR_TRAILER, NDJSON, toWireError } from './wire.js'
 
 /** Request bodies are small JSON objects: anything larger is refused. */
 const MAX_BODY_BYTES = 1024 * 1024
@@ -17,7 +18,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body)
 }
 
-/** Answers `{error: {code, message, details}}` with a status that fits the code. */
+/** Answers `{error: {code, message, details}}` with the code's status (daemon/http/errors.ts). */
 export function sendError(res: ServerResponse, err: unknown): void {
   const error = toWireError(err)
   if (res.headersSent) return void res.end()

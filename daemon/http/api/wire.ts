@@ -54,20 +54,6 @@ export function fromWireError(error: WireError): FerryError {
   )
 }
 
-/** The HTTP status of an error answer (clients go by the code in the body, not by this). */
-export function httpStatus(code: string): number {
-  switch (code) {
-    case 'ERR_NOT_FOUND':
-      return 404
-    case 'ERR_BAD_REQUEST':
-    case 'ERR_INVALID_ARGUMENT':
-    case 'ERR_INVALID_REQUIREMENTS':
-      return 400
-    default:
-      return 500
-  }
-}
-
 /**
  * The name of each POST operation: `POST /api/NAME`. (`cat` is `GET
  * /api/cat?ref=…`, the daemon's status `GET /api/status`.)

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
 import type { HeadSummary, StatusSummary as Status } from '../../../daemon/ops/types.js'
@@ -48,6 +48,35 @@ test('--help of the program and of each command exits 0 and mentions --store', a
     t.regex(run.stdout, /--store <dir>/, `${command.join(' ')} --help`)
     t.regex(run.stdout, /--json/, `${command.join(' ')} --help`)
   }
+})
+
+test('--version and -V print the version of package.json; bom build --version stays the release', async (t) => {
+  const pkg = JSON.parse(await readFile(new URL('../../../../package.json', import.meta.url), 'utf8'))
+  for (const flag of ['--version', '-V']) {
+    const run = await ferry([flag])
+    t.is(run.code, 0, run.stderr)
+    t.is(run.stdout, `${pkg.version}\n`, flag)
+  }
+  t.regex((await ferry(['--help'])).stdout, /-V, --version/)
+  const { dir, store } = await initStore(t)
+  await writeFile(join(dir, 'a.txt'), 'a')
+  const req = await writeRequirements(
+    dir,
+    'r.yaml',
+    'module: m\nversion: "1"\nfiles:\n  - {name: a, path: ./a.txt}\n',
+  )
+  const built = await ferryJson<{ version: string }>([
+    'bom',
+    'build',
+    req,
+    '--version',
+    '2026.11',
+    '--name',
+    'rel',
+    '--store',
+    store,
+  ])
+  t.is(built.version, '2026.11')
 })
 
 test('unknown commands and options exit non-zero', async (t) => {

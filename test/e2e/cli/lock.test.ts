@@ -8,8 +8,8 @@ import {
   FERRY_BIN,
   ferry,
   initStore,
+  storeWithBigFile,
   tempDir,
-  writePseudoRandomFile,
   writeRequirements,
 } from '../../helpers/cli.js'
 
@@ -94,14 +94,7 @@ test('while another process holds the store, commands fail with ERR_STORE_LOCKED
 })
 
 test('a ferry command that is still running holds the lock against another', async (t) => {
-  const { dir, store } = await initStore(t)
-  await writePseudoRandomFile(join(dir, 'big.bin'), 8 * 1024 * 1024, 'lock/big')
-  const req = await writeRequirements(
-    dir,
-    'm.yaml',
-    'module: m\nversion: "1"\nfiles:\n  - name: big.bin\n    path: big.bin\n',
-  )
-  t.is((await ferry(['bom', 'build', req, '--name', 'rel', '--version', '1', '--store', store])).code, 0)
+  const { store } = await storeWithBigFile(t, 'lock/big')
 
   // `cat` into a pipe nobody reads: it blocks once the pipe is full, with the store open.
   const cat = spawn(process.execPath, [FERRY_BIN, 'cat', 'rel/m/big.bin', '--store', store], {
