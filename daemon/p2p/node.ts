@@ -7,6 +7,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tuneHeapForTransfers } from '../runtime/heap-tuning.js'
+import { quietStop } from './quiet-stop.js'
 
 /**
  * yamux as every ferry node runs it.
@@ -55,6 +56,6 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
     streamMuxers: [yamux(YAMUX_INIT)],
     connectionProtector: init.secret === undefined ? undefined : preSharedKey({ psk: init.secret }),
     peerDiscovery: init.mdns ? [mdns()] : [],
-    services: { identify: identify() },
+    services: { identify: identify(), quietStop: quietStop() },
   })
 }
