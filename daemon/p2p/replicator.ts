@@ -35,9 +35,8 @@ export interface ReplicatorInit {
   /**
    * Received blocks are made durable (fsync, index batch) every this many bytes: what a power
    * loss can cost again. (A killed process costs less: the store takes back on open every whole
-   * block appended after the last commit.) 4 MiB against 2, `npm run bench -- sync-ab`
-   * (6 pairs, 1 GiB, medians): 5.00 -> 4.58 s and 5.69 -> 5.00 s, daemon B's CPU
-   * 5.08 -> 4.64 s and 5.82 -> 5.15 s, its peak RSS about the same; 8 MiB against 2: 5.76 -> 5.57 s.
+   * block appended after the last commit.) 4 MiB syncs faster than 2
+   * (bench/history/source-notes-p2p.md).
    * @default 4 MiB
    */
   flushBytes?: number
@@ -115,7 +114,7 @@ export class Replicator {
           knownMissing: true,
         }),
       arenas: syncArenas,
-      // On the main thread: sha256 outruns decryption, and a hashing thread costs its wake-ups and ~12 MiB.
+      // On the main thread: sha256 outruns decryption, and a hashing thread costs wake-ups and memory.
       verify: blockMatches,
     }
   }

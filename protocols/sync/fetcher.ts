@@ -6,20 +6,13 @@ import { ReceiveBuffer } from './receive-buffer.js'
 import { BlockSink } from './sink.js'
 
 /**
- * CIDs a want list. 128 against 64 cost ~12-16 MiB on the receiver while
- * blocks were verified on a hashing thread; with them verified on the main
- * thread (no thread, ~12 MiB less), 128 against 64 and a hashing thread,
- * `npm run bench -- sync-ab` on builds of 7222fce and a904196 (8 pairs,
- * 1 GiB, medians): 4.27 -> 3.98 s, daemon B's peak RSS 178 -> 163 MiB. 256 against 128 (a patched
- * build, 6 pairs): 4.20 -> 4.19 s, and 15 MiB more.
+ * CIDs a want list: faster than 64, and 256 was no faster and took more memory
+ * (bench/history/source-notes-p2p.md).
  */
 const DEFAULT_BATCH_BLOCKS = 128
 /**
- * Two want lists in flight a provider keep the link busy (each stream may
- * have a 4 MiB yamux window in flight); more only let data pile up unread
- * in the receiver. Against four, `npm run bench -- sync-ab` (6 pairs, 1 GiB):
- * 5.00 -> 4.89 s, daemon B's CPU 5.00 -> 4.79 s, its peak RSS 179 -> 168 MiB
- * (medians).
+ * Want lists in flight a provider: two keep the link busy; more only let data pile up unread
+ * (bench/history/source-notes-p2p.md).
  */
 const DEFAULT_IN_FLIGHT = 2
 /**
