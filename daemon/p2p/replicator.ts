@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
-import { HEADS_PROTOCOL, type Heads, registerHeads } from '../../protocols/heads/index.js'
+import { HEADS_PROTOCOL, type Heads, type ReceivedHeads, registerHeads } from '../../protocols/heads/index.js'
 import { type FetchComponents, registerSync, type Sync } from '../../protocols/sync/index.js'
 import { FerryError, type SignedHead, type Store } from '../../store/index.js'
 import type { SyncStatus } from '../ops/types.js'
@@ -91,24 +91,16 @@ export class Replicator {
     const failed = (what: string) => (err: Error, connection: Connection) =>
       log.debug({ peer: connection.remotePeer.toString(), err: err.message }, what)
     const init = { timeoutMs: this.peerTimeoutMs, signal: this.controller.signal }
-    this.sync = await registerSync(
-      this.node,
-      {
-        reader: packBlockReader(this.store.blocks),
-        guard: (answer) => this.shared(answer),
-        failed: failed('sync stream failed'),
-      },
-      init,
-    )
+    const reader = packBlockReader(this.store.blocks)
+    const guard = <T>(answer: () => Promise<T>) => this.shared(answer)
+    this.sync = await registerSync(this.node, { reader, guard, failed: failed('sync stream failed') }, init)
+    const heads = () => this.ourHeads()
+    const received = async (connection: Connection, theirs: ReceivedHeads) => {
+      await this.consider(connection, theirs.heads, theirs.rejected)
+    }
     this.heads = await registerHeads(
       this.node,
-      {
-        heads: () => this.ourHeads(),
-        received: async (connection, theirs) => {
-          await this.consider(connection, theirs.heads, theirs.rejected)
-        },
-        failed: failed('heads stream failed'),
-      },
+      { heads, received, failed: failed('heads stream failed') },
       init,
     )
     this.node.addEventListener('peer:identify', this.onIdentify as never)

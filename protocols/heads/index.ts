@@ -7,6 +7,7 @@
 import type { Connection } from '@libp2p/interface'
 import type { SignedHead } from '../../store/index.js'
 
+/** `signal` aborts the operation (an exchange's stream is reset). */
 export interface AbortOptions {
   signal?: AbortSignal
 }
@@ -17,6 +18,7 @@ export interface ReceivedHeads {
   rejected: number
 }
 
+/** Options of one exchange, either way. */
 export interface ExchangeOptions extends AbortOptions {
   /**
    * Reset the stream (ERR_PEER) when the exchange has not finished within this.

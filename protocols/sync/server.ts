@@ -7,6 +7,7 @@ import { decodeWant, encodeBlockFrame } from './messages.js'
 
 const WHAT = 'sync: want list'
 
+/** How one want list is answered: `signal` resets the stream (the host is stopping). */
 export interface ServeOptions extends AbortOptions {
   /** The whole want list must have arrived within this (ERR_PEER). @default no limit */
   timeoutMs?: number
