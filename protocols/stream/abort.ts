@@ -14,6 +14,7 @@ export function abortStream(stream: Stream, err: unknown): void {
   stream.abort(asError(err))
 }
 
+/** What ends a stream early: the host stopping, or the peer taking too long. */
 export interface StreamDeadline {
   /** Reset the stream with ERR_ABORTED when this aborts. */
   signal?: AbortSignal

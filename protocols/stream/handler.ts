@@ -1,5 +1,5 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
-import { asError } from './abort.js'
+import { abortStream, asError } from './abort.js'
 
 /** What a node offers to register a protocol on. */
 export type ProtocolHost = Pick<Libp2p, 'handle' | 'unhandle'>
@@ -14,6 +14,7 @@ export type Register<Components, Init, Registered> = (
   init?: Init,
 ) => Promise<Registered>
 
+/** How many streams of one protocol a connection may carry at once, each way. */
 export interface StreamCaps {
   /** Streams of the protocol one connection may have open to us at once; one more is reset as it opens. */
   maxInboundStreams?: number
@@ -26,9 +27,9 @@ export type OnFailed = (err: Error, connection: Connection) => void
 
 /**
  * Registers `serve` for `protocol` on `node` with the stream caps of `init`
- * (`defaults` for those it leaves out); a failure of `serve` goes to
- * `failed` (the stream has been reset by then). Resolves with the function
- * that removes the handler.
+ * (`defaults` for those it leaves out); a failure of `serve` resets the
+ * stream and goes to `failed`. Resolves with the function that removes the
+ * handler.
  */
 export async function handleProtocol(
   node: ProtocolHost,
@@ -45,6 +46,7 @@ export async function handleProtocol(
       try {
         await serve(stream, connection)
       } catch (err) {
+        abortStream(stream, err) // already reset when `serve` reset it: then this does nothing
         failed?.(asError(err), connection)
       }
     },
