@@ -7,21 +7,14 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tuneHeapForTransfers } from '../runtime/heap-tuning.js'
+import { quietStop } from './quiet-stop.js'
 
 /**
- * yamux as every ferry node runs it.
- * Bulk transfer: larger yamux messages cost fewer frames, and js-yamux answers every data frame
- * with a window update (a small encrypted write each way). 1 MiB against 256 KiB, `npm run bench
- * -- sync-ab` on builds of ff2df01 and 969b132, which differ only in this (1 GiB, medians):
- * 4.22 -> 4.10 s (6 pairs) and 4.34 -> 4.27 s (8 pairs), daemon B's
- * CPU 4.36 -> 4.27 and 4.50 -> 4.40 s, its peak RSS unchanged. The size bounds what one frame
- * holds, not what a peer may send: that is the window. A larger stream window costs fewer window
- * updates too (REAL-SERVICES.md measured a small gain for 256 KiB messages over 64 KiB). The window is
- * also what a peer may have in flight per stream, so it bounds memory: 4 MiB × streams in flight.
- * js-yamux assumes the peer's initial window equals its own (the spec says 256 KiB), so every
- * ferry node must use the same window: a peer with a smaller one gets its window overrun and
- * drops the connection (js-yamux stream.js: `sendWindowCapacity = initialStreamWindowSize`).
- * Changing it is a wire change.
+ * yamux as every ferry node runs it. Large messages cost fewer frames and window updates; the size
+ * bounds one frame, not what a peer may send (bench/history/source-notes-p2p.md). The window is what
+ * a peer may have in flight per stream, so it bounds memory. js-yamux assumes the peer's initial
+ * window equals its own, so every ferry node must use the same window (a peer with a smaller one
+ * gets it overrun and drops the connection): changing it is a wire change.
  */
 export const YAMUX_INIT = {
   maxMessageSize: 1024 * 1024,
@@ -55,6 +48,6 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
     streamMuxers: [yamux(YAMUX_INIT)],
     connectionProtector: init.secret === undefined ? undefined : preSharedKey({ psk: init.secret }),
     peerDiscovery: init.mdns ? [mdns()] : [],
-    services: { identify: identify() },
+    services: { identify: identify(), quietStop: quietStop() },
   })
 }

@@ -1,24 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
-import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../../protocols/heads/index.js'
-import {
-  type FetchComponents,
-  type Provider,
-  requestBlocks,
-  SYNC_PROTOCOL,
-  serveWant,
-} from '../../protocols/sync/index.js'
-import {
-  assertHeadSignature,
-  blockMatches,
-  FerryError,
-  isFerryError,
-  type SignedHead,
-  type Store,
-} from '../../store/index.js'
+import { HEADS_PROTOCOL, type Heads, type ReceivedHeads, registerHeads } from '../../protocols/heads/index.js'
+import { type FetchComponents, registerSync, type Sync } from '../../protocols/sync/index.js'
+import { FerryError, type SignedHead, type Store } from '../../store/index.js'
 import type { SyncStatus } from '../ops/types.js'
 import type { Logger } from '../runtime/logger.js'
 import { packBlockReader } from './block-reader.js'
+import { coalesce } from './coalesce.js'
+import { storeFetchComponents } from './fetch-components.js'
+import { type HeadOutcome, judgeHead } from './head-offers.js'
+import { hangUp, peerProvider } from './peer-provider.js'
 import { SyncJob } from './sync-job.js'
 
 /** Keeps gc from running while a sync holds blocks no head reaches yet (the API's StoreGate). */
@@ -35,9 +26,8 @@ export interface ReplicatorInit {
   /**
    * Received blocks are made durable (fsync, index batch) every this many bytes: what a power
    * loss can cost again. (A killed process costs less: the store takes back on open every whole
-   * block appended after the last commit.) 4 MiB against 2, `npm run bench -- sync-ab`
-   * (6 pairs, 1 GiB, medians): 5.00 -> 4.58 s and 5.69 -> 5.00 s, daemon B's CPU
-   * 5.08 -> 4.64 s and 5.82 -> 5.15 s, its peak RSS about the same; 8 MiB against 2: 5.76 -> 5.57 s.
+   * block appended after the last commit.) 4 MiB syncs faster than 2
+   * (bench/history/source-notes-p2p.md).
    * @default 4 MiB
    */
   flushBytes?: number
@@ -52,27 +42,14 @@ export interface ReplicatorInit {
    */
   maxAttempts?: number
   /**
-   * Seconds a peer may send nothing while a reply of its is awaited (FetchInit.peerTimeoutMs).
-   * @default 30
+   * Seconds a peer may send nothing while a reply of its is awaited (FetchInit.peerTimeoutMs); also
+   * how long a peer that opened a heads or sync stream has to send its message.
+   * @default 30 (the protocols' own 10 for streams peers open)
    */
   peerTimeoutSeconds?: number
 }
 
-/** What became of one head a peer offered. */
-export interface HeadOutcome {
-  name: string
-  seq: number
-  /** The head block's CID. */
-  cid: string
-  root: string
-  /** sync: being synced; current: already published here; ignored: refused (code and reason say why). */
-  outcome: 'sync' | 'current' | 'ignored'
-  code?: string
-  reason?: string
-}
-
-/** Streams at once from one peer per protocol; a peer can't tie up more. */
-const MAX_INBOUND_STREAMS = 32
+export type { HeadOutcome }
 
 /**
  * Keeps the store in step with its peers: swaps signed heads on every
@@ -87,8 +64,11 @@ export class Replicator {
   private readonly controller = new AbortController()
   /** Set by stop(): an attempt that ends now is not retried. */
   private stopping = false
-  private readonly dropped = new Map<string, number>()
   private readonly components: FetchComponents
+  /** Peer timeout in ms, when configured. */
+  private readonly peerTimeoutMs?: number
+  private heads?: Heads
+  private sync?: Sync
   private readonly onHeads = () => void this.announce()
   private readonly onIdentify = (
     event: CustomEvent<{ peerId: PeerId; protocols: string[]; connection: Connection }>,
@@ -101,46 +81,28 @@ export class Replicator {
     private readonly node: Libp2p,
     private readonly init: ReplicatorInit,
   ) {
-    const flushBytes = init.flushBytes ?? 4 * 1024 * 1024
-    const { syncArenas } = store.pipeline
-    this.components = {
-      missing: (root, options) => store.completeness.missing(root, options),
-      putIndex: (block) => store.blocks.put(block),
-      writeLeaves: (source, onStored) =>
-        // The fetcher asks only for blocks the index lacks.
-        store.blocks.putHashed(source, {
-          flushBytes,
-          groupBytes: flushBytes / 2,
-          onStored,
-          knownMissing: true,
-        }),
-      arenas: syncArenas,
-      // On the main thread: sha256 outruns decryption, and a hashing thread costs its wake-ups and ~12 MiB.
-      verify: blockMatches,
-    }
+    this.peerTimeoutMs = init.peerTimeoutSeconds === undefined ? undefined : init.peerTimeoutSeconds * 1000
+    this.components = storeFetchComponents(store, init.flushBytes ?? 4 * 1024 * 1024)
   }
 
+  /** Registers the heads and sync protocols (with their caps and timeouts) and starts following. */
   async start(): Promise<void> {
+    const { log } = this.init
+    const failed = (what: string) => (err: Error, connection: Connection) =>
+      log.debug({ peer: connection.remotePeer.toString(), err: err.message }, what)
+    const init = { timeoutMs: this.peerTimeoutMs, signal: this.controller.signal }
     const reader = packBlockReader(this.store.blocks)
-    await this.node.handle(
-      SYNC_PROTOCOL,
-      async (stream) => {
-        try {
-          await this.shared(() => serveWant(stream, reader, this.controller.signal))
-        } catch (err) {
-          this.init.log.debug({ err: (err as Error).message }, 'sync stream failed')
-        }
-      },
-      { maxInboundStreams: MAX_INBOUND_STREAMS },
+    const guard = <T>(answer: () => Promise<T>) => this.shared(answer)
+    this.sync = await registerSync(this.node, { reader, guard, failed: failed('sync stream failed') }, init)
+    const heads = () => this.ourHeads()
+    const received = async (connection: Connection, theirs: ReceivedHeads) => {
+      await this.consider(connection, theirs.heads, theirs.rejected)
+    }
+    this.heads = await registerHeads(
+      this.node,
+      { heads, received, failed: failed('heads stream failed') },
+      init,
     )
-    await this.node.handle(HEADS_PROTOCOL, async (stream, connection) => {
-      try {
-        const theirs = await serveHeads(stream, () => this.ourHeads())
-        await this.consider(connection, theirs.heads, theirs.rejected)
-      } catch (err) {
-        this.init.log.debug({ err: (err as Error).message }, 'heads stream failed')
-      }
-    })
     this.node.addEventListener('peer:identify', this.onIdentify as never)
     this.store.events.on('heads', this.onHeads)
   }
@@ -150,6 +112,7 @@ export class Replicator {
     this.stopping = true
     this.store.events.off('heads', this.onHeads)
     this.node.removeEventListener('peer:identify', this.onIdentify as never)
+    await Promise.all([this.heads?.unregister(), this.sync?.unregister()])
     await Promise.all([...this.jobs.values()].map((job) => job.stop()))
     this.controller.abort()
     await Promise.allSettled(this.running.values())
@@ -167,9 +130,8 @@ export class Replicator {
    */
   async exchange(connection: Connection, follow?: string[]): Promise<HeadOutcome[]> {
     try {
-      const theirs = await exchangeHeads(connection, await this.ourHeads(), {
-        signal: this.controller.signal,
-      })
+      if (this.heads === undefined) throw new FerryError('ERR_INTERNAL', 'the replicator is not started')
+      const theirs = await this.heads.exchange(connection, { signal: this.controller.signal })
       return await this.consider(connection, theirs.heads, theirs.rejected, follow)
     } catch (err) {
       this.init.log.debug(
@@ -181,13 +143,20 @@ export class Replicator {
     }
   }
 
-  /** Sends our heads to every connected peer (after a change here). */
-  async announce(): Promise<void> {
-    const byPeer = new Map<string, Connection>()
-    for (const connection of this.node.getConnections())
-      byPeer.set(connection.remotePeer.toString(), connection)
-    await Promise.all([...byPeer.values()].map((connection) => this.exchange(connection)))
-  }
+  /**
+   * Sends our heads to every connected peer (after a change here). Announces do not overlap: changes
+   * during one are sent by one more after it, so a burst of changes costs each peer two exchanges,
+   * not one each (peers cap the exchanges open at once).
+   */
+  readonly announce = coalesce(
+    async () => {
+      const byPeer = new Map<string, Connection>()
+      for (const connection of this.node.getConnections())
+        byPeer.set(connection.remotePeer.toString(), connection)
+      await Promise.all([...byPeer.values()].map((connection) => this.exchange(connection)))
+    },
+    () => this.stopping,
+  )
 
   /** The node this replicator runs on. */
   get libp2p(): Libp2p {
@@ -231,25 +200,17 @@ export class Replicator {
     for (const signed of heads) {
       const { head } = signed
       if (!follow.includes('*') && !follow.includes(head.name)) continue
-      try {
-        assertHeadSignature(signed)
-        if ((await this.store.admit(signed)) === 'current') {
-          outcomes.push({ ...outcomeOf(signed), outcome: 'current' })
-          continue
-        }
-      } catch (err) {
-        const code = isFerryError(err) ? err.code : 'ERR_INTERNAL'
-        const reason = (err as Error).message
+      const judged = await judgeHead(this.store, signed)
+      outcomes.push(judged)
+      if (judged.outcome === 'sync') this.follow(signed, peer, log)
+      else if (judged.outcome === 'ignored') {
+        const { code, reason } = judged
         // Peers announce what they have on every exchange: an old head is normal, not an alarm.
         log[code === 'ERR_ROLLBACK' ? 'debug' : 'warn'](
           { head: head.name, seq: head.seq, code, reason },
           'head ignored',
         )
-        outcomes.push({ ...outcomeOf(signed), outcome: 'ignored', code, reason })
-        continue
       }
-      this.follow(signed, peer, log)
-      outcomes.push({ ...outcomeOf(signed), outcome: 'sync' })
     }
     return outcomes
   }
@@ -268,10 +229,7 @@ export class Replicator {
           this.jobs.delete(otherKey)
         }
       }
-      const { peerTimeoutSeconds } = this.init
-      job = new SyncJob(signed, this.components, {
-        peerTimeoutMs: peerTimeoutSeconds === undefined ? undefined : peerTimeoutSeconds * 1000,
-      })
+      job = new SyncJob(signed, this.components, { peerTimeoutMs: this.peerTimeoutMs })
       this.jobs.set(key, job)
       log.info(
         { head: signed.head.name, version: signed.head.version, seq: signed.head.seq },
@@ -279,7 +237,17 @@ export class Replicator {
       )
     }
     if (job.state === 'complete') return
-    job.addProvider(this.provider(peer))
+    const excluded = job.excludedFor(peer)
+    if (excluded !== undefined) {
+      // It re-offers the head on every exchange (reconnects included): say so, and leave it out.
+      const { head } = signed
+      log.info(
+        { head: head.name, version: head.version, root: head.root.toString(), reason: excluded },
+        'peer dropped earlier; not asked again for this root',
+      )
+      return
+    }
+    job.addProvider(this.provider(job, peer))
     if (!this.running.has(key)) {
       const run = this.run(job, log).finally(() => this.running.delete(key))
       this.running.set(key, run)
@@ -315,33 +283,19 @@ export class Replicator {
     }
   }
 
-  /** A provider over whatever connection to `peer` is open (dialling again if needed). */
-  private provider(peer: string): Provider {
-    const node = this.node
-    const findConnection = async (): Promise<Connection> => {
-      const open = node.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === 'open')
-      if (open !== undefined) return open
-      const known = node.getPeers().find((p) => p.toString() === peer)
-      if (known === undefined) throw new FerryError('ERR_PEER', `peer ${peer} is not connected`)
-      return node.dial(known)
-    }
-    return {
-      id: peer,
-      request: async (cids, onFrame, options) =>
-        requestBlocks(await findConnection(), cids, onFrame, options),
-      drop: (reason) => {
-        this.dropped.set(peer, Date.now())
-        this.init.log.warn({ peer, reason }, 'peer dropped')
-        for (const job of this.jobs.values()) job.removeProvider(peer)
-        for (const connection of node.getConnections()) {
-          if (connection.remotePeer.toString() === peer) void connection.close().catch(() => {})
-        }
-      },
-    }
+  /**
+   * `peer` as a provider for `job`. Dropped by a fetch, it leaves every sync and is hung up on; one
+   * that sent a corrupt block is also kept out of `job` for good (its reconnects are refused).
+   */
+  private provider(job: SyncJob, peer: string) {
+    return peerProvider(this.node, peer, (why) => {
+      this.init.log.warn(
+        { peer, head: job.signed.head.name, code: why.code, reason: why.message },
+        'peer dropped',
+      )
+      if (why.code === 'ERR_CORRUPT_BLOCK') job.exclude(peer, why.message)
+      for (const other of this.jobs.values()) other.removeProvider(peer)
+      hangUp(this.node, peer)
+    })
   }
-}
-
-function outcomeOf(signed: SignedHead): Pick<HeadOutcome, 'name' | 'seq' | 'cid' | 'root'> {
-  const { head } = signed
-  return { name: head.name, seq: head.seq, cid: signed.cid.toString(), root: head.root.toString() }
 }

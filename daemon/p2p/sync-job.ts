@@ -21,6 +21,8 @@ export class SyncJob {
   error?: string
   private fetch?: DagFetch
   private readonly providers = new Map<string, Provider>()
+  /** Peers that sent a block not matching its CID, and why: not asked again in this sync. */
+  private readonly excluded = new Map<string, string>()
   private bytesBefore = 0
   private blocksBefore = 0
   private attemptStarted = Date.now()
@@ -37,14 +39,30 @@ export class SyncJob {
     return this.signed.cid.toString()
   }
 
-  /** A peer that has this head: used by the attempt running now, or the next. */
-  addProvider(provider: Provider): void {
+  /**
+   * A peer that has this head: used by the attempt running now, or the next. Refused (false) when
+   * the peer was excluded from this sync.
+   */
+  addProvider(provider: Provider): boolean {
+    if (this.excluded.has(provider.id)) return false
     this.providers.set(provider.id, provider)
     this.fetch?.addProvider(provider)
+    return true
   }
 
   removeProvider(id: string): void {
     this.providers.delete(id)
+  }
+
+  /** Keeps `peer` out of this sync for good (for this head: a newer head is a new job). */
+  exclude(peer: string, reason: string): void {
+    this.excluded.set(peer, reason)
+    this.providers.delete(peer)
+  }
+
+  /** Why `peer` was excluded from this sync, or undefined when it was not. */
+  excludedFor(peer: string): string | undefined {
+    return this.excluded.get(peer)
   }
 
   get providerCount(): number {

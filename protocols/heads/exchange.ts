@@ -1,55 +1,43 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
-import type { Uint8ArrayList } from 'uint8arraylist'
-import { FerryError, type SignedHead } from '../../store/index.js'
-import { HEADS_PROTOCOL, MAX_HEADS_BYTES } from './limits.js'
+import type { SignedHead } from '../../store/index.js'
+import { readOne, withDeadline } from '../stream/index.js'
+import { HEADS_PROTOCOL, MAX_HEADS_BYTES } from './constants.js'
+import type { ExchangeOptions, ReceivedHeads } from './index.js'
 import { decodeHeads, encodeHeads } from './messages.js'
 
-export interface AbortOptions {
-  signal?: AbortSignal
-}
+const WHAT = 'heads'
 
-/** Sends our heads to the peer on `connection` and returns theirs (signatures not yet checked). */
+/**
+ * Sends our heads to the peer on `connection` and returns theirs (signatures
+ * not yet checked). The whole exchange is bounded by `options.timeoutMs`.
+ */
 export async function exchangeHeads(
   connection: Connection,
   ours: SignedHead[],
-  options: AbortOptions = {},
-): Promise<{ heads: SignedHead[]; rejected: number }> {
+  options: ExchangeOptions = {},
+): Promise<ReceivedHeads> {
   const stream = await connection.newStream(HEADS_PROTOCOL, { signal: options.signal })
-  try {
+  return withDeadline(stream, { ...options, what: WHAT }, async () => {
     stream.send(lp.encode.single(encodeHeads(ours)))
-    await stream.close(options)
-    return decodeHeads(await readOne(stream))
-  } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(String(err)))
-    throw err
-  }
+    await stream.close()
+    return decodeHeads(await readOne(stream, { maxBytes: MAX_HEADS_BYTES, what: WHAT }))
+  })
 }
 
-/** Answers an exchange: reads the peer's heads, replies with ours. */
-export async function serveHeads(
+/**
+ * Answers an exchange the peer opened: reads its heads, replies with ours.
+ * The whole exchange is bounded by `options.timeoutMs`.
+ */
+export function serveHeads(
   stream: Stream,
   ours: () => Promise<SignedHead[]>,
-  options: AbortOptions = {},
-): Promise<{ heads: SignedHead[]; rejected: number }> {
-  try {
-    const theirs = decodeHeads(await readOne(stream))
+  options: ExchangeOptions = {},
+): Promise<ReceivedHeads> {
+  return withDeadline(stream, { ...options, what: WHAT }, async () => {
+    const theirs = decodeHeads(await readOne(stream, { maxBytes: MAX_HEADS_BYTES, what: WHAT }))
     stream.send(lp.encode.single(encodeHeads(await ours())))
-    await stream.close(options)
+    await stream.close()
     return theirs
-  } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(String(err)))
-    throw err
-  }
-}
-
-async function readOne(stream: Stream): Promise<Uint8Array> {
-  let message: Uint8ArrayList | Uint8Array | undefined
-  for await (const frame of lp.decode(stream, { maxDataLength: MAX_HEADS_BYTES })) {
-    if (message !== undefined)
-      throw new FerryError('ERR_PROTOCOL', 'heads: more than one message on a stream')
-    message = frame
-  }
-  if (message === undefined) throw new FerryError('ERR_PROTOCOL', 'heads: the stream closed before a message')
-  return message.subarray()
+  })
 }

@@ -1,6 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidFor, DAG_CBOR, FerryError, type SignedHead, signedHeadFrom } from '../../store/index.js'
-import { MAX_HEADS } from './limits.js'
+import { MAX_HEADS } from './constants.js'
+import type { ReceivedHeads } from './index.js'
 
 /*
  * Wire format of /ferry/heads/1.0.0: one length-prefixed dag-cbor message
@@ -19,7 +20,7 @@ export function encodeHeads(heads: SignedHead[]): Uint8Array {
 }
 
 /** Decodes a heads message. Heads that are malformed are left out and counted in `rejected`. */
-export function decodeHeads(bytes: Uint8Array): { heads: SignedHead[]; rejected: number } {
+export function decodeHeads(bytes: Uint8Array): ReceivedHeads {
   let value: unknown
   try {
     value = dagCbor.decode(bytes)

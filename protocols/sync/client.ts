@@ -1,9 +1,9 @@
 import type { Connection } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { FerryError } from '../../store/index.js'
-import { boundedSource } from '../stream/index.js'
+import { abortStream, boundedSource } from '../stream/index.js'
+import { MAX_FRAME_BYTES, READ_HIGH_WATER_BYTES, SYNC_PROTOCOL } from './constants.js'
 import type { RequestOptions } from './index.js'
-import { MAX_FRAME_BYTES, READ_HIGH_WATER_BYTES, SYNC_PROTOCOL } from './limits.js'
 import { encodeWant } from './messages.js'
 import { readReplyFrames } from './reply-reader.js'
 
@@ -41,7 +41,7 @@ export async function requestBlocks(
     if (index < cids.length)
       throw new FerryError('ERR_PROTOCOL', `sync: the peer answered ${index} of ${cids.length} wants`)
   } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    abortStream(stream, err)
     throw err
   }
 }

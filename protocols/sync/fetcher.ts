@@ -1,37 +1,16 @@
 import type { CID } from 'multiformats/cid'
-import { type Arena, blockKey, FerryError, isIndexNode } from '../../store/index.js'
+import { type Arena, blockKey, FerryError, isFerryError, isIndexNode } from '../../store/index.js'
+import {
+  DEFAULT_BATCH_BLOCKS,
+  DEFAULT_IN_FLIGHT,
+  DEFAULT_PEER_TIMEOUT_MS,
+  MAX_PROVIDER_FAILURES,
+  MAX_VERIFYING,
+} from './constants.js'
 import { Frontier } from './frontier.js'
 import type { FetchComponents, FetchInit, FetchProgress, FetchResult, Provider } from './index.js'
 import { ReceiveBuffer } from './receive-buffer.js'
 import { BlockSink } from './sink.js'
-
-/**
- * CIDs a want list. 128 against 64 cost ~12-16 MiB on the receiver while
- * blocks were verified on a hashing thread; with them verified on the main
- * thread (no thread, ~12 MiB less), 128 against 64 and a hashing thread,
- * `npm run bench -- sync-ab` on builds of 7222fce and a904196 (8 pairs,
- * 1 GiB, medians): 4.27 -> 3.98 s, daemon B's peak RSS 178 -> 163 MiB. 256 against 128 (a patched
- * build, 6 pairs): 4.20 -> 4.19 s, and 15 MiB more.
- */
-const DEFAULT_BATCH_BLOCKS = 128
-/**
- * Two want lists in flight a provider keep the link busy (each stream may
- * have a 4 MiB yamux window in flight); more only let data pile up unread
- * in the receiver. Against four, `npm run bench -- sync-ab` (6 pairs, 1 GiB):
- * 5.00 -> 4.89 s, daemon B's CPU 5.00 -> 4.79 s, its peak RSS 179 -> 168 MiB
- * (medians).
- */
-const DEFAULT_IN_FLIGHT = 2
-/**
- * Blocks of one stream verified but not yet handed to the writer: what a
- * crash can make travel twice, so kept small (the receive buffer alone
- * would let its 12 MiB arena fill).
- */
-const MAX_VERIFYING = 16
-/** Transport failures a provider may have in one fetch before it is left out. */
-const MAX_PROVIDER_FAILURES = 3
-/** How long a provider may send nothing while its reply is awaited. */
-const DEFAULT_PEER_TIMEOUT_MS = 30_000
 
 interface ProviderState {
   provider: Provider
@@ -190,9 +169,9 @@ export class DagFetch {
         await Promise.allSettled(verifying)
         // What did not land is asked again, of this provider or (when it is dropped) of the others.
         this.frontier.again(batch.filter((_, i) => !stored[i]))
-        if (err instanceof FerryError && err.code === 'ERR_CORRUPT_BLOCK') this.drop(state, err.message)
+        if (isFerryError(err, 'ERR_CORRUPT_BLOCK')) this.drop(state, err)
         else if (++state.failures >= MAX_PROVIDER_FAILURES)
-          this.drop(state, String((err as Error).message ?? err))
+          this.drop(state, new FerryError('ERR_PEER', String((err as Error).message ?? err), { cause: err }))
       } finally {
         this.frontier.settle()
       }
@@ -254,10 +233,11 @@ export class DagFetch {
     this.frontier.again([cid])
   }
 
-  private drop(state: ProviderState, reason: string): void {
+  /** Leaves the provider out of this fetch; `why` is ERR_CORRUPT_BLOCK (it misbehaved) or ERR_PEER (it failed). */
+  private drop(state: ProviderState, why: FerryError): void {
     if (state.droppedFor !== undefined) return
-    state.droppedFor = reason
-    state.provider.drop?.(reason)
+    state.droppedFor = why.message
+    state.provider.drop?.(why)
   }
 
   private workerStopped(): void {
@@ -280,12 +260,13 @@ export class DagFetch {
     if (this.stopping)
       return this.fail(new FerryError('ERR_ABORTED', `sync of ${this.root} stopped; it resumes from here`))
     if (!exhausted) {
-      const why = [...this.providers.values()].map((p) => `${p.provider.id}: ${p.droppedFor}`)
+      const dropped = Object.fromEntries([...this.providers].map(([id, p]) => [id, p.droppedFor]))
+      const why = Object.entries(dropped).map(([id, reason]) => `${id}: ${reason}`)
       return this.fail(
         new FerryError(
-          'ERR_PEER',
+          'ERR_INCOMPLETE',
           `every peer was dropped before ${this.root} was complete (${why.join('; ')})`,
-          { details: { root: this.root.toString() } },
+          { details: { root: this.root.toString(), dropped } },
         ),
       )
     }

@@ -1,10 +1,13 @@
 /**
  * /ferry/sync/1.0.0: fetch every block missing below a root, in large
  * pipelined batches from several peers at once, each block verified before
- * it is stored. The wire format is in messages.ts; limits in limits.ts.
+ * it is stored. The wire format is in messages.ts; limits and defaults in
+ * constants.ts. The responder side (registerSync) bounds what a peer can
+ * hold: streams a peer, bytes a want list, time until it arrives.
  */
+import type { Connection } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import type { ArenaPool, Block } from '../../store/index.js'
+import type { ArenaPool, Block, FerryError } from '../../store/index.js'
 import type { ReceiveBuffer } from './receive-buffer.js'
 import type { DurableWriter } from './sink.js'
 
@@ -38,10 +41,11 @@ export interface Provider {
     options: RequestOptions,
   ): Promise<void>
   /**
-   * Called when the provider misbehaved (sent a block that does not match its CID) or failed too
-   * often (three requests running, a stall included): hang up.
+   * Called when the provider is left out of the fetch: it misbehaved (ERR_CORRUPT_BLOCK: it sent
+   * a block that does not match its CID) or failed too often (ERR_PEER: three requests running, a
+   * stall included). The error's message says why.
    */
-  drop?(reason: string): void
+  drop?(why: FerryError): void
 }
 
 /** What a fetch needs of the store. */
@@ -97,9 +101,60 @@ export interface FetchResult extends FetchProgress {
   seconds: number
 }
 
+/** What the responder side needs of its host. */
+export interface SyncComponents {
+  /** Reads the blocks a peer asks for. */
+  reader: BlockReader
+  /**
+   * Runs each answer, once its want list has arrived (the daemon holds its gc gate shared meanwhile).
+   * @default runs it as is
+   */
+  guard?<T>(answer: () => Promise<T>): Promise<T>
+  /** A stream a peer opened failed (want list out of shape or late, reset): for the log. */
+  failed?(err: Error, connection: Connection): void
+}
+
+export interface SyncInit {
+  /**
+   * Want lists one peer may have open with us at once (a connection's streams of this protocol);
+   * one more is reset as it opens.
+   * @default 32
+   */
+  maxInboundStreams?: number
+  /**
+   * Want lists we may have open to one peer at once.
+   * @default 32
+   */
+  maxOutboundStreams?: number
+  /**
+   * How long a peer that opened a stream has to send its whole want list before the stream is
+   * reset (the answer after it is bounded by backpressure, not time).
+   * @default 10 000
+   */
+  timeoutMs?: number
+  /** Aborts the answers in progress (the host is stopping). */
+  signal?: AbortSignal
+}
+
+/** The registered responder side. */
+export interface Sync {
+  /** Removes the handler. */
+  unregister(): Promise<void>
+}
+
+export type { ProtocolHost } from '../stream/index.js'
 export { requestBlocks } from './client.js'
+export {
+  MAX_FRAME_BYTES,
+  MAX_INBOUND_STREAMS,
+  MAX_OUTBOUND_STREAMS,
+  MAX_WANT_BLOCKS,
+  MAX_WANT_BYTES,
+  SYNC_PROTOCOL,
+  TIMEOUT_MS,
+} from './constants.js'
 export { DagFetch } from './fetcher.js'
-export { MAX_FRAME_BYTES, MAX_WANT_BLOCKS, SYNC_PROTOCOL } from './limits.js'
 export { ReceiveBuffer } from './receive-buffer.js'
 export { serveWant } from './server.js'
+export { registerSync } from './service.js'
 export type { DurableWriter } from './sink.js'

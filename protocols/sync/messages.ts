@@ -3,7 +3,7 @@ import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FerryError } from '../../store/index.js'
-import { MAX_WANT_BLOCKS } from './limits.js'
+import { MAX_WANT_BLOCKS } from './constants.js'
 
 /*
  * Wire format of /ferry/sync/1.0.0, one request a stream:

@@ -101,10 +101,9 @@ export async function* readReplyFrames(
 }
 
 /**
- * Copies `source` into `target` at `at`. The target lies in shared memory,
- * where `Uint8Array#set` is a slow copy loop (about 500 ms a GiB here; 75 ms
- * with pieces staged to match alignment). `Buffer#fill` with a value exactly
- * as long as the range is one memcpy in node (about 50 ms a GiB).
+ * Copies `source` into `target` at `at`. The target lies in shared memory, where `Uint8Array#set`
+ * is a slow copy loop; `Buffer#fill` with a value exactly as long as the range is one memcpy in node
+ * (bench/history/source-notes-p2p.md).
  */
 function copyInto(target: Buffer, at: number, source: Uint8Array): void {
   if (source.byteLength === 0) return

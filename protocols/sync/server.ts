@@ -1,57 +1,54 @@
 import type { Stream } from '@libp2p/interface'
-import * as lp from 'it-length-prefixed'
-import type { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { FerryError } from '../../store/index.js'
-import { sendWithBackpressure } from '../stream/index.js'
-import type { BlockReader } from './index.js'
-import { MAX_WANT_BYTES } from './limits.js'
+import { readOne, sendWithBackpressure, withDeadline } from '../stream/index.js'
+import { MAX_WANT_BYTES, SEND_GROUP_BYTES } from './constants.js'
+import type { AbortOptions, SyncComponents } from './index.js'
 import { decodeWant, encodeBlockFrame } from './messages.js'
 
-/**
- * Frames are sent in groups of about this many bytes: each send becomes a
- * muxer frame, an encrypted message and a window update from the reader, so
- * one send a 64 KiB block would cost four times the per-frame work.
- */
-const SEND_GROUP_BYTES = 256 * 1024
+const WHAT = 'sync: want list'
+
+/** How one want list is answered: `signal` resets the stream (the host is stopping). */
+export interface ServeOptions extends AbortOptions {
+  /** The whole want list must have arrived within this (ERR_PEER). @default no limit */
+  timeoutMs?: number
+}
 
 /**
  * Answers one want list on `stream`: a frame a wanted CID, in order, block
  * or absent. Sends honour backpressure, so a slow reader holds at most one
- * group here beyond the muxer's window. A want list out of shape (or any
- * failure) resets the stream and throws.
+ * group here beyond the muxer's window. A want list out of shape or late
+ * (or any failure) resets the stream and throws. Resolves with the bytes of
+ * blocks sent.
  */
-export async function serveWant(stream: Stream, reader: BlockReader, signal?: AbortSignal): Promise<number> {
-  try {
-    const want = await readWant(stream)
-    let sent = 0
-    let group = new Uint8ArrayList()
-    for await (const bytes of reader.readMany(want, { signal })) {
-      group.append(encodeBlockFrame(bytes))
-      if (bytes !== undefined) sent += bytes.byteLength
-      if (group.byteLength >= SEND_GROUP_BYTES) {
-        await sendWithBackpressure(stream, group, signal)
-        group = new Uint8ArrayList()
-      }
-    }
-    if (group.byteLength > 0) await sendWithBackpressure(stream, group, signal)
-    await stream.close({ signal })
-    return sent
-  } catch (err) {
-    // Reset, not left half open: the peer learns at once, and the stream's slot and unread data are freed.
-    stream.abort(err instanceof Error ? err : new Error(String(err)))
-    throw err
-  }
+export function serveWant(
+  stream: Stream,
+  components: Pick<SyncComponents, 'reader' | 'guard'>,
+  options: ServeOptions = {},
+): Promise<number> {
+  const { signal, timeoutMs } = options
+  return withDeadline(stream, { signal, what: WHAT }, async () => {
+    const want = decodeWant(await readOne(stream, { maxBytes: MAX_WANT_BYTES, timeoutMs, what: WHAT }))
+    const answer = () => sendBlocks(stream, components.reader.readMany(want, { signal }), signal)
+    return components.guard === undefined ? answer() : components.guard(answer)
+  })
 }
 
-async function readWant(stream: Stream): Promise<CID[]> {
-  let message: Uint8ArrayList | Uint8Array | undefined
-  for await (const frame of lp.decode(stream, { maxDataLength: MAX_WANT_BYTES })) {
-    if (message !== undefined)
-      throw new FerryError('ERR_PROTOCOL', 'sync: more than one want list on a stream')
-    message = frame
+async function sendBlocks(
+  stream: Stream,
+  blocks: AsyncIterable<Uint8Array | undefined>,
+  signal?: AbortSignal,
+): Promise<number> {
+  let sent = 0
+  let group = new Uint8ArrayList()
+  for await (const bytes of blocks) {
+    group.append(encodeBlockFrame(bytes))
+    if (bytes !== undefined) sent += bytes.byteLength
+    if (group.byteLength >= SEND_GROUP_BYTES) {
+      await sendWithBackpressure(stream, group, signal)
+      group = new Uint8ArrayList()
+    }
   }
-  if (message === undefined)
-    throw new FerryError('ERR_PROTOCOL', 'sync: the stream closed before a want list')
-  return decodeWant(message)
+  if (group.byteLength > 0) await sendWithBackpressure(stream, group, signal)
+  await stream.close({ signal })
+  return sent
 }

@@ -3,7 +3,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNode } from '../../daemon/p2p/node.js'
-import { exchangeHeads, HEADS_PROTOCOL, serveHeads } from '../../protocols/heads/index.js'
+import { exchangeHeads, registerHeads } from '../../protocols/heads/index.js'
 import type { SignedHead } from '../../store/index.js'
 import type { FerryDaemon } from './ferry-daemon.js'
 
@@ -44,6 +44,6 @@ export async function relayHeads(
 ): Promise<SignedHead[]> {
   const { heads } = await exchangeHeads(await node.dial(multiaddr(source.addr)), [])
   const offered = change(heads)
-  await node.handle(HEADS_PROTOCOL, (stream) => void serveHeads(stream, async () => offered).catch(() => {}))
+  await registerHeads(node, { heads: async () => offered, received: async () => {} })
   return offered
 }

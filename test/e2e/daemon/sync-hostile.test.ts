@@ -7,9 +7,13 @@ import { multiaddr } from '@multiformats/multiaddr'
 import test, { type ExecutionContext } from 'ava'
 import * as lp from 'it-length-prefixed'
 import { CID } from 'multiformats/cid'
-import { exchangeHeads, HEADS_PROTOCOL, MAX_HEADS_BYTES } from '../../../protocols/heads/index.js'
-import { MAX_WANT_BLOCKS, SYNC_PROTOCOL } from '../../../protocols/sync/index.js'
-import { MAX_WANT_BYTES } from '../../../protocols/sync/limits.js'
+import {
+  exchangeHeads,
+  HEADS_PROTOCOL,
+  MAX_HEADS_BYTES,
+  MAX_INBOUND_STREAMS as MAX_HEADS_STREAMS,
+} from '../../../protocols/heads/index.js'
+import { MAX_WANT_BLOCKS, MAX_WANT_BYTES, SYNC_PROTOCOL } from '../../../protocols/sync/index.js'
 import { walkIndex } from '../../../store/dag/walk.js'
 import { isIndexNode, Store } from '../../../store/index.js'
 import { ferry, initStore } from '../../helpers/cli.js'
@@ -208,4 +212,59 @@ test('a head relayed with a broken signature is ignored (ERR_BAD_SIGNATURE) thou
   const after = await exchangeHeads(await peer.dial(multiaddr(dc.addr)), [])
   t.deepEqual(after.heads, [], 'C still answers a heads exchange, and has published nothing')
   t.false(dc.exited, 'the daemon still runs')
+})
+
+/** The inbound timeout the silent-stream daemon runs with (--peer-timeout, in seconds). */
+const INBOUND_TIMEOUT_S = 2
+
+/** A daemon on an empty store, and a test peer that opens streams of `protocol` to it. */
+async function daemonAndPeer(t: ExecutionContext, args: string[] = []) {
+  const { store } = await initStore(t)
+  const daemon = await spawnDaemon(store, args, { t })
+  const { node: peer } = await testPeer(t)
+  const open = (protocol: string) => peer.dialProtocol(multiaddr(daemon.addr), protocol)
+  return { daemon, peer, open }
+}
+
+/** Opens a stream of `protocol` and sends nothing: how long until the daemon ends it (undefined: not within `ms`). */
+async function silentFor(open: (protocol: string) => Promise<Stream>, protocol: string, ms: number) {
+  const stream = await open(protocol)
+  const started = Date.now()
+  const { ended } = await drainFor(stream, ms)
+  return ended ? Date.now() - started : undefined
+}
+
+test('a heads stream opened and left silent, and a sync stream whose want list never comes, are ended by the daemon after its inbound timeout', async (t) => {
+  const { daemon, open } = await daemonAndPeer(t, ['--peer-timeout', String(INBOUND_TIMEOUT_S)])
+  const timeoutMs = INBOUND_TIMEOUT_S * 1000
+  const [heads, want] = await Promise.all([
+    silentFor(open, HEADS_PROTOCOL, timeoutMs + END_WITHIN_MS),
+    silentFor(open, SYNC_PROTOCOL, timeoutMs + END_WITHIN_MS),
+  ])
+  t.log(`silent heads stream ended after ${heads} ms, silent want stream after ${want} ms`)
+  for (const [what, ms] of [['heads', heads] as const, ['want', want] as const]) {
+    t.not(ms, undefined, `the silent ${what} stream was ended within ${timeoutMs + END_WITHIN_MS} ms`)
+    // Not refused at once: ended by the timeout (a little early is the test's own start-up).
+    t.true((ms ?? 0) >= timeoutMs - 250, `the ${what} stream lived its ${timeoutMs} ms (${ms} ms)`)
+  }
+  t.false(daemon.exited, 'the daemon still runs')
+})
+
+test(`more than ${MAX_HEADS_STREAMS} heads streams at once from one peer: the one over the cap is refused at once`, async (t) => {
+  // The default inbound timeout (10 s): the streams within the cap stay open meanwhile.
+  const { daemon, peer, open } = await daemonAndPeer(t)
+  const held = await Promise.all(Array.from({ length: MAX_HEADS_STREAMS }, () => open(HEADS_PROTOCOL)))
+  const over = await silentFor(open, HEADS_PROTOCOL, 3_000)
+  t.log(`stream ${MAX_HEADS_STREAMS + 1} ended after ${over} ms`)
+  t.not(over, undefined, `stream ${MAX_HEADS_STREAMS + 1} was refused`)
+  t.deepEqual(
+    held.map((s) => s.status),
+    held.map(() => 'open'),
+    `the ${MAX_HEADS_STREAMS} streams within the cap are still open`,
+  )
+  for (const stream of held) stream.abort(new Error('test: done'))
+  // Their slots are free again: a whole exchange goes through.
+  const after = await exchangeHeads(await peer.dial(multiaddr(daemon.addr)), [])
+  t.deepEqual(after.heads, [], 'an exchange after them is answered')
+  t.false(daemon.exited, 'the daemon still runs')
 })

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { initStore } from '../../helpers/cli.js'
+import { ferry, initStore } from '../../helpers/cli.js'
 import { daemonStatus, type LogLine, spawnDaemon, waitForHead } from '../../helpers/ferry-daemon.js'
 import {
   buildPseudoRandomRelease,
@@ -93,5 +93,37 @@ test('a peer that serves blocks not matching their CIDs is dropped; C completes 
   const verified = await verify(c.store)
   t.is(verified.code, 0, `verify C: ${verified.stdout}${verified.stderr}`)
   await catMatches(t, c.store, 'bad', release.files)
+  for (const d of [dc, db, da2]) t.is(await d.stop(), 0)
+})
+
+test('a peer dropped for a corrupt block is not asked again when it reconnects and re-offers the head; the sync completes from an honest peer', async (t) => {
+  const { a, c, release, da, db } = await twoHolders(t, 'again', [{ name: 'z.bin', size: 16 * MiB }])
+  t.is(await da.stop(), 0)
+  t.true((await corruptRawBlocks(a.store, 4)) > 0, "blocks flipped in A's packs")
+  const da2 = await spawnDaemon(a.store, [], { t })
+
+  // C knows only the corrupt A at first: it drops A, then redials it (A is a configured peer).
+  const dc = await spawnDaemon(c.store, ['--peer', da2.addr, '--follow', 'again'], { t })
+  const isA = (l: LogLine) => l.peer === da.peerId
+  const dropped = await dc.waitForLog((l) => l.msg === 'peer dropped' && isA(l), 30_000, 'A dropped')
+  t.is(dropped.code, 'ERR_CORRUPT_BLOCK')
+  const refused = await dc.waitForLog(
+    (l) => l.msg === 'peer dropped earlier; not asked again for this root' && isA(l),
+    30_000,
+    'A refused when it re-offers the head',
+  )
+  t.is(refused.root, release.build.root)
+  t.regex(String(refused.reason), /do not match/)
+
+  // The honest B, through C's daemon: the head completes from it.
+  const pulled = await ferry(['sync', db.addr, 'again', '--store', c.store, '--json'])
+  t.is(pulled.code, 0, pulled.stderr)
+  const head = await waitForHead(c.store, 'again', '1', { describe: () => dc.tail() })
+  t.is(head.root, release.build.root)
+  const sync = (await daemonStatus(c.store)).sync.find((s) => s.name === 'again')
+  t.true((sync?.bytesByPeer[db.peerId] ?? 0) > 0, `bytes from B: ${JSON.stringify(sync?.bytesByPeer)}`)
+  t.false(sync?.peers.includes(da.peerId), 'A is not among the sync peers')
+  t.is(dc.log().filter((l) => l.msg === 'peer dropped' && isA(l)).length, 1, 'A was asked, and dropped, once')
+  t.is((await verify(c.store)).code, 0, 'C verifies')
   for (const d of [dc, db, da2]) t.is(await d.stop(), 0)
 })
