@@ -5,7 +5,7 @@
  *
  * Importing it loads no libp2p: `runDaemon`, `pullOnce` and
  * `writeClusterSecret` load their parts when called, because the libp2p
- * stack would add about 0.35 s to the start of every other command.
+ * stack would slow the start of every other command (see bench/RESULTS.md).
  */
 
 // libp2p 3 needs Promise.withResolvers, which Node 20 lacks: set before any of it loads.

@@ -10,23 +10,34 @@ import { createLogger } from './runtime/logger.js'
 export async function runDaemon(storeDir: string, flags: DaemonFlags): Promise<void> {
   const config = await resolveConfig(flags)
   const log = createLogger()
-  const daemon = await Daemon.start({ storeDir, config, log })
-  await new Promise<void>((resolve) => {
-    let stopping = false
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting without a clean stop')
-        process.exit(130)
-      }
-      stopping = true
-      log.info({ signal }, 'signal received')
-      daemon.stop().then(resolve, (err) => {
-        log.error({ err: (err as Error).message }, 'stop failed')
-        process.exitCode = 1
-        resolve()
-      })
-    }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
+  // The handlers go in before the start: a signal that arrives while the daemon starts stops it as soon
+  // as it has started, instead of killing it half-way (node's default action).
+  let signalled!: (signal: NodeJS.Signals) => void
+  const firstSignal = new Promise<NodeJS.Signals>((resolve) => {
+    signalled = resolve
   })
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without a clean stop')
+      process.exit(130)
+    }
+    stopping = true
+    log.info({ signal }, 'signal received')
+    signalled(signal)
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  const daemon = await Daemon.start({ storeDir, config, log }).catch((err: unknown) => {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+    throw err
+  })
+  await firstSignal
+  try {
+    await daemon.stop()
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'stop failed')
+    process.exitCode = 1
+  }
 }

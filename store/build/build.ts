@@ -137,7 +137,7 @@ export async function buildBom(
 ): Promise<BuildResult> {
   if (requirementFiles.length === 0)
     throw new FerryError('ERR_INVALID_ARGUMENT', 'no requirements file given')
-  // Loaded here, not at start-up: the YAML and schema libraries cost every other command ~0.1 s.
+  // Loaded here, not at start-up: the YAML and schema libraries would slow every other command.
   const { loadRequirements, parseMode } = await import('./requirements.js')
   const files = await Promise.all(requirementFiles.map((file) => loadRequirements(file)))
   const planned = await plan(files)
