@@ -24,6 +24,7 @@ export {
   makeInventory,
   readInventory,
 } from './car/inventory.js'
+export { type CarWriter, createCarStream } from './car/stream-writer.js'
 export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunk/chunker.js'
 export { GEAR } from './chunk/gear.js'
 export { entriesOf, loadBom } from './dag/bom-dag.js'

@@ -52,6 +52,14 @@ export function encodeSectionHeader(cid: CID, dataLength: number): Uint8Array {
   return out
 }
 
+/** The buffers of `blocks` as CAR sections (header, bytes, header, bytes, ...), in order. */
+export function sectionBuffers(blocks: Array<{ cid: CID; bytes: Uint8Array }>): Uint8Array[] {
+  const buffers: Uint8Array[] = []
+  for (const block of blocks)
+    buffers.push(encodeSectionHeader(block.cid, block.bytes.byteLength), block.bytes)
+  return buffers
+}
+
 export function sectionBytes(cid: CID, dataLength: number): number {
   const total = cid.bytes.byteLength + dataLength
   return varint.encodingLength(total) + total

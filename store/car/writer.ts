@@ -2,7 +2,7 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
 import type { Block } from '../blocks/blockstore.js'
 import { FerryError } from '../errors.js'
-import { encodeCarHeader, encodeSectionHeader } from './format.js'
+import { encodeCarHeader, sectionBuffers } from './format.js'
 
 /**
  * Writes one CARv1 file. Bytes go to `PATH.partial`, which becomes `PATH`
@@ -31,10 +31,7 @@ export class CarFileWriter {
   }
 
   async write(blocks: Block[]): Promise<void> {
-    const buffers: Uint8Array[] = []
-    for (const block of blocks)
-      buffers.push(encodeSectionHeader(block.cid, block.bytes.byteLength), block.bytes)
-    await this.writeBuffers(buffers)
+    await this.writeBuffers(sectionBuffers(blocks))
   }
 
   private async writeBuffers(buffers: Uint8Array[]): Promise<void> {
