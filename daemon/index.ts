@@ -14,7 +14,7 @@ import type { DaemonFlags } from './config.js'
 import type { PullOptions, PullResult } from './p2p/pull.js'
 
 export { type DaemonConfig, type DaemonFlags, DEFAULT_LISTEN, parsePeerTimeout } from './config.js'
-export { connectDaemon, type RemoteOperations } from './http/api/index.js'
+export { connectDaemon, type RemoteOperations } from './http/index.js'
 export {
   type BuildArgs,
   type CallOptions,

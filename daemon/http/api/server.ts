@@ -1,14 +1,11 @@
 import { chmod, unlink } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
 import { FerryError } from '../../../store/index.js'
+import { startHttpServer } from '../server.js'
 import { type ApiHandlerOptions, createApiHandler } from './handler.js'
 import { removeStaleSocket } from './stale-socket.js'
 
 /** Longest unix socket path Linux takes (sun_path is 108 bytes with its NUL). */
 const MAX_SOCKET_PATH = 107
-
-/** How long `close` lets running answers finish after aborting them, before cutting connections. */
-const CLOSE_GRACE_MS = 5000
 
 export interface ApiServerOptions extends ApiHandlerOptions {
   /** Where to listen: `STORE/ferry.sock` (see `apiSocketPath`). */
@@ -20,16 +17,6 @@ export interface ApiServer {
   readonly socketPath: string
   /** Aborts running operations, stops listening and removes the socket file. */
   close(): Promise<void>
-}
-
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(path, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
 }
 
 /**
@@ -47,23 +34,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   }
   await removeStaleSocket(socketPath)
   const handler = createApiHandler(options)
-  const server = createServer((req, res) => handler.handle(req, res))
-  await listen(server, socketPath)
+  const server = await startHttpServer({
+    listen: { path: socketPath },
+    handle: (req, res) => handler.handle(req, res),
+    onClose: () => handler.abortAll(),
+  })
   await chmod(socketPath, 0o600)
-  let closing: Promise<void> | undefined
   return {
     socketPath,
-    close() {
-      closing ??= (async () => {
-        handler.abortAll()
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-        server.closeIdleConnections()
-        const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS)
-        await closed
-        clearTimeout(timer)
-        await unlink(socketPath).catch(() => {})
-      })()
-      return closing
+    async close() {
+      await server.close()
+      await unlink(socketPath).catch(() => {})
     },
   }
 }
