@@ -36,7 +36,8 @@ export function registerDaemon(program: Command): void {
     .option(
       '--peer-timeout <seconds>',
       'a peer that sends nothing this long while we wait for its blocks has failed that request; ' +
-        'after three failures in a row it is dropped and the others are asked (default 30)',
+        'after three failures in a row it is dropped and the others are asked (default 30). ' +
+        'Also how long a peer that opens a heads or sync stream has to send its message (default 10)',
     )
     .addHelpText(
       'after',
