@@ -1,69 +1,23 @@
 /**
  * package.json `overrides` hold three packages to the last versions that support Node 20 (their
- * newer majors declare Node 22): p-retry 7 (libp2p's reconnect queue), undici 7 (@libp2p/http)
- * and nanoid 5 (@libp2p/circuit-relay-v2), the last two only under Helia, which the sync
- * benchmark runs. These tests take the paths on which their users call them.
+ * newer majors declare Node 22): p-retry 7 (libp2p's reconnect queue of peers tagged keep-alive,
+ * which ferry never tags: its own dialer reconnects), undici 7 (@libp2p/http) and nanoid 5
+ * (@libp2p/circuit-relay-v2), the last two only under Helia, which the sync benchmark runs. These
+ * tests take the paths on which undici's and nanoid's users call them.
  */
 import '../../../../daemon/runtime/shim.js'
 import { once } from 'node:events'
 import { createServer as createHttpServer } from 'node:http'
-import { type AddressInfo, createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { http } from '@libp2p/http'
 import { identify } from '@libp2p/identify'
-import { KEEP_ALIVE, type Libp2p, type PeerId } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import test from 'ava'
 import { createLibp2p } from 'libp2p'
-import { createNode } from '../../../../daemon/p2p/node.js'
-import { testPeer } from '../../../helpers/test-peer.js'
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
-/** Resolves when `node` connects to `peer`; rejects after `ms`. */
-function connected(node: Libp2p, peer: PeerId, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no connection to ${peer} within ${ms} ms`)), ms)
-    node.addEventListener('peer:connect', (event) => {
-      if (!event.detail.equals(peer)) return
-      clearTimeout(timer)
-      resolve()
-    })
-  })
-}
-
-test('p-retry: a ferry node redials a keep-alive peer that went away, once it is back', async (t) => {
-  const port = await freePort()
-  const key = await generateKeyPair('Ed25519')
-  const listen = [`/ip4/127.0.0.1/tcp/${port}`]
-  const first = await createNode({ privateKey: key, listen, mdns: false })
-  const { node } = await testPeer(t)
-  await node.dial(first.getMultiaddrs()[0])
-  await node.peerStore.merge(first.peerId, { tags: { [KEEP_ALIVE]: { value: 1 } } })
-
-  // The peer stops: the reconnect queue's first attempt is refused; p-retry waits (1 s) and retries.
-  const gone = once(node, 'peer:disconnect')
-  await first.stop()
-  await gone
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  const back = connected(node, first.peerId, 20_000)
-  const again = await createNode({ privateKey: key, listen, mdns: false })
-  t.teardown(() => again.stop())
-  await back
-  t.is(node.getConnections(first.peerId).length, 1)
-})
 
 test('undici: @libp2p/http dispatches an HTTP request on this Node', async (t) => {
   const server = createHttpServer((_req, res) => res.end('ferry')).listen(0, '127.0.0.1')
