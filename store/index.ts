@@ -27,6 +27,7 @@ export {
 export { type CarWriter, createCarStream } from './car/stream-writer.js'
 export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunk/chunker.js'
 export { GEAR } from './chunk/gear.js'
+export { type Artefact, ArtefactIndex, artefactsOf } from './dag/artefacts.js'
 export { entriesOf, loadBom } from './dag/bom-dag.js'
 export { isIndexNode, linksOf } from './dag/dag.js'
 export { FileDagBuilder, fileSize, readFile } from './dag/file-dag.js'

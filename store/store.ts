@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import pLimit from 'p-limit'
 import { parseCid } from './blocks/cid.js'
+import { ArtefactIndex } from './dag/artefacts.js'
 import { Completeness } from './dag/completeness.js'
 import { putOp, writeBatch } from './db/batch.js'
 import { openStoreDb, type StoreDb } from './db/db.js'
@@ -36,6 +37,8 @@ import {
 export const STORE_FORMAT = 2
 /** Format 1 lacks only the live counts: opening such a store counts them once (one walk of the index). */
 const UPGRADABLE_FORMAT = 1
+/** A meta key set once every published head's artefacts are in the artefact index. */
+const ARTEFACTS_INDEXED = 'artefacts-indexed'
 
 /** `$FERRY_STORE`, else `~/.ferry`. */
 export function defaultStoreDir(): string {
@@ -60,6 +63,8 @@ export class Store {
   readonly db: StoreDb
   readonly blocks: PackBlockstore
   readonly completeness: Completeness
+  /** Whole artefacts held, by sha256: what a download need not fetch. */
+  readonly artefacts: ArtefactIndex
   /** Hashing threads and read arenas for ingest and import. */
   readonly pipeline: PipelineComponents
   /** Emits 'heads' (HeadRecord[]) after heads are published, so a daemon can announce them. */
@@ -73,6 +78,11 @@ export class Store {
     this.db = db
     this.blocks = blocks
     this.completeness = new Completeness({ blockstore: blocks, marks: db.complete })
+    this.artefacts = new ArtefactIndex({
+      blockstore: blocks,
+      records: db.artefacts,
+      completeness: this.completeness,
+    })
     this.pipeline = createPipeline(blocks)
   }
 
@@ -92,6 +102,7 @@ export class Store {
     await chmod(keyFile, 0o600)
     const db = await openStoreDb(join(dir, 'db'), { create: true })
     await db.meta.put('format', STORE_FORMAT)
+    await db.meta.put(ARTEFACTS_INDEXED, true)
     await db.trust.put(publisher.token, { added: new Date().toISOString(), note: 'this store' })
     const blocks = await PackBlockstore.open({ db, packDir: join(dir, 'packs') }, options.packs)
     return new Store(dir, db, blocks)
@@ -120,7 +131,13 @@ export class Store {
       await blocks.recountLive()
       await db.meta.put('format', STORE_FORMAT)
     }
-    return new Store(dir, db, blocks)
+    const store = new Store(dir, db, blocks)
+    // Heads published before the artefact index existed are indexed once.
+    if ((await db.meta.get(ARTEFACTS_INDEXED)) === undefined) {
+      for (const head of await store.heads()) await store.artefacts.rememberRelease(recordRoot(head))
+      await db.meta.put(ARTEFACTS_INDEXED, true)
+    }
+    return store
   }
 
   async close(): Promise<void> {
@@ -299,6 +316,7 @@ export class Store {
       this.db.root,
       records.map((record) => putOp(this.db.heads, headKey(record.name, record.publisher), record)),
     )
+    for (const signed of signedHeads) await this.artefacts.rememberRelease(signed.head.root)
     this.events.emit('heads', records)
     return records
   }

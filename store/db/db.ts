@@ -30,6 +30,8 @@ export interface StoreDb {
   complete: BinarySublevel
   /** publisher token → when it was added */
   trust: JsonSublevel<{ added: string; note?: string }>
+  /** sha256 hex of a whole artefact (file, image blob, package) → its file DAG and size */
+  artefacts: JsonSublevel<{ root: string; size: number }>
   /** free-form metadata: format version, … */
   meta: JsonSublevel<unknown>
 }
@@ -67,6 +69,7 @@ export async function openStoreDb(location: string, options: { create: boolean }
     heads: root.sublevel<string, unknown>('heads', json),
     complete: root.sublevel<Uint8Array, Uint8Array>('complete', view),
     trust: root.sublevel<string, { added: string; note?: string }>('trust', json),
+    artefacts: root.sublevel<string, { root: string; size: number }>('artefacts', json),
     meta: root.sublevel<string, unknown>('meta', json),
   }
 }
