@@ -26,6 +26,14 @@ export type ErrorCode =
   | 'ERR_PROTOCOL'
   | 'ERR_PEER'
   | 'ERR_ABORTED'
+  // Fetching (ferry download): what a source, a server or its content did wrong.
+  | 'ERR_DIGEST_MISMATCH'
+  | 'ERR_UNREACHABLE'
+  | 'ERR_UNAUTHORIZED'
+  | 'ERR_HTTP'
+  | 'ERR_TRUNCATED'
+  | 'ERR_PLATFORM_NOT_FOUND'
+  | 'ERR_UNSATISFIABLE'
 
 /** The one error type ferry throws on purpose: a stable `code`, a message for people, the `cause`. */
 export class FerryError extends Error {

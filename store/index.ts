@@ -31,7 +31,16 @@ export { type Artefact, ArtefactIndex, artefactsOf } from './dag/artefacts.js'
 export { entriesOf, loadBom } from './dag/bom-dag.js'
 export { isIndexNode, linksOf } from './dag/dag.js'
 export { FileDagBuilder, fileSize, readFile } from './dag/file-dag.js'
-export { type BomNode, type Entry, type EntryKind, entryLabel, type FileEntry } from './dag/nodes/index.js'
+export {
+  type BomNode,
+  type Entry,
+  type EntryKind,
+  entryLabel,
+  type FileEntry,
+  type ImageBlob,
+  type ImageEntry,
+  type PackageEntry,
+} from './dag/nodes/index.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
 export type { Arena, ArenaPool } from './ingest/arena.js'
 export type { Hasher } from './ingest/hasher.js'

@@ -63,6 +63,8 @@ const REFUSED_CONTENT: HttpErrorMapping = { status: 422, oci: 'UNKNOWN' }
 const UNTRUSTED: HttpErrorMapping = { status: 403, oci: 'DENIED' }
 /** The daemon's own failure (its store, its disk, a bug). */
 const SERVER: HttpErrorMapping = { status: 500, oci: 'UNKNOWN' }
+/** A server the daemon fetched from failed it (unreachable, an error status, a cut body). */
+const UPSTREAM: HttpErrorMapping = { status: 502, oci: 'UNKNOWN' }
 /** Nobody to do it now: the daemon is stopping or unreachable, or the work was cancelled. */
 const UNAVAILABLE: HttpErrorMapping = { status: 503, oci: 'UNKNOWN' }
 
@@ -93,9 +95,17 @@ export const HTTP_ERRORS: Readonly<Record<ErrorCode, HttpErrorMapping>> = {
   ERR_IO: SERVER,
   ERR_INTERNAL: SERVER,
   ERR_PROTOCOL: SERVER,
-  ERR_PEER: { status: 502, oci: 'UNKNOWN' },
+  ERR_PEER: UPSTREAM,
   ERR_DAEMON_UNAVAILABLE: UNAVAILABLE,
   ERR_ABORTED: UNAVAILABLE,
+  // A download's source failed: the daemon was a client there, so the fault is upstream.
+  ERR_DIGEST_MISMATCH: { status: 422, oci: 'DIGEST_INVALID' },
+  ERR_UNREACHABLE: UPSTREAM,
+  ERR_UNAUTHORIZED: { status: 401, oci: 'UNAUTHORIZED' },
+  ERR_HTTP: UPSTREAM,
+  ERR_TRUNCATED: UPSTREAM,
+  ERR_PLATFORM_NOT_FOUND: { status: 404, oci: 'MANIFEST_UNKNOWN' },
+  ERR_UNSATISFIABLE: BAD_INPUT,
 }
 
 /** The row of `code`; a string that is no ferry code (say, from an older or newer peer) is a server error. */

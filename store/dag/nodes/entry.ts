@@ -22,10 +22,67 @@ export interface FileEntry extends EntryBase {
   mode?: number
 }
 
-/** Image and package entries carry kind-specific fields; their sources arrive with `ferry download`. */
+/** Image and package entries carry kind-specific fields (see {@link ImageEntry}, {@link PackageEntry}). */
 export interface OtherEntry extends EntryBase {
   kind: 'image' | 'package'
   [field: string]: unknown
+}
+
+/** A blob of an image (its config or a layer), or a manifest an index names: OCI digest = sha256 of its bytes. */
+export interface ImageBlob {
+  /** `sha256:` and the hex sha256 of the bytes as served. */
+  digest: string
+  mediaType: string
+  size: number
+  /** The bytes' file DAG. */
+  root: CID
+  /** For a manifest an index names: the platform it is for (`linux/amd64`). */
+  platform?: string
+}
+
+/**
+ * An image (`ferry download` of an `images:` item). Its `root`, `sha256` and
+ * `size` are those of the manifest, or of the index when an index is kept, as
+ * served: `sha256` is the hex of `digest`. `name` is the normalised reference
+ * (`docker.io/library/busybox:1.36`, or `…@sha256:…` when given by digest).
+ */
+export interface ImageEntry extends EntryBase {
+  kind: 'image'
+  /** As written in the requirements file. */
+  ref: string
+  /** Registry host and repository, normalised as docker does (`docker.io/library/busybox`). */
+  repository: string
+  /** The tag asked for, when the reference has one. */
+  tag?: string
+  /** The platform resolved to, or `all` when an index is kept whole. */
+  platform: string
+  /** `sha256:…` of the manifest (or index) bytes at `root`. */
+  digest: string
+  mediaType: string
+  /** For an index: the manifests it names that are kept (each also in `blobs`' sense: digest, root). */
+  manifests?: ImageBlob[]
+  /** Every config and layer of every manifest kept, each once. */
+  blobs: ImageBlob[]
+}
+
+/**
+ * A Debian package (`ferry download` of a `packages:` item, or a dependency
+ * it pulled in). `root`, `sha256` and `size` are the .deb's; `name` is its
+ * file name (`curl_7.88.1-10_amd64.deb`).
+ */
+export interface PackageEntry extends EntryBase {
+  kind: 'package'
+  format: 'deb'
+  /** The package name (`Package:`). */
+  package: string
+  version: string
+  arch: string
+  /** Where its repository had it (`Filename:`), e.g. `pool/main/c/curl/curl_7.88.1-10_amd64.deb`. */
+  filename: string
+  /** The control stanza as in its repository's `Packages` (without Filename, Size and hashes). */
+  control: string
+  /** Why it is here: `requested`, or the package whose dependency pulled it in. */
+  reason: string
 }
 
 export type Entry = FileEntry | OtherEntry

@@ -24,7 +24,10 @@ export {
   entryLabel,
   entrySizes,
   type FileEntry,
+  type ImageBlob,
+  type ImageEntry,
   type OtherEntry,
+  type PackageEntry,
 } from './entry.js'
 export {
   type BaseRef,
