@@ -8,15 +8,18 @@
  * `ferry bom build` of 1 GiB in four files under GNU time; reported: wall
  * seconds, CPU seconds and peak RSS, each run and the medians.
  */
+import { execFile } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { settle } from './data.js'
 import { FERRY_ENV, ferryJson, writeRequirements } from './ferry.js'
 import { measured, median } from './measure.js'
-import { log, writeDataSet } from './sync-data.js'
+import { writeDataSet } from './sync-data.js'
 import { withTempDir } from './temp.js'
 
 const MiB = 1024 * 1024
+const execFileAsync = promisify(execFile)
 
 interface IngestRun {
   seconds: number
@@ -33,6 +36,8 @@ async function buildOnce(
   const store = join(work, 'store')
   await rm(store, { recursive: true, force: true })
   await ferryJson(['init', '--store', store], bin)
+  // The last run's 1 GiB of dirty pages would be written back during this one.
+  await execFileAsync('sync')
   try {
     const args = ['bom', 'build', requirements, '--name', 'bench', '--version', version, '--store', store]
     const run = await measured(process.execPath, [bin, ...args, '--json'], { env: FERRY_ENV })
@@ -72,8 +77,8 @@ export async function ingestAbBench(): Promise<void> {
       ] as const) {
         const run = await buildOnce(work, requirements, bin, String(i))
         runs[label].push(run)
-        log(
-          `pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU ${run.cpu.toFixed(2)} s, peak RSS ${run.rssMiB.toFixed(0)} MiB`,
+        process.stderr.write(
+          `bench ingest-ab: pair ${i}/${pairs} ${label}: ${run.seconds.toFixed(2)} s, CPU ${run.cpu.toFixed(2)} s, peak RSS ${run.rssMiB.toFixed(0)} MiB\n`,
         )
       }
     }
