@@ -93,6 +93,16 @@ export async function startOrigin(files: Record<string, OriginFile> = {}): Promi
   }
 }
 
+/** {@link startOrigin}, closed when the test ends (pass ava's `t`). */
+export async function testOrigin(
+  t: { teardown(fn: () => Promise<void>): void },
+  files: Record<string, OriginFile> = {},
+): Promise<Origin> {
+  const origin = await startOrigin(files)
+  t.teardown(() => origin.close())
+  return origin
+}
+
 /** A port of 127.0.0.1 that nothing listens on (taken, then released). */
 export async function closedPort(): Promise<number> {
   const server = createServer()
