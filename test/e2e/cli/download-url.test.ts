@@ -138,12 +138,16 @@ test('a 404 is ERR_NOT_FOUND naming the item; what was verified is kept, so the 
   const { dir, store } = await initStore(t)
   const good = pseudoRandom(1_500_000, 'download/good')
   const late = pseudoRandom(300_000, 'download/late')
-  const server = await testOrigin(t, { '/good.bin': { bytes: good } })
+  // late.bin is not found the first time, and only once good.bin is surely in.
+  const server = await testOrigin(t, {
+    '/good.bin': { bytes: good },
+    '/late.bin': { bytes: late, faults: [{ status: 404, afterMs: 1000 }] },
+  })
   const req = await requirements(join(dir, 'm'), 'm', [
     urlFile('good.bin', server.url('/good.bin'), sha256Hex(good)),
     urlFile('late.bin', server.url('/late.bin'), sha256Hex(late)),
   ])
-  const failed = await download([req, ...release(store, '1'), '--jobs', '1'])
+  const failed = await download([req, ...release(store, '1')])
   t.is(failed.code, 1)
   t.regex(failed.stderr, /^ferry: ERR_NOT_FOUND: /)
   for (const part of [req, 'files[1].url', server.url('/late.bin'), '404']) {
@@ -153,7 +157,6 @@ test('a 404 is ERR_NOT_FOUND naming the item; what was verified is kept, so the 
   t.deepEqual(await heads(store), [])
   await verifies(t, store)
 
-  server.files.set('/late.bin', { bytes: late })
   const rerun = await download([req, ...release(store, '1')])
   t.is(rerun.code, 0, rerun.stderr)
   t.like(summaryOf(rerun.lines), { fetched: 1, bytesFetched: late.byteLength, held: 1 })
