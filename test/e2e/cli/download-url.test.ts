@@ -168,7 +168,7 @@ test('a 404 is ERR_NOT_FOUND naming the item; what was verified is kept, so the 
   await verifies(t, store)
 })
 
-test('an unreachable host is ERR_UNREACHABLE naming the item; an unsupported URL scheme is ERR_UNSUPPORTED_SOURCE', async (t) => {
+test('an unreachable host is ERR_UNREACHABLE, a 401 ERR_UNAUTHORIZED, each naming the item; an unsupported URL scheme is ERR_UNSUPPORTED_SOURCE', async (t) => {
   const { dir, store } = await initStore(t)
   const url = `http://127.0.0.1:${await closedPort()}/x.bin`
   const req = await requirements(join(dir, 'm'), 'm', [urlFile('x.bin', url, 'a'.repeat(64))])
@@ -183,6 +183,16 @@ test('an unreachable host is ERR_UNREACHABLE naming the item; an unsupported URL
   const refused = await ferry(['download', ftp, ...release(store, '1')])
   t.is(refused.code, 1)
   t.regex(refused.stderr, /^ferry: ERR_UNSUPPORTED_SOURCE: .*files\[0\]/)
+
+  const guarded = await testOrigin(t, {
+    '/secret.bin': { bytes: new Uint8Array(1), faults: [{ status: 401 }] },
+  })
+  const secret = await requirements(join(dir, 'o'), 'o', [
+    urlFile('s.bin', guarded.url('/secret.bin'), 'c'.repeat(64)),
+  ])
+  const denied = await ferry(['download', secret, ...release(store, '1')])
+  t.is(denied.code, 1)
+  t.regex(denied.stderr, /^ferry: ERR_UNAUTHORIZED: .*files\[0\]\.url: .*secret\.bin: 401/)
   t.deepEqual(await heads(store), [])
 })
 
