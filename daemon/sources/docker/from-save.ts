@@ -1,0 +1,117 @@
+import type { Readable } from 'node:stream'
+import { FerryError } from '../../../store/index.js'
+import { type ImageConfig, parseImageConfig } from './oci.js'
+import { heldPart, ingestPart, type Part, type Run, readPart } from './parts.js'
+import { imageLayout } from './save-layout.js'
+import { blobDigestOf, readSave, type SaveContents } from './save-reader.js'
+
+/** An image's config and layers, verified and in the store. */
+export interface ImageParts {
+  config: Part
+  configBytes: Uint8Array
+  parsed: ImageConfig
+  /** In `rootfs.diff_ids` order. */
+  layers: Part[]
+}
+
+/** The digest a save's path claims for its bytes: an OCI blob's name, a legacy `<hex>.json` config. */
+function claimedDigest(path: string): string | undefined {
+  return blobDigestOf(path) ?? /^([0-9a-f]{64})\.json$/.exec(path)?.[1]
+}
+
+function mismatch(message: string, details: Record<string, unknown>): FerryError {
+  return new FerryError('ERR_DIGEST_MISMATCH', message, { details })
+}
+
+/**
+ * Reads one `docker save` stream (see readSave): ingests what streams past,
+ * then finds the image in it, puts its small blobs in the store, and checks
+ * every digest: each blob against the name the save gives it (an OCI blob's
+ * digest, a legacy config's `<hex>.json`), each layer against the config's
+ * `rootfs.diff_ids`.
+ */
+export async function partsFromSave(
+  run: Run,
+  save: Readable,
+  labelOf: (what: string) => string,
+  platform: string,
+  signal: AbortSignal,
+): Promise<ImageParts> {
+  const contents = await readSave(save, {
+    signal,
+    isHeld: async (sha256) => (await heldPart(run, sha256)) !== undefined,
+    ingest: (path, size, bytes) => ingestPart(run, labelOf(path), size, bytes, signal),
+  })
+  const parts = new Map<string, Promise<Part>>()
+  // Each path once, however often the image names it.
+  const partOf = (path: string): Promise<Part> => {
+    let part = parts.get(path)
+    if (part === undefined) {
+      part = savedPart(run, contents, path, labelOf, signal)
+      parts.set(path, part)
+    }
+    return part
+  }
+  const read = async (path: string) => {
+    const kept = contents.kept.get(path)
+    if (kept !== undefined) return kept
+    const part = await partOf(path)
+    // Ingested with the commit deferred: readable once flushed.
+    await run.ctx.store.blocks.flush()
+    return readPart(run, part, signal)
+  }
+  const layout = await imageLayout(contents, read, platform)
+
+  const config = await partOf(layout.config)
+  const configBytes = await read(layout.config)
+  let parsed: ImageConfig
+  try {
+    parsed = parseImageConfig(configBytes)
+  } catch (err) {
+    throw new FerryError('ERR_BAD_ARCHIVE', `the save's config ${layout.config}: ${(err as Error).message}`)
+  }
+  if (parsed.diffIds.length !== layout.layers.length) {
+    throw mismatch(
+      `the save names ${layout.layers.length} layers, its config's rootfs.diff_ids ${parsed.diffIds.length}`,
+      { layers: layout.layers.length, diffIds: parsed.diffIds.length },
+    )
+  }
+  const layers: Part[] = []
+  for (const [i, path] of layout.layers.entries()) {
+    const layer = await partOf(path)
+    const diffId = parsed.diffIds[i]
+    if (`sha256:${layer.sha256}` !== diffId) {
+      throw mismatch(`layer ${i} (${path}) has sha256:${layer.sha256}, the config's diff_id is ${diffId}`, {
+        layer: i,
+        actual: `sha256:${layer.sha256}`,
+        expected: diffId,
+      })
+    }
+    layers.push(layer)
+  }
+  return { config, configBytes, parsed, layers }
+}
+
+/** The blob at `path`, in the store: ingested as it streamed, held, or kept and put there now. */
+async function savedPart(
+  run: Run,
+  contents: SaveContents,
+  path: string,
+  labelOf: (what: string) => string,
+  signal: AbortSignal,
+): Promise<Part> {
+  let part = contents.ingested.get(path)
+  const heldHex = contents.held.get(path)
+  if (part === undefined && heldHex !== undefined) part = await heldPart(run, heldHex)
+  const kept = contents.kept.get(path)
+  if (part === undefined && kept !== undefined)
+    part = await ingestPart(run, labelOf(path), kept.byteLength, [kept], signal)
+  if (part === undefined)
+    throw new FerryError('ERR_BAD_ARCHIVE', `the save names ${path}, which it does not hold`)
+  if (heldHex !== undefined) run.ctx.progress(labelOf(path)).finish('held', part.size)
+  const claimed = claimedDigest(path)
+  if (claimed !== undefined && claimed !== part.sha256) {
+    throw mismatch(`${path} has sha256:${part.sha256}`, { path, actual: `sha256:${part.sha256}` })
+  }
+  return part
+}
