@@ -3,7 +3,7 @@ import { FerryError } from '../../../store/index.js'
 import { type ImageConfig, parseImageConfig } from './oci.js'
 import { heldPart, ingestPart, type Part, type Run, readPart } from './parts.js'
 import { imageLayout } from './save-layout.js'
-import { blobDigestOf, readSave, type SaveContents } from './save-reader.js'
+import { blobDigestOf, NotHeldAfterAll, readSave, type SaveContents } from './save-reader.js'
 
 /** An image's config and layers, verified and in the store. */
 export interface ImageParts {
@@ -30,18 +30,40 @@ function mismatch(message: string, details: Record<string, unknown>): FerryError
  * digest, a legacy config's `<hex>.json`), each layer against the config's
  * `rootfs.diff_ids`.
  */
-export async function partsFromSave(
-  run: Run,
-  save: Readable,
-  labelOf: (what: string) => string,
-  platform: string,
-  signal: AbortSignal,
-): Promise<ImageParts> {
-  const contents = await readSave(save, {
-    signal,
-    isHeld: async (sha256) => (await heldPart(run, sha256)) !== undefined,
-    ingest: (path, size, bytes) => ingestPart(run, labelOf(path), size, bytes, signal),
-  })
+export interface SaveOptions {
+  /** Starts a `docker save` of the image. */
+  save: () => Promise<Readable>
+  /** A progress label for one blob (`what`: its archive path or digest). */
+  labelOf: (what: string) => string
+  /** The platform to pick from an OCI index. */
+  platform: string
+  /** Sizes of the image's layers the store holds: legacy layers of these sizes are hashed, not stored. */
+  heldSizes?: ReadonlySet<number>
+  signal: AbortSignal
+}
+
+export async function partsFromSave(run: Run, options: SaveOptions): Promise<ImageParts> {
+  const { labelOf, signal } = options
+  const read = async (heldSizes: ReadonlySet<number> | undefined) =>
+    readSave(await options.save(), {
+      signal,
+      heldSizes,
+      isHeld: async (sha256) => (await heldPart(run, sha256)) !== undefined,
+      ingest: (path, size, bytes) => ingestPart(run, labelOf(path), size, bytes, signal),
+    })
+  let contents: SaveContents
+  try {
+    contents = await read(options.heldSizes)
+  } catch (err) {
+    if (!(err instanceof NotHeldAfterAll)) throw err
+    run.ctx.note(`${labelOf(err.path)}: not the held layer of its size; saving the image again`)
+    contents = await read(undefined)
+  }
+  return verifiedParts(run, contents, options)
+}
+
+async function verifiedParts(run: Run, contents: SaveContents, options: SaveOptions): Promise<ImageParts> {
+  const { labelOf, signal } = options
   const parts = new Map<string, Promise<Part>>()
   // Each path once, however often the image names it.
   const partOf = (path: string): Promise<Part> => {
@@ -52,7 +74,7 @@ export async function partsFromSave(
     }
     return part
   }
-  const read = async (path: string) => {
+  const readWhole = async (path: string) => {
     const kept = contents.kept.get(path)
     if (kept !== undefined) return kept
     const part = await partOf(path)
@@ -60,10 +82,10 @@ export async function partsFromSave(
     await run.ctx.store.blocks.flush()
     return readPart(run, part, signal)
   }
-  const layout = await imageLayout(contents, read, platform)
+  const layout = await imageLayout(contents, readWhole, options.platform)
 
   const config = await partOf(layout.config)
-  const configBytes = await read(layout.config)
+  const configBytes = await readWhole(layout.config)
   let parsed: ImageConfig
   try {
     parsed = parseImageConfig(configBytes)

@@ -95,6 +95,16 @@ async function partsFromStore(
   return { config, configBytes, parsed, layers }
 }
 
+/** The sizes of the image's layers that the store holds. */
+async function heldLayerSizes(run: Run, image: EngineImage): Promise<Set<number>> {
+  const sizes = new Set<number>()
+  for (const diffId of image.diffIds) {
+    const held = await heldPart(run, diffId.replace(/^sha256:/, ''))
+    if (held !== undefined) sizes.add(held.size)
+  }
+  return sizes
+}
+
 /** The entry: the OCI manifest generated over the parts, put in the store as the entry's root. */
 async function imageEntry(
   run: Run,
@@ -164,11 +174,13 @@ export async function fetchImage(run: Run, item: ImageItem, signal: AbortSignal)
     let parts = await partsFromStore(run, image, labelOf, signal)
     if (parts === undefined) {
       // By ID: the tag cannot move to another image between the inspect and the save.
-      const save = await run.engine.save(image.id, signal).catch((err) => {
-        signal.throwIfAborted()
-        throw engineError(run, err, 'save')
-      })
-      parts = await partsFromSave(run, save, labelOf, platform, signal)
+      const save = () =>
+        run.engine.save(image.id, signal).catch((err) => {
+          signal.throwIfAborted()
+          throw engineError(run, err, 'save')
+        })
+      const heldSizes = await heldLayerSizes(run, image)
+      parts = await partsFromSave(run, { save, labelOf, platform, heldSizes, signal })
       if (parts.parsed.diffIds.join() !== image.diffIds.join()) {
         throw new FerryError('ERR_DIGEST_MISMATCH', `the save's layers are not those the engine described`, {
           details: { saved: parts.parsed.diffIds, described: image.diffIds },

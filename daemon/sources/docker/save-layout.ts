@@ -1,6 +1,6 @@
 import { FerryError } from '../../../store/index.js'
 import { platformMatches, platformOf } from './oci.js'
-import type { SaveContents } from './save-reader.js'
+import { archivePath, type SaveContents } from './save-reader.js'
 
 /** Which files of a save are the image: archive paths, links resolved. */
 export interface ImageLayout {
@@ -107,8 +107,8 @@ export async function imageLayout(
   else if (holds(contents, 'index.json')) named = await fromIndexJson(read, 'index.json', platform)
   else throw new FerryError('ERR_TRUNCATED', 'the save stream ended before its manifest.json or index.json')
   const layout = {
-    config: resolveLink(contents, named.config),
-    layers: named.layers.map((layer) => resolveLink(contents, layer)),
+    config: resolveLink(contents, archivePath(named.config)),
+    layers: named.layers.map((layer) => resolveLink(contents, archivePath(layer))),
   }
   for (const path of [layout.config, ...layout.layers]) {
     if (!holds(contents, path)) throw bad(`names ${path}, which it does not hold`)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -27,9 +28,24 @@ export interface SaveContents {
 export interface SaveReaderHooks {
   /** Whether the blob with this sha256 (hex, named by an OCI layout path) need not be read. */
   isHeld(sha256: string): Promise<boolean>
+  /**
+   * Sizes of layers the store holds (legacy saves name layers by no digest): a
+   * `layer.tar` of such a size is only hashed, and read past when held.
+   */
+  heldSizes?: ReadonlySet<number>
   /** Ingests one file as it streams past; must read `bytes` to its end. */
   ingest(path: string, size: number, bytes: AsyncIterable<Uint8Array>): Promise<SavedFile>
   signal?: AbortSignal
+}
+
+/**
+ * A legacy layer read past on the strength of its size turned out not to be
+ * held: its bytes are gone, so the save must be read again without skipping.
+ */
+export class NotHeldAfterAll extends Error {
+  constructor(readonly path: string) {
+    super(`${path} has the size of a layer the store holds, but is another`)
+  }
 }
 
 /** OCI blobs up to this size are kept in memory until the layout says what they are (JSON, or a tiny layer). */
@@ -47,7 +63,7 @@ export function blobDigestOf(path: string): string | undefined {
 }
 
 /** `./a/../b` → `b`: archive paths compared as written by any tar. */
-function archivePath(path: string): string {
+export function archivePath(path: string): string {
   return posix
     .normalize(path)
     .replace(/^(?:\.\/)+/, '')
@@ -70,9 +86,10 @@ async function collect(bytes: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
  * Reads a `docker save` stream once, as it arrives: both the legacy
  * docker-archive layout (`manifest.json`, `<id>/layer.tar`, `<id>.json`) and
  * the OCI layout of engines ≥ 25 (`index.json`, `blobs/sha256/<hex>`). Layers
- * and large blobs go to `hooks.ingest` as they stream past, OCI blobs the store
- * holds are read past, and only small metadata files are kept in memory.
- * A stream that fails or stops inside an entry is `ERR_TRUNCATED`.
+ * and large blobs go to `hooks.ingest` as they stream past, blobs the store
+ * holds are read past (OCI: by name; legacy: by size, then hash; when that
+ * guess fails, `NotHeldAfterAll`), and only small metadata files are kept in
+ * memory. A stream that fails or stops inside an entry is `ERR_TRUNCATED`.
  */
 export async function readSave(source: Readable, hooks: SaveReaderHooks): Promise<SaveContents> {
   const contents: SaveContents = { kept: new Map(), ingested: new Map(), held: new Map(), links: new Map() }
@@ -99,8 +116,9 @@ export async function readSave(source: Readable, hooks: SaveReaderHooks): Promis
     await piping
   } catch (err) {
     source.destroy()
+    extract.destroy()
     hooks.signal?.throwIfAborted()
-    if (err instanceof FerryError) throw err
+    if (err instanceof FerryError || err instanceof NotHeldAfterAll) throw err
     throw new FerryError('ERR_TRUNCATED', `the save stream ended early: ${(err as Error).message}`, {
       cause: err,
     })
@@ -126,6 +144,12 @@ async function readFileEntry(
     const kept = await collect(bytes)
     if (kept.byteLength !== size) throw new Error(`${path} is ${kept.byteLength} bytes of ${size}`)
     contents.kept.set(path, kept)
+  } else if (blob === undefined && LEGACY_LAYER.test(path) && hooks.heldSizes?.has(size)) {
+    const hash = createHash('sha256')
+    for await (const chunk of bytes) hash.update(chunk)
+    const sha256 = hash.digest('hex')
+    if (!(await hooks.isHeld(sha256))) throw new NotHeldAfterAll(path)
+    contents.held.set(path, sha256)
   } else if (blob !== undefined || LEGACY_LAYER.test(path)) {
     const saved = await hooks.ingest(path, size, bytes)
     if (saved.size !== size) throw new Error(`${path} is ${saved.size} bytes of ${size}`)

@@ -30,8 +30,14 @@ async function setup(t: ExecutionContext): Promise<{ run: Run; store: Store; rep
   return { run: { ctx, engine: {} as Engine, fetched: new Map() }, store, report }
 }
 
-const parse = (run: Run, save: Uint8Array) =>
-  partsFromSave(run, Readable.from([save]), (what) => what, 'linux/amd64', new AbortController().signal)
+const parse = (run: Run, save: Uint8Array, heldSizes?: Set<number>) =>
+  partsFromSave(run, {
+    save: async () => Readable.from([save]),
+    labelOf: (what) => what,
+    platform: 'linux/amd64',
+    heldSizes,
+    signal: new AbortController().signal,
+  })
 
 async function bytesAt(store: Store, root: CID): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
@@ -132,4 +138,38 @@ test('a layer that is not its diff_id, or a blob that is not its name, is ERR_DI
   await t.throwsAsync(parse(fresh, await ociSave(image(), { corrupt: 1 })), {
     code: 'ERR_DIGEST_MISMATCH',
   } as never)
+})
+
+test('legacy layout: a layer of a held size is hashed, not stored; another of that size means a second save', async (t) => {
+  const { run, store, report } = await setup(t)
+  const save = await legacySave(image())
+  await parse(run, save)
+  await store.blocks.flush()
+  report.finished.clear()
+  const sizes = new Set(image().layers.map((l) => l.byteLength))
+  const written = store.blocks.written()
+  await assertParts(t, store, await parse(run, save, sizes))
+  t.deepEqual(store.blocks.written(), written)
+  t.true([...report.finished.values()].every((f) => f.how === 'held'))
+
+  // A new layer of a held layer's size: read past as held, it turns out not to be; the save is read again.
+  const other: SyntheticImage = {
+    layers: [pseudoRandom(image().layers[0].byteLength, 'same size, other bytes')],
+  }
+  let saves = 0
+  const parts = await partsFromSave(run, {
+    save: async () => {
+      saves++
+      return Readable.from([await legacySave(other)])
+    },
+    labelOf: (what) => what,
+    platform: 'linux/amd64',
+    heldSizes: sizes,
+    signal: new AbortController().signal,
+  })
+  t.is(saves, 2)
+  t.is(parts.layers[0].sha256, sha256hex(other.layers[0]))
+  await store.blocks.flush()
+  t.deepEqual(await bytesAt(store, parts.layers[0].root), other.layers[0])
+  t.regex(report.notes.at(-1)?.message ?? '', /saving the image again/)
 })
