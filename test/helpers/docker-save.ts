@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { gzipSync } from 'node:zlib'
 import tar from 'tar-stream'
 
 /*
@@ -80,14 +81,15 @@ export async function legacySave(image: SyntheticImage, config = imageConfig(ima
 /**
  * The OCI layout: `blobs/sha256/*` (config, layers, manifest), `index.json`,
  * `oci-layout`, and (as engines ≥ 25 write it) `manifest.json` unless
- * `manifestJson` is false. `corrupt` replaces the bytes of the blob at that
+ * `manifestJson` is false. `gzip` compresses the layers (as an engine with the
+ * containerd image store saves them); `config` replaces the image's config. `corrupt` replaces the bytes of the blob at that
  * layer index, under its old name.
  */
 export async function ociSave(
   image: SyntheticImage,
-  options: { manifestJson?: boolean; corrupt?: number } = {},
+  options: { manifestJson?: boolean; corrupt?: number; gzip?: boolean; config?: Uint8Array } = {},
 ): Promise<Uint8Array> {
-  const config = imageConfig(image)
+  const config = options.config ?? imageConfig(image)
   const blobs = new Map<string, Uint8Array>()
   const add = (bytes: Uint8Array) => {
     blobs.set(sha256hex(bytes), bytes)
@@ -95,8 +97,8 @@ export async function ociSave(
   }
   const configDesc = add(config)
   const layers = image.layers.map((layer) => ({
-    mediaType: 'application/vnd.oci.image.layer.v1.tar',
-    ...add(layer),
+    mediaType: `application/vnd.oci.image.layer.v1.tar${options.gzip ? '+gzip' : ''}`,
+    ...add(options.gzip ? new Uint8Array(gzipSync(layer)) : layer),
   }))
   const manifest = add(
     json({

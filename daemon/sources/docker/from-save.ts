@@ -1,8 +1,15 @@
 import type { Readable } from 'node:stream'
 import { FerryError } from '../../../store/index.js'
-import { type ImageConfig, parseImageConfig } from './oci.js'
-import { heldPart, ingestPart, type Part, type Run, readPart } from './parts.js'
-import { imageLayout } from './save-layout.js'
+import {
+  compressionOf,
+  type ImageConfig,
+  OCI_LAYER_GZIP,
+  OCI_LAYER_TAR,
+  OCI_LAYER_ZSTD,
+  parseImageConfig,
+} from './oci.js'
+import { gunzippedSha256, heldPart, ingestPart, type Part, type Run, readPart } from './parts.js'
+import { imageLayout, layerMediaType } from './save-layout.js'
 import { blobDigestOf, NotHeldAfterAll, readSave, type SaveContents } from './save-reader.js'
 
 /** An image's config and layers, verified and in the store. */
@@ -12,6 +19,8 @@ export interface ImageParts {
   parsed: ImageConfig
   /** In `rootfs.diff_ids` order. */
   layers: Part[]
+  /** Each layer's media type (uncompressed OCI tar, or as saved: gzip, zstd). */
+  layerTypes: string[]
 }
 
 /** The digest a save's path claims for its bytes: an OCI blob's name, a legacy `<hex>.json` config. */
@@ -99,19 +108,59 @@ async function verifiedParts(run: Run, contents: SaveContents, options: SaveOpti
     )
   }
   const layers: Part[] = []
+  const layerTypes: string[] = []
   for (const [i, path] of layout.layers.entries()) {
     const layer = await partOf(path)
-    const diffId = parsed.diffIds[i]
-    if (`sha256:${layer.sha256}` !== diffId) {
-      throw mismatch(`layer ${i} (${path}) has sha256:${layer.sha256}, the config's diff_id is ${diffId}`, {
-        layer: i,
-        actual: `sha256:${layer.sha256}`,
-        expected: diffId,
-      })
-    }
     layers.push(layer)
+    const declared = async () => layerMediaType(contents, readWhole, options.platform, path)
+    layerTypes.push(
+      await checkedLayerType(run, { layer, index: i, path, diffId: parsed.diffIds[i], declared }, options),
+    )
   }
-  return { config, configBytes, parsed, layers }
+  return { config, configBytes, parsed, layers, layerTypes }
+}
+
+/**
+ * A layer's media type once its content is checked against its diff ID:
+ * uncompressed (its digest is the diff ID), gzip (the diff ID of its
+ * uncompressed bytes), zstd (not checked: Node 20 has no zstd; noted).
+ */
+async function checkedLayerType(
+  run: Run,
+  layer: {
+    layer: Part
+    index: number
+    path: string
+    diffId: string
+    declared: () => Promise<string | undefined>
+  },
+  options: SaveOptions,
+): Promise<string> {
+  const digest = `sha256:${layer.layer.sha256}`
+  if (digest === layer.diffId) return OCI_LAYER_TAR
+  const compression = compressionOf(await layer.declared())
+  if (compression === 'zstd') {
+    run.ctx.note(`${options.labelOf(layer.path)}: a zstd layer, its diff_id ${layer.diffId} not checked`)
+    return OCI_LAYER_ZSTD
+  }
+  let unpacked: string | undefined
+  if (compression === 'gzip') {
+    await run.ctx.store.blocks.flush()
+    unpacked = await gunzippedSha256(run, layer.layer, options.signal).catch((err) => {
+      options.signal.throwIfAborted()
+      return `(not gzip: ${(err as Error).message})`
+    })
+    if (`sha256:${unpacked}` === layer.diffId) return OCI_LAYER_GZIP
+  }
+  const actual = unpacked === undefined ? digest : `${digest}, uncompressed sha256:${unpacked}`
+  throw mismatch(
+    `layer ${layer.index} (${layer.path}) has ${actual}, the config's diff_id is ${layer.diffId}`,
+    {
+      layer: layer.index,
+      actual: digest,
+      expected: layer.diffId,
+    },
+  )
 }
 
 /** The blob at `path`, in the store: ingested as it streamed, held, or kept and put there now. */

@@ -92,7 +92,7 @@ async function partsFromStore(
   if (parsed.diffIds.join() !== image.diffIds.join()) return undefined
   reportHeld(run, labelOf(image.id), config)
   for (const [i, layer] of layers.entries()) reportHeld(run, labelOf(image.diffIds[i]), layer)
-  return { config, configBytes, parsed, layers }
+  return { config, configBytes, parsed, layers, layerTypes: layers.map(() => OCI_LAYER_TAR) }
 }
 
 /** The sizes of the image's layers that the store holds. */
@@ -114,8 +114,8 @@ async function imageEntry(
   signal: AbortSignal,
 ): Promise<Entry> {
   const config = { mediaType: OCI_CONFIG, digest: `sha256:${parts.config.sha256}`, size: parts.config.size }
-  const layers = parts.layers.map((layer) => ({
-    mediaType: OCI_LAYER_TAR,
+  const layers = parts.layers.map((layer, i) => ({
+    mediaType: parts.layerTypes[i],
     digest: `sha256:${layer.sha256}`,
     size: layer.size,
   }))

@@ -5,6 +5,17 @@ export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json'
 /** An uncompressed layer: its digest is its diff ID. */
 export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar'
 
+/** A gzip-compressed layer (as a registry serves it; engines with the containerd image store save them so). */
+export const OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip'
+export const OCI_LAYER_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd'
+
+/** How a layer of this media type is compressed, when it is. */
+export function compressionOf(mediaType: string | undefined): 'gzip' | 'zstd' | undefined {
+  if (mediaType === OCI_LAYER_GZIP || mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip')
+    return 'gzip'
+  return mediaType === OCI_LAYER_ZSTD ? 'zstd' : undefined
+}
+
 /** An OCI content descriptor, with the fields ferry writes (in this order). */
 export interface Descriptor {
   mediaType: string

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createGunzip } from 'node:zlib'
 import { type CID, ingestStream, readFile } from '../../../store/index.js'
 import type { SourceContext } from '../index.js'
 import type { Engine } from './engine.js'
@@ -62,4 +66,22 @@ export async function readPart(
   const chunks: Uint8Array[] = []
   for await (const chunk of readFile(run.ctx.store.blocks, part.root, { signal })) chunks.push(chunk)
   return new Uint8Array(Buffer.concat(chunks))
+}
+
+/** The sha256 (hex) of a gzip-compressed blob's uncompressed bytes, read back from the store: its diff ID. */
+export async function gunzippedSha256(
+  run: Run,
+  part: Pick<Part, 'root'>,
+  signal: AbortSignal,
+): Promise<string> {
+  const hash = createHash('sha256')
+  await pipeline(
+    Readable.from(readFile(run.ctx.store.blocks, part.root, { signal })),
+    createGunzip(),
+    async (unpacked: AsyncIterable<Buffer>) => {
+      for await (const chunk of unpacked) hash.update(chunk)
+    },
+    { signal },
+  )
+  return hash.digest('hex')
 }

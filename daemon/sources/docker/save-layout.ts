@@ -67,7 +67,7 @@ async function fromIndexJson(
   read: ReadSaved,
   path: string,
   platform: string,
-): Promise<{ config: string; layers: string[] }> {
+): Promise<{ config: string; layers: string[]; mediaTypes: string[] }> {
   for (let depth = 0; depth < 4; depth++) {
     const index = (await readJson(read, path)) as { manifests?: unknown }
     const descriptors = Array.isArray(index.manifests)
@@ -84,12 +84,31 @@ async function fromIndexJson(
     if (INDEX_TYPES.has(chosen.mediaType ?? '')) continue
     const manifest = (await readJson(read, path)) as { config?: { digest?: unknown }; layers?: unknown }
     if (!Array.isArray(manifest.layers)) throw bad(`has a manifest ${path} without layers`)
+    const layers = manifest.layers as Array<{ digest?: unknown; mediaType?: unknown }>
     return {
       config: blobPath(manifest.config?.digest),
-      layers: (manifest.layers as Array<{ digest?: unknown }>).map((layer) => blobPath(layer.digest)),
+      layers: layers.map((layer) => blobPath(layer.digest)),
+      mediaTypes: layers.map((layer) => String(layer.mediaType ?? '')),
     }
   }
   throw bad('nests indexes too deep')
+}
+
+/**
+ * The media type an OCI layout's own manifest gives the layer at `path` (an
+ * engine with the containerd image store saves layers compressed, as pulled);
+ * undefined when the save has no OCI layout or does not say.
+ */
+export async function layerMediaType(
+  contents: SaveContents,
+  read: ReadSaved,
+  platform: string,
+  path: string,
+): Promise<string | undefined> {
+  if (!holds(contents, 'index.json')) return undefined
+  const named = await fromIndexJson(read, 'index.json', platform)
+  const at = named.layers.findIndex((layer) => resolveLink(contents, layer) === path)
+  return at < 0 ? undefined : named.mediaTypes[at]
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { gunzipSync } from 'node:zlib'
 import test, { type ExecutionContext } from 'ava'
 import type { Engine } from '../../../../../daemon/sources/docker/engine.js'
 import { partsFromSave } from '../../../../../daemon/sources/docker/from-save.js'
@@ -172,4 +173,24 @@ test('legacy layout: a layer of a held size is hashed, not stored; another of th
   await store.blocks.flush()
   t.deepEqual(await bytesAt(store, parts.layers[0].root), other.layers[0])
   t.regex(report.notes.at(-1)?.message ?? '', /saving the image again/)
+})
+
+test('OCI layout with gzip layers (containerd image store): kept compressed, checked against diff_ids uncompressed', async (t) => {
+  const { run, store } = await setup(t)
+  const parts = await parse(run, await ociSave(image(), { gzip: true }))
+  await store.blocks.flush()
+  t.deepEqual(parts.layerTypes, Array(3).fill('application/vnd.oci.image.layer.v1.tar+gzip'))
+  for (const [i, layer] of image().layers.entries()) {
+    const stored = await bytesAt(store, parts.layers[i].root)
+    t.is(parts.layers[i].sha256, sha256hex(stored))
+    t.deepEqual(new Uint8Array(gunzipSync(stored)), layer)
+  }
+  const { run: fresh } = await setup(t)
+  // Named right, but not what the config's diff_id says once uncompressed.
+  const [large, small] = image().layers.map((l) => `sha256:${sha256hex(l)}`)
+  const config = imageConfig(image(), [large, large, large])
+  const error = await t.throwsAsync(parse(fresh, await ociSave(image(), { gzip: true, config })), {
+    code: 'ERR_DIGEST_MISMATCH',
+  } as never)
+  t.true(error!.message.includes(`uncompressed ${small}`), error!.message)
 })
