@@ -6,6 +6,7 @@ import {
   ingestStream,
 } from '../../../store/index.js'
 import type { RequirementItem } from '../index.js'
+import { keepArtefacts } from '../keep.js'
 import { type EngineImage, engineProblem } from './engine.js'
 import { type ImageParts, partsFromSave } from './from-save.js'
 import {
@@ -126,8 +127,9 @@ async function imageEntry(
   const blobs = new Map<string, ImageBlob>()
   blobs.set(config.digest, { ...config, root: parts.config.root })
   for (const [i, layer] of layers.entries()) blobs.set(layer.digest, { ...layer, root: parts.layers[i].root })
-  await run.ctx.store.blocks.flush()
-  await run.ctx.store.completeness.markMany([manifest.root, ...[...blobs.values()].map((blob) => blob.root)])
+  // Verified: kept for the next run even if this download fails later.
+  const artefacts = [parts.config, ...parts.layers].map(({ sha256, size, root }) => ({ sha256, size, root }))
+  await keepArtefacts(run.ctx.store, [...artefacts, manifest])
   const entry: ImageEntry = {
     kind: 'image',
     module: item.module,
