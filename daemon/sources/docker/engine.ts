@@ -41,6 +41,8 @@ export function engineProblem(err: unknown): EngineProblem {
   if (e?.statusCode === 404) return 'not-found'
   const unreachable = [
     'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
     'ENOENT',
     'EACCES',
     'ENOTFOUND',

@@ -61,9 +61,15 @@ function engineError(run: Run, err: unknown, doing: string): FerryError {
       details: { dockerHost: run.engine.host },
     })
   }
-  return new FerryError('ERR_INTERNAL', `the Docker engine failed to ${doing} the image: ${why}`, {
-    cause: err,
-  })
+  const status = (err as { statusCode?: number }).statusCode
+  return new FerryError(
+    'ERR_HTTP',
+    `the Docker engine at ${run.engine.host} failed to ${doing} the image: ${why}`,
+    {
+      cause: err,
+      details: { dockerHost: run.engine.host, ...(status === undefined ? {} : { status }) },
+    },
+  )
 }
 
 /** The image's parts when the store holds its config and every layer already: nothing to save. */
