@@ -1,5 +1,9 @@
 import test from 'ava'
-import { engineOptions } from '../../../../../daemon/sources/docker/engine.js'
+import {
+  DEFAULT_DOCKER_HOST,
+  dockerHostOf,
+  engineOptions,
+} from '../../../../../daemon/sources/docker/engine.js'
 import {
   OCI_LAYER_TAR,
   ociManifest,
@@ -69,4 +73,18 @@ test('engine hosts: unix sockets and tcp', (t) => {
   t.deepEqual(engineOptions('/run/x.sock'), { socketPath: '/run/x.sock' })
   t.deepEqual(engineOptions('tcp://127.0.0.1:2375'), { protocol: 'http', host: '127.0.0.1', port: '2375' })
   t.throws(() => engineOptions('ssh://host'))
+})
+
+test('the engine: the setting, else DOCKER_HOST, else the default socket', (t) => {
+  const saved = process.env.DOCKER_HOST
+  try {
+    process.env.DOCKER_HOST = 'tcp://10.0.0.1:2375'
+    t.is(dockerHostOf({ dockerHost: 'unix:///a.sock' }), 'unix:///a.sock')
+    t.is(dockerHostOf({}), 'tcp://10.0.0.1:2375')
+    delete process.env.DOCKER_HOST
+    t.is(dockerHostOf({}), DEFAULT_DOCKER_HOST)
+  } finally {
+    if (saved === undefined) delete process.env.DOCKER_HOST
+    else process.env.DOCKER_HOST = saved
+  }
 })

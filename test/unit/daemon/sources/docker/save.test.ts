@@ -194,3 +194,28 @@ test('OCI layout with gzip layers (containerd image store): kept compressed, che
   } as never)
   t.true(error!.message.includes(`uncompressed ${small}`), error!.message)
 })
+
+test('stopping while a layer streams throws the signal reason and stops reading the save', async (t) => {
+  const { run } = await setup(t)
+  const stop = new AbortController()
+  const reason = new Error('stopped by the test')
+  const save = Readable.from(
+    (async function* () {
+      const bytes = await legacySave(image())
+      for (let at = 0; at < bytes.byteLength; at += 16 * 1024) {
+        if (at > 100 * 1024) stop.abort(reason)
+        yield bytes.subarray(at, at + 16 * 1024)
+      }
+    })(),
+  )
+  const error = await t.throwsAsync(
+    partsFromSave(run, {
+      save: async () => save,
+      labelOf: (w) => w,
+      platform: 'linux/amd64',
+      signal: stop.signal,
+    }),
+  )
+  t.is(error, reason)
+  t.true(save.destroyed)
+})
