@@ -1,0 +1,90 @@
+import test from 'ava'
+import {
+  DEFAULT_DOCKER_HOST,
+  dockerHostOf,
+  engineOptions,
+} from '../../../../../daemon/sources/docker/engine.js'
+import {
+  OCI_LAYER_TAR,
+  ociManifest,
+  parseImageConfig,
+  platformMatches,
+} from '../../../../../daemon/sources/docker/oci.js'
+import { parseImageReference } from '../../../../../daemon/sources/docker/reference.js'
+
+test('references are normalised as docker does', (t) => {
+  t.deepEqual(parseImageReference('ferry/kafka-module:1.0'), {
+    repository: 'docker.io/ferry/kafka-module',
+    tag: '1.0',
+    name: 'docker.io/ferry/kafka-module:1.0',
+  })
+  t.is(parseImageReference('busybox').name, 'docker.io/library/busybox:latest')
+  t.is(parseImageReference('index.docker.io/library/busybox:1.36').name, 'docker.io/library/busybox:1.36')
+  t.deepEqual(parseImageReference('127.0.0.1:5000/library/kafka:3.4.0'), {
+    repository: '127.0.0.1:5000/library/kafka',
+    tag: '3.4.0',
+    name: '127.0.0.1:5000/library/kafka:3.4.0',
+  })
+  const digest = `sha256:${'a'.repeat(64)}`
+  t.deepEqual(parseImageReference(`localhost/app@${digest}`), {
+    repository: 'localhost/app',
+    digest,
+    name: `localhost/app@${digest}`,
+  })
+  t.is(parseImageReference(`quay.io/a/b:v1@${digest}`).name, `quay.io/a/b:v1@${digest}`)
+  t.throws(() => parseImageReference('Ferry/Kafka'))
+  t.throws(() => parseImageReference('busybox:bad tag'))
+  t.throws(() => parseImageReference('busybox@sha256:12'))
+})
+
+test('the generated manifest is compact JSON in a fixed order: same image, same bytes', (t) => {
+  const config = {
+    mediaType: 'application/vnd.oci.image.config.v1+json',
+    digest: `sha256:${'c'.repeat(64)}`,
+    size: 3,
+  }
+  const layer = { size: 10, digest: `sha256:${'d'.repeat(64)}`, mediaType: OCI_LAYER_TAR }
+  const bytes = ociManifest(config, [layer])
+  t.is(
+    Buffer.from(bytes).toString(),
+    `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:${'c'.repeat(64)}","size":3},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:${'d'.repeat(64)}","size":10}]}`,
+  )
+  t.deepEqual(ociManifest({ ...config }, [{ ...layer }]), bytes)
+})
+
+test('image configs and platforms', (t) => {
+  const config = {
+    os: 'linux',
+    architecture: 'arm',
+    variant: 'v7',
+    rootfs: { diff_ids: [`sha256:${'e'.repeat(64)}`] },
+  }
+  const parsed = parseImageConfig(new TextEncoder().encode(JSON.stringify(config)))
+  t.deepEqual(parsed, { platform: 'linux/arm/v7', diffIds: [`sha256:${'e'.repeat(64)}`] })
+  t.true(platformMatches('linux/arm/v7', 'linux/arm'))
+  t.true(platformMatches('linux/amd64', 'linux/amd64'))
+  t.false(platformMatches('linux/arm/v6', 'linux/arm/v7'))
+  t.false(platformMatches('linux/arm64', 'linux/amd64'))
+  t.throws(() => parseImageConfig(new TextEncoder().encode('{"os":"linux"}')))
+})
+
+test('engine hosts: unix sockets and tcp', (t) => {
+  t.deepEqual(engineOptions('unix:///run/x.sock'), { socketPath: '/run/x.sock' })
+  t.deepEqual(engineOptions('/run/x.sock'), { socketPath: '/run/x.sock' })
+  t.deepEqual(engineOptions('tcp://127.0.0.1:2375'), { protocol: 'http', host: '127.0.0.1', port: '2375' })
+  t.throws(() => engineOptions('ssh://host'))
+})
+
+test('the engine: the setting, else DOCKER_HOST, else the default socket', (t) => {
+  const saved = process.env.DOCKER_HOST
+  try {
+    process.env.DOCKER_HOST = 'tcp://10.0.0.1:2375'
+    t.is(dockerHostOf({ dockerHost: 'unix:///a.sock' }), 'unix:///a.sock')
+    t.is(dockerHostOf({}), 'tcp://10.0.0.1:2375')
+    delete process.env.DOCKER_HOST
+    t.is(dockerHostOf({}), DEFAULT_DOCKER_HOST)
+  } finally {
+    if (saved === undefined) delete process.env.DOCKER_HOST
+    else process.env.DOCKER_HOST = saved
+  }
+})
