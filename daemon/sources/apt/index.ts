@@ -5,6 +5,7 @@
  * each .deb fetched, checked against the SHA256 of the signed index and
  * stored.
  */
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Entry, FerryError, ingestFile, type PackageEntry } from '../../../store/index.js'
 import type { RequirementItem, Source, SourceContext } from '../index.js'
@@ -51,11 +52,17 @@ export class AptSource implements Source {
       byArch.set(arch, [...(byArch.get(arch) ?? []), item])
     }
     const entries = new Map<string, Entry>()
-    for (const [arch, group] of byArch) {
-      for (const entry of await fetchClosure(sources, arch, group, ctx)) {
-        const key = `${entry.module}\0${entry.name}`
-        if (!entries.has(key)) entries.set(key, entry)
+    try {
+      for (const [arch, group] of byArch) {
+        for (const entry of await fetchClosure(sources, arch, group, ctx)) {
+          const key = `${entry.module}\0${entry.name}`
+          if (!entries.has(key)) entries.set(key, entry)
+        }
       }
+    } catch (err) {
+      if (!ctx.signal.aborted) throw err
+      const reason: unknown = ctx.signal.reason
+      throw reason instanceof FerryError ? reason : new FerryError('ERR_ABORTED', 'download interrupted')
     }
     return [...entries.values()]
   }
@@ -148,7 +155,11 @@ async function storeOne(
       }).catch((err) => {
         throw nameItem(err, pkg, reason, items)
       })
-      return ingestFile(ctx.store.pipeline, path, { signal, deferCommit: true })
+      try {
+        return await ingestFile(ctx.store.pipeline, path, { signal, deferCommit: true })
+      } finally {
+        await rm(path, { force: true })
+      }
     })
     if (stored.sha256 !== pkg.sha256) {
       // The file changed on disk between the check and the ingest.

@@ -117,10 +117,8 @@ export async function chooseClosure(
   )
   if (run.code !== 0) {
     const problem = classifyAptFailure(`${run.stdout}\n${run.stderr}`)
-    const concerned =
-      problem?.code === 'ERR_NOT_FOUND'
-        ? items.filter((item) => problem.missing.includes(item.requirement.name))
-        : items
+    const named = problem?.code === 'ERR_NOT_FOUND' ? problem.missing : unmetNames(problem?.explanation ?? '')
+    const concerned = items.filter((item) => named.includes(item.requirement.name))
     const explanation = problem?.explanation ?? `${run.stdout}\n${run.stderr}`.trim()
     throw new FerryError(
       problem?.code ?? 'ERR_UNSATISFIABLE',
@@ -136,6 +134,11 @@ export async function chooseClosure(
       throw new FerryError('ERR_INTERNAL', `apt chose ${p.uri}, which no index it fetched names`)
     return chosen(p.uri, stanza)
   })
+}
+
+/** The packages apt's unmet-dependency lines start with (` name : Depends: …`). */
+function unmetNames(explanation: string): string[] {
+  return [...explanation.matchAll(/^\s*(\S+) : /gm)].map((m) => m[1])
 }
 
 function chosen(uri: string, stanza: Stanza): ChosenPackage {
