@@ -23,7 +23,7 @@ import {
 import { type AptSources, loadAptSources } from './sources-file.js'
 import { AptWorkspace, machineArchitecture } from './workspace.js'
 
-export { type AptSources, parseAptSources } from './sources-file.js'
+export { APT_SOURCES_HELP, type AptSources, parseAptSources } from './sources-file.js'
 
 /** The `packages:` source (`format: deb`). */
 export class AptSource implements Source {

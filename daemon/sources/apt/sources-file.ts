@@ -48,6 +48,14 @@ export interface AptSourceLine {
   components: string[]
 }
 
+/** What `--apt-sources FILE` holds, for `ferry download --help` (the same as {@link AptSources}). */
+export const APT_SOURCES_HELP = `FILE lists the target's apt sources in apt's one-line format, one a line:
+  deb [signed-by=KEYFILE arch=...] URI SUITE COMPONENT...   (flat repository: deb [signed-by=KEYFILE] URI ./)
+  architecture ARCH        optional: the target's dpkg architecture (default: this machine's)
+signed-by is required on each line (a key file, relative to FILE); apt checks every Release
+against it and nothing else; trusted=yes is refused; deb-src lines are ignored. A package
+item's own arch wins over the architecture line.`
+
 const SCHEMES = ['http:', 'https:', 'file:']
 const INSECURE = ['trusted', 'allow-insecure', 'allow-weak', 'allow-downgrade-to-insecure']
 const ARCH = /^[a-z0-9][a-z0-9-]*$/
