@@ -24,6 +24,35 @@ export function parsePrintUris(stdout: string): PrintedUri[] {
   return out
 }
 
+/**
+ * The key under which a .deb's URL is looked up, from an index: its
+ * repository's URI and its `Filename` as written (`./` segments dropped).
+ */
+export function indexUriKey(repoUri: string, filename: string): string {
+  return dropDotSegments(`${repoUri.replace(/\/*$/, '/')}${filename.replace(/^\/+/, '')}`)
+}
+
+/**
+ * The same key from a URI apt printed: apt percent-encodes the URL it builds
+ * from `Filename` (`+` → `%2b`, a `%3a` already there → `%253a`), so it is
+ * decoded exactly once.
+ */
+export function printedUriKey(uri: string): string {
+  let decoded = uri
+  try {
+    decoded = decodeURIComponent(uri)
+  } catch {
+    // not percent-encoded as a whole: taken as it is
+  }
+  return dropDotSegments(decoded)
+}
+
+function dropDotSegments(url: string): string {
+  let out = url
+  while (out.includes('/./')) out = out.replace('/./', '/')
+  return out
+}
+
 /** The versions `apt-cache madison NAME` lists for NAME, in apt's order (highest first), each once. */
 export function parseMadison(stdout: string, name: string): string[] {
   const versions: string[] = []

@@ -3,9 +3,11 @@ import { FerryError } from '../../../store/index.js'
 import type { RequirementItem } from '../index.js'
 import {
   classifyAptFailure,
+  indexUriKey,
   parseIndexTargets,
   parseMadison,
   parsePrintUris,
+  printedUriKey,
   versionMatcher,
 } from './apt-output.js'
 import { field, parseStanzas, type Stanza } from './control.js'
@@ -129,7 +131,7 @@ export async function chooseClosure(
   const printed = parsePrintUris(run.stdout)
   const byUrl = await indexedStanzas(ws, signal)
   return printed.map((p) => {
-    const stanza = byUrl.get(urlKey(decodeOnce(p.uri)))
+    const stanza = byUrl.get(printedUriKey(p.uri))
     if (stanza === undefined)
       throw new FerryError('ERR_INTERNAL', `apt chose ${p.uri}, which no index it fetched names`)
     return chosen(p.uri, stanza)
@@ -186,22 +188,8 @@ async function indexedStanzas(ws: AptWorkspace, signal: AbortSignal): Promise<Ma
     if (text === undefined) continue
     for (const stanza of parseStanzas(text, file)) {
       const filename = field(stanza, 'Filename')
-      if (filename !== undefined) out.set(urlKey(new URL(filename, repo).href), stanza)
+      if (filename !== undefined) out.set(indexUriKey(repo, filename), stanza)
     }
   }
   return out
-}
-
-/** A URL as a lookup key: parsed, so `./` and `../` segments and escaping read alike. */
-function urlKey(url: string): string {
-  return new URL(url).href
-}
-
-/** apt quotes a URI once more than the index's `Filename` (`%3a` → `%253a`): undo that once. */
-function decodeOnce(uri: string): string {
-  try {
-    return decodeURI(uri)
-  } catch {
-    return uri
-  }
 }

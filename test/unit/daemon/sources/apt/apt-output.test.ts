@@ -1,9 +1,11 @@
 import test from 'ava'
 import {
   classifyAptFailure,
+  indexUriKey,
   parseIndexTargets,
   parseMadison,
   parsePrintUris,
+  printedUriKey,
   versionMatcher,
 } from '../../../../../daemon/sources/apt/apt-output.js'
 
@@ -18,6 +20,21 @@ test('--print-uris lines: URI, file name, size; other lines skipped', (t) => {
     { uri: 'http://127.0.0.1:4000/repo/./a_1.0_amd64.deb', file: 'a_1.0_amd64.deb', size: 712 },
     { uri: 'http://127.0.0.1:4000/repo/./z_1%253a2.0_all.deb', file: 'z_1%3a2.0_all.deb', size: 64 },
   ])
+})
+
+test('a printed URI and its index stanza meet under one key: + encoded, %3a encoded twice, ./ segments', (t) => {
+  t.is(
+    printedUriKey(
+      'http://deb.debian.org/debian/pool/main/g/gcc-12/gcc-12-base_12.2.0-14%2bdeb12u1_amd64.deb',
+    ),
+    indexUriKey(
+      'http://deb.debian.org/debian/',
+      'pool/main/g/gcc-12/gcc-12-base_12.2.0-14+deb12u1_amd64.deb',
+    ),
+  )
+  t.is(printedUriKey('http://h/r/./z_1%253a2.0_all.deb'), indexUriKey('http://h/r', './z_1%3a2.0_all.deb'))
+  t.is(printedUriKey('http://h/r/./z_1%253a2.0_all.deb'), 'http://h/r/z_1%3a2.0_all.deb')
+  t.is(printedUriKey('file:/srv/flat/./a_1_all.deb'), indexUriKey('file:/srv/flat/', './a_1_all.deb'))
 })
 
 test('madison rows: the versions of that name, in apt order, once each', (t) => {
