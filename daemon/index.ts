@@ -27,6 +27,7 @@ export {
 } from './ops/index.js'
 export type * from './ops/types.js'
 export type { PullOptions, PullResult } from './p2p/pull.js'
+export { APT_SOURCES_HELP } from './sources/apt/index.js'
 export type { DownloadEvent, DownloadSummary } from './sources/downloader.js'
 export { DEFAULT_JOBS, DEFAULT_PLATFORM } from './sources/index.js'
 

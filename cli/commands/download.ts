@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { DEFAULT_JOBS, DEFAULT_PLATFORM, type DownloadSummary } from '../../daemon/index.js'
+import { APT_SOURCES_HELP, DEFAULT_JOBS, DEFAULT_PLATFORM, type DownloadSummary } from '../../daemon/index.js'
 import { FerryError } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { withOperations } from '../context.js'
@@ -39,7 +39,8 @@ Each requirements file is YAML; a folder means every requirements.yaml below it
   packages:              OS packages, with their dependencies
     name                 the package name
     version              optional: a version or pattern ("17.0.*")
-    arch                 optional: the architecture (default: the platform's)
+    arch                 optional: the target's architecture (default: --apt-sources'
+                         architecture line, else this machine's)
     format               deb (the default)
 
 Example (kafka/requirements.yaml):
@@ -92,7 +93,7 @@ export function registerDownload(program: Command): void {
     .option('--apt-sources <file>', "the target's apt sources (one-line deb format) and keys")
     .option('--seq <n>', 'sequence number of the new head (default: one above the current)')
     .option('--allow-downgrade', 'accept a --seq not above the current head of this name')
-    .addHelpText('after', REQUIREMENTS_HELP)
+    .addHelpText('after', `${REQUIREMENTS_HELP}\n\n--apt-sources FILE: ${APT_SOURCES_HELP}`)
     .action(
       action<DownloadFlags>(
         async (paths, options) => {
