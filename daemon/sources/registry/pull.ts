@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto'
+import { type CID, FerryError, type ImageBlob, type ImageEntry } from '../../../store/index.js'
+import type { ImageRequirement, SourceContext } from '../index.js'
+import { heldArtefact, ingestVerified, readHeld, type Stored } from './blobs.js'
+import type { RegistryClient } from './client.js'
+import { type Descriptor, isManifestType, type Parsed, parseManifest, selectPlatform } from './manifest.js'
+import { formatPlatform, type Platform, parsePlatform, platformMatches } from './platform.js'
+import type { ImageReference } from './reference.js'
+
+/** A manifest or index, checked and in the store. */
+interface Document extends Stored {
+  digest: string
+  parsed: Parsed
+}
+
+/** An image's manifest with its config and layers in the store. */
+interface Image {
+  manifest: Document
+  blobs: ImageBlob[]
+  platform: string
+}
+
+const CONFIG_MAX_BYTES = 1024 * 1024
+
+/**
+ * Pulls images into a store for one `fetch`: manifests checked against the
+ * digests asked for or announced, each blob fetched once (however many
+ * images share it) and only when the store lacks it, through the shared
+ * transfer limit. Remembers the roots it stored, for the completeness marks.
+ */
+export class ImagePuller {
+  /** Blob digest → the fetch of that blob (shared by every image that names it). */
+  private readonly blobs = new Map<string, Promise<Stored>>()
+  /** File DAG roots stored by this pull. */
+  readonly stored: CID[] = []
+
+  constructor(
+    private readonly ctx: SourceContext,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** The entry for `requirement` of `module`, fetched from `client`. */
+  async image(
+    module: string,
+    requirement: ImageRequirement,
+    ref: ImageReference,
+    client: RegistryClient,
+  ): Promise<ImageEntry> {
+    const platformText = requirement.platform ?? this.ctx.settings.platform
+    const top = await this.document(client, ref, ref.manifestRef)
+    let kept: Document
+    let manifests: ImageBlob[] | undefined
+    let blobs: ImageBlob[]
+    let platform: string
+    if (top.parsed.kind === 'manifest') {
+      const image = await this.manifestBlobs(
+        client,
+        ref,
+        top,
+        platformText === 'all' ? undefined : parsePlatform(platformText),
+      )
+      ;({ manifest: kept, blobs, platform } = image)
+    } else if (platformText === 'all') {
+      kept = top
+      const children = top.parsed.manifests.filter((m) => isManifestType(m.mediaType))
+      const images = await Promise.all(
+        children.map(async (child) => {
+          const doc = await this.document(client, ref, child.digest, child)
+          return this.manifestBlobs(client, ref, doc, undefined, formatPlatform(child.platform))
+        }),
+      )
+      manifests = images.map((image, i) => ({
+        ...blobOf(children[i], image.manifest),
+        platform: image.platform,
+      }))
+      blobs = unique(images.flatMap((image) => image.blobs))
+      platform = 'all'
+    } else {
+      const wanted = parsePlatform(platformText)
+      const chosen = selectPlatform(top.parsed.manifests, wanted, `${ref.name}`)
+      const doc = await this.document(client, ref, chosen.digest, chosen)
+      ;({ manifest: kept, blobs } = await this.manifestBlobs(client, ref, doc, undefined))
+      platform = formatPlatform(chosen.platform)
+    }
+    return {
+      kind: 'image',
+      module,
+      name: ref.name,
+      size: kept.size,
+      sha256: kept.digest.slice('sha256:'.length),
+      root: kept.root,
+      ref: requirement.ref,
+      repository: ref.repository,
+      ...(ref.tag === undefined ? {} : { tag: ref.tag }),
+      platform,
+      digest: kept.digest,
+      mediaType: kept.parsed.mediaType,
+      ...(manifests === undefined ? {} : { manifests }),
+      blobs,
+    }
+  }
+
+  /**
+   * A manifest's config, then its layers (in parallel). The config says the
+   * image's platform: one that is not `wanted` is ERR_PLATFORM_NOT_FOUND
+   * before a layer is fetched.
+   */
+  private async manifestBlobs(
+    client: RegistryClient,
+    ref: ImageReference,
+    doc: Document,
+    wanted: Platform | undefined,
+    stated?: string,
+  ): Promise<Image> {
+    if (doc.parsed.kind !== 'manifest')
+      throw new FerryError(
+        'ERR_PROTOCOL',
+        `${ref.name}: ${doc.digest} is an index inside an index, which ferry does not take`,
+      )
+    const { config, layers } = doc.parsed
+    const configBlob = await this.blob(client, ref, config)
+    const own = await this.configPlatform(configBlob)
+    if (wanted !== undefined && own !== undefined && !platformMatches(wanted, own))
+      throw new FerryError(
+        'ERR_PLATFORM_NOT_FOUND',
+        `${ref.name}: the image is for ${formatPlatform(own)} only, not ${formatPlatform(wanted)}`,
+        { details: { platform: formatPlatform(wanted), platforms: [formatPlatform(own)] } },
+      )
+    const layerBlobs = await Promise.all(layers.map((layer) => this.blob(client, ref, layer)))
+    const platform = stated ?? (own === undefined ? formatPlatform(wanted) : formatPlatform(own))
+    return { manifest: doc, blobs: unique([configBlob, ...layerBlobs]), platform }
+  }
+
+  /** The `os`, `architecture` and `variant` an image config states, when it is small JSON that has them. */
+  private async configPlatform(config: ImageBlob): Promise<Platform | undefined> {
+    if (config.size > CONFIG_MAX_BYTES) return undefined
+    try {
+      const json = JSON.parse(new TextDecoder().decode(await readHeld(this.ctx.store, config, this.signal)))
+      if (typeof json?.os !== 'string' || typeof json?.architecture !== 'string') return undefined
+      return {
+        os: json.os,
+        architecture: json.architecture,
+        ...(typeof json.variant === 'string' ? { variant: json.variant } : {}),
+      }
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * Manifest or index `reference` (a tag or digest), checked: its bytes must
+   * have the digest asked for, else the one the registry announces
+   * (`Docker-Content-Digest`), and the size `expected` says. Taken from the
+   * store when it is asked by digest and held there.
+   */
+  private async document(
+    client: RegistryClient,
+    ref: ImageReference,
+    reference: string,
+    expected?: Descriptor,
+  ): Promise<Document> {
+    const where = `${ref.repository}@${reference}`
+    const byDigest = reference.startsWith('sha256:') ? reference : undefined
+    const progress = this.ctx.progress(`${ref.repository} manifest ${reference}`)
+    const held = byDigest === undefined ? undefined : await heldArtefact(this.ctx.store, byDigest)
+    if (held !== undefined && byDigest !== undefined) {
+      const bytes = await readHeld(this.ctx.store, held, this.signal)
+      progress.finish('held', held.size)
+      return { ...held, digest: byDigest, parsed: parseManifest(bytes, expected?.mediaType, where) }
+    }
+    const served = await this.ctx.limit(() => client.manifest(ref.path, reference, this.signal))
+    const digest = `sha256:${createHash('sha256').update(served.bytes).digest('hex')}`
+    const announced = byDigest ?? served.digest
+    if (announced !== undefined && !matchesDigest(served.bytes, digest, announced))
+      throw new FerryError(
+        'ERR_DIGEST_MISMATCH',
+        `${where}: the manifest served has digest ${digest}, not ${announced}`,
+        { details: { expected: announced, actual: digest } },
+      )
+    if (expected !== undefined && expected.size !== served.bytes.byteLength)
+      throw new FerryError(
+        'ERR_DIGEST_MISMATCH',
+        `${where}: the manifest served is ${served.bytes.byteLength} bytes, the index says ${expected.size}`,
+        { details: { expected: expected.size, actual: served.bytes.byteLength } },
+      )
+    const parsed = parseManifest(served.bytes, served.contentType ?? expected?.mediaType, where)
+    const already = await heldArtefact(this.ctx.store, digest)
+    if (already !== undefined) {
+      progress.finish('held', already.size)
+      return { ...already, digest, parsed }
+    }
+    const stored = await ingestVerified(
+      this.ctx.store,
+      [served.bytes],
+      { digest, what: where },
+      progress,
+      this.signal,
+    )
+    this.stored.push(stored.root)
+    progress.finish('fetched', stored.size)
+    return { ...stored, digest, parsed }
+  }
+
+  /** Blob `descriptor`, from the store when held, else fetched (once per pull, whoever else names it). */
+  private async blob(
+    client: RegistryClient,
+    ref: ImageReference,
+    descriptor: Descriptor,
+  ): Promise<ImageBlob> {
+    let fetching = this.blobs.get(descriptor.digest)
+    if (fetching === undefined) {
+      fetching = this.fetchBlob(client, ref, descriptor)
+      this.blobs.set(descriptor.digest, fetching)
+    }
+    return blobOf(descriptor, await fetching)
+  }
+
+  private async fetchBlob(
+    client: RegistryClient,
+    ref: ImageReference,
+    descriptor: Descriptor,
+  ): Promise<Stored> {
+    const { digest, size } = descriptor
+    const progress = this.ctx.progress(`${ref.repository} blob ${digest}`)
+    const held = await heldArtefact(this.ctx.store, digest)
+    if (held !== undefined) {
+      progress.finish('held', held.size)
+      return held
+    }
+    return this.ctx.limit(async () => {
+      this.signal.throwIfAborted()
+      const what = `${ref.repository}@${digest}`
+      const chunks = client.blob(ref.path, digest, size, this.signal)
+      const stored = await ingestVerified(
+        this.ctx.store,
+        chunks,
+        { digest, size, what },
+        progress,
+        this.signal,
+      )
+      this.stored.push(stored.root)
+      progress.finish('fetched', stored.size)
+      return stored
+    })
+  }
+}
+
+/** Whether `bytes` (whose sha256 digest is `sha256`) have the digest `announced` (sha256 or sha512). */
+function matchesDigest(bytes: Uint8Array, sha256: string, announced: string): boolean {
+  if (announced.startsWith('sha512:'))
+    return announced === `sha512:${createHash('sha512').update(bytes).digest('hex')}`
+  return announced === sha256
+}
+
+function blobOf(descriptor: Descriptor, stored: Stored): ImageBlob {
+  return {
+    digest: descriptor.digest,
+    mediaType: descriptor.mediaType ?? 'application/octet-stream',
+    size: stored.size,
+    root: stored.root,
+  }
+}
+
+/** Blobs by digest, each once, in first-seen order. */
+function unique(blobs: ImageBlob[]): ImageBlob[] {
+  const seen = new Map<string, ImageBlob>()
+  for (const blob of blobs) if (!seen.has(blob.digest)) seen.set(blob.digest, blob)
+  return [...seen.values()]
+}

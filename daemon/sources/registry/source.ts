@@ -1,0 +1,126 @@
+import { relative } from 'node:path'
+import { type Entry, FerryError, isFerryError } from '../../../store/index.js'
+import type { RequirementItem, Source, SourceContext } from '../index.js'
+import { RegistryClient } from './client.js'
+import { ImagePuller } from './pull.js'
+import { parseReference } from './reference.js'
+import { loadRegistryAccess, type RegistryAccessList } from './registries-file.js'
+import type { HttpFactory } from './transport.js'
+
+type ImageItem = Extract<RequirementItem, { kind: 'image' }>
+
+export interface RegistrySourceOptions {
+  /** Makes the HTTP client of each registry (with its CA). */
+  http: HttpFactory
+  /** Docker's config.json, for credentials. @default $DOCKER_CONFIG/config.json, else ~/.docker/config.json */
+  dockerConfig?: string
+}
+
+/**
+ * Images from a registry over the Registry API v2 (`images:` items without
+ * `from: docker`): the manifest, or an index resolved to the platform asked
+ * for (`platform: all` keeps the index and every manifest it names), and
+ * every config and layer, each stored so that its whole sha256 is its OCI
+ * digest. Every manifest and blob is checked against its digest as it
+ * arrives; what the store holds already is not fetched.
+ */
+export class RegistrySource implements Source {
+  readonly name = 'registry'
+
+  constructor(private readonly options: RegistrySourceOptions) {}
+
+  canHandle(item: RequirementItem): boolean {
+    return item.kind === 'image' && (item.requirement.from ?? 'registry') === 'registry'
+  }
+
+  async fetch(items: RequirementItem[], ctx: SourceContext): Promise<Entry[]> {
+    const images = items.filter((item): item is ImageItem => item.kind === 'image' && this.canHandle(item))
+    if (images.length === 0) return []
+    // Every reference is checked before a byte is fetched.
+    const refs = images.map((item) => {
+      try {
+        return parseReference(item.requirement.ref)
+      } catch (err) {
+        throw named(item, err)
+      }
+    })
+    const access = await loadRegistryAccess(ctx.settings.registriesFile, this.options.dockerConfig)
+    const clients = new Clients(access, this.options.http)
+    // The first failure stops the other pulls; all settle, and what was stored is made durable, before it is reported.
+    const stop = new AbortController()
+    const signal = AbortSignal.any([ctx.signal, stop.signal])
+    const puller = new ImagePuller(ctx, signal)
+    let first: unknown
+    const settled = await Promise.allSettled(
+      images.map(async (item, i) => {
+        try {
+          const entry = await puller.image(
+            item.module,
+            item.requirement,
+            refs[i],
+            clients.of(refs[i].registry),
+          )
+          ctx.note(`${label(item)}: ${entry.name} is ${entry.digest} (${entry.platform})`, {
+            ref: item.requirement.ref,
+            digest: entry.digest,
+            platform: entry.platform,
+          })
+          return entry as unknown as Entry
+        } catch (err) {
+          first ??= ctx.signal.aborted ? ctx.signal.reason : named(item, err)
+          stop.abort(first)
+          throw first
+        }
+      }),
+    )
+    await ctx.store.blocks.flush()
+    if (first !== undefined) throw first
+    await ctx.store.completeness.markMany(puller.stored)
+    return settled.map((result) => (result as PromiseFulfilledResult<Entry>).value)
+  }
+}
+
+/** One client a registry, made when first needed. */
+class Clients {
+  private readonly byRegistry = new Map<string, RegistryClient>()
+
+  constructor(
+    private readonly access: RegistryAccessList,
+    private readonly http: HttpFactory,
+  ) {}
+
+  of(registry: string): RegistryClient {
+    let client = this.byRegistry.get(registry)
+    if (client === undefined) {
+      const access = this.access.access(registry)
+      client = new RegistryClient(
+        registry,
+        access,
+        this.http(access.ca === undefined ? {} : { ca: access.ca }),
+      )
+      this.byRegistry.set(registry, client)
+    }
+    return client
+  }
+}
+
+/** `kafka/requirements.yaml: images[0] (127.0.0.1:5000/x:1)`: the file (relative to here when below), field and ref. */
+export function label(item: ImageItem): string {
+  const rel = relative(process.cwd(), item.file)
+  const file = rel.startsWith('..') || rel === '' ? item.file : rel
+  return `${file}: ${item.field} (${item.requirement.ref})`
+}
+
+/** `err` with the item named in front of its message, its code kept (ERR_INTERNAL for what was not ferry's). */
+function named(item: ImageItem, err: unknown): FerryError {
+  const details = { file: item.file, field: item.field, ref: item.requirement.ref }
+  if (isFerryError(err))
+    return new FerryError(err.code, `${label(item)}: ${err.message}`, {
+      cause: err,
+      details: { ...err.details, ...details },
+    })
+  return new FerryError('ERR_INTERNAL', `${label(item)}: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+    details,
+  })
+}
