@@ -1,6 +1,7 @@
 import { FerryError } from '../../../store/index.js'
+import type { HttpResponse } from '../net/http-client.js'
 import type { RegistryAccess } from './registries-file.js'
-import { type HttpAnswer, headerOf, type RegistryHttp, readBody } from './transport.js'
+import { headerOf, type RegistryHttp, readBody } from './transport.js'
 
 /** A `WWW-Authenticate` challenge: its scheme (lower case) and parameters. */
 export interface Challenge {
@@ -61,10 +62,10 @@ export async function answerChallenge(
   registry: string,
   path: string,
   access: RegistryAccess,
-  answer: HttpAnswer,
+  answer: HttpResponse,
   signal: AbortSignal,
 ): Promise<string> {
-  const header = headerOf(answer.headers, 'www-authenticate')
+  const header = headerOf(answer, 'www-authenticate')
   const challenge = header === undefined ? undefined : parseChallenge(header)
   const basic = basicAuthorization(access)
   if (challenge?.scheme === 'bearer' && challenge.params.realm !== undefined) {
@@ -85,7 +86,7 @@ export async function answerChallenge(
       headers: basic === undefined ? {} : { authorization: basic },
       signal,
     })
-    const body = await readBody(reply.body, 1024 * 1024, url)
+    const body = await readBody(reply, 1024 * 1024, url)
     if (reply.status === 401 || reply.status === 403)
       throw unauthorized(registry, access, `its token service refused ${scope} (HTTP ${reply.status})`)
     if (reply.status !== 200)

@@ -45,6 +45,20 @@ export async function ingestVerified(
   return { root: result.root, size: result.size }
 }
 
+/**
+ * `chunks`, with a copy of them kept in `into` (for a small blob read after
+ * it is stored: what is stored is not readable before the store's flush).
+ */
+export async function* keeping(
+  chunks: AsyncIterable<Uint8Array>,
+  into: Uint8Array[],
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    into.push(chunk.slice())
+    yield chunk
+  }
+}
+
 /** The artefact with this digest when the store holds all of it. */
 export async function heldArtefact(store: Store, digest: string): Promise<Stored | undefined> {
   const found = await store.artefacts.find(hexOf(digest))

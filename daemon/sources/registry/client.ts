@@ -1,9 +1,10 @@
 import { FerryError, isFerryError } from '../../../store/index.js'
+import type { HttpResponse } from '../net/http-client.js'
 import { answerChallenge, unauthorized } from './auth.js'
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES } from './manifest.js'
 import { apiHost } from './reference.js'
 import type { RegistryAccess } from './registries-file.js'
-import { discard, type HttpAnswer, headerOf, type RegistryHttp, readBody } from './transport.js'
+import { discard, headerOf, type RegistryHttp, readBody } from './transport.js'
 
 /** A manifest or index as the registry served it. */
 export interface ServedManifest {
@@ -37,17 +38,17 @@ export class RegistryClient {
     const url = `${this.base}${path}/manifests/${ref}`
     const answer = await this.get(path, url, { accept: MANIFEST_ACCEPT }, signal)
     if (answer.status === 404) {
-      await discard(answer.body)
+      await discard(answer)
       throw new FerryError('ERR_NOT_FOUND', `registry ${this.registry} has no manifest ${path}:${ref}`, {
         details: { registry: this.registry, url },
       })
     }
     if (answer.status !== 200) throw await httpError(answer, url, this.registry)
-    const bytes = await readBody(answer.body, MAX_MANIFEST_BYTES, url)
+    const bytes = await readBody(answer, MAX_MANIFEST_BYTES, url)
     return {
       bytes,
-      contentType: headerOf(answer.headers, 'content-type'),
-      digest: headerOf(answer.headers, 'docker-content-digest'),
+      contentType: headerOf(answer, 'content-type'),
+      digest: headerOf(answer, 'docker-content-digest'),
     }
   }
 
@@ -69,7 +70,7 @@ export class RegistryClient {
         return
       } catch (err) {
         if (!isFerryError(err, 'ERR_UNAUTHORIZED') || attempt > 0 || received > 0) throw this.named(err, url)
-        authorization = await this.reauthorize(path, url, signal)
+        authorization = await this.reauthorize(path, signal)
       }
     }
   }
@@ -92,11 +93,14 @@ export class RegistryClient {
     return known
   }
 
-  /** Asks `url` without authorisation to get the challenge again, and answers it. */
-  private async reauthorize(path: string, url: string, signal: AbortSignal): Promise<string | undefined> {
+  /**
+   * Gets the registry's challenge again (from `/v2/`, whose answer is small
+   * whatever it is) and answers it for `path`: after a token expired.
+   */
+  private async reauthorize(path: string, signal: AbortSignal): Promise<string | undefined> {
     this.authorizations.delete(path)
-    const answer = await this.http.get(url, { headers: {}, signal })
-    await discard(answer.body)
+    const answer = await this.http.get(this.base, { headers: {}, signal })
+    await discard(answer)
     if (answer.status !== 401) return undefined
     const made = answerChallenge(this.http, this.registry, path, this.access, answer, signal)
     this.authorizations.set(path, made)
@@ -109,7 +113,7 @@ export class RegistryClient {
     url: string,
     headers: Record<string, string>,
     signal: AbortSignal,
-  ): Promise<HttpAnswer> {
+  ): Promise<HttpResponse> {
     const ask = (authorization: string | undefined) =>
       this.http.get(url, {
         headers: authorization === undefined ? headers : { ...headers, authorization },
@@ -118,22 +122,20 @@ export class RegistryClient {
     const before = await this.authorization(path, signal)
     const first = await ask(before)
     if (first.status !== 401) return first
-    await discard(first.body)
+    await discard(first)
     const made = answerChallenge(this.http, this.registry, path, this.access, first, signal)
     this.authorizations.set(path, made)
     const second = await ask(await made)
     if (second.status === 401 || second.status === 403) {
-      await discard(second.body)
+      await discard(second)
       throw unauthorized(this.registry, this.access, `it refused ${url} (HTTP ${second.status})`)
     }
     return second
   }
 }
 
-async function httpError(answer: HttpAnswer, url: string, registry: string): Promise<FerryError> {
-  const text = new TextDecoder().decode(
-    await readBody(answer.body, 64 * 1024, url).catch(() => new Uint8Array()),
-  )
+async function httpError(answer: HttpResponse, url: string, registry: string): Promise<FerryError> {
+  const text = new TextDecoder().decode(await readBody(answer, 64 * 1024, url).catch(() => new Uint8Array()))
   const code = answer.status === 401 || answer.status === 403 ? 'ERR_UNAUTHORIZED' : 'ERR_HTTP'
   return new FerryError(
     code,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { type CID, FerryError, type ImageBlob, type ImageEntry } from '../../../store/index.js'
 import type { ImageRequirement, SourceContext } from '../index.js'
-import { heldArtefact, ingestVerified, readHeld, type Stored } from './blobs.js'
+import { heldArtefact, ingestVerified, keeping, readHeld, type Stored } from './blobs.js'
 import type { RegistryClient } from './client.js'
 import { type Descriptor, isManifestType, type Parsed, parseManifest, selectPlatform } from './manifest.js'
 import { formatPlatform, type Platform, parsePlatform, platformMatches } from './platform.js'
@@ -29,8 +29,8 @@ const CONFIG_MAX_BYTES = 1024 * 1024
  * transfer limit. Remembers the roots it stored, for the completeness marks.
  */
 export class ImagePuller {
-  /** Blob digest → the fetch of that blob (shared by every image that names it). */
-  private readonly blobs = new Map<string, Promise<Stored>>()
+  /** Blob digest → the fetch of that blob (shared by every image that names it), with the bytes of a config. */
+  private readonly blobs = new Map<string, Promise<Stored & { bytes?: Uint8Array }>>()
   /** File DAG roots stored by this pull. */
   readonly stored: CID[] = []
 
@@ -118,8 +118,8 @@ export class ImagePuller {
         `${ref.name}: ${doc.digest} is an index inside an index, which ferry does not take`,
       )
     const { config, layers } = doc.parsed
-    const configBlob = await this.blob(client, ref, config)
-    const own = await this.configPlatform(configBlob)
+    const configBlob = await this.blob(client, ref, config, true)
+    const own = configPlatform(configBlob.bytes)
     if (wanted !== undefined && own !== undefined && !platformMatches(wanted, own))
       throw new FerryError(
         'ERR_PLATFORM_NOT_FOUND',
@@ -128,23 +128,7 @@ export class ImagePuller {
       )
     const layerBlobs = await Promise.all(layers.map((layer) => this.blob(client, ref, layer)))
     const platform = stated ?? (own === undefined ? formatPlatform(wanted) : formatPlatform(own))
-    return { manifest: doc, blobs: unique([configBlob, ...layerBlobs]), platform }
-  }
-
-  /** The `os`, `architecture` and `variant` an image config states, when it is small JSON that has them. */
-  private async configPlatform(config: ImageBlob): Promise<Platform | undefined> {
-    if (config.size > CONFIG_MAX_BYTES) return undefined
-    try {
-      const json = JSON.parse(new TextDecoder().decode(await readHeld(this.ctx.store, config, this.signal)))
-      if (typeof json?.os !== 'string' || typeof json?.architecture !== 'string') return undefined
-      return {
-        os: json.os,
-        architecture: json.architecture,
-        ...(typeof json.variant === 'string' ? { variant: json.variant } : {}),
-      }
-    } catch {
-      return undefined
-    }
+    return { manifest: doc, blobs: unique([configBlob.blob, ...layerBlobs.map((b) => b.blob)]), platform }
   }
 
   /**
@@ -201,36 +185,45 @@ export class ImagePuller {
     return { ...stored, digest, parsed }
   }
 
-  /** Blob `descriptor`, from the store when held, else fetched (once per pull, whoever else names it). */
+  /**
+   * Blob `descriptor`, from the store when held, else fetched (once per
+   * pull, whoever else names it); with its bytes when `small` (a config up
+   * to CONFIG_MAX_BYTES).
+   */
   private async blob(
     client: RegistryClient,
     ref: ImageReference,
     descriptor: Descriptor,
-  ): Promise<ImageBlob> {
+    small = false,
+  ): Promise<{ blob: ImageBlob; bytes?: Uint8Array }> {
     let fetching = this.blobs.get(descriptor.digest)
     if (fetching === undefined) {
-      fetching = this.fetchBlob(client, ref, descriptor)
+      fetching = this.fetchBlob(client, ref, descriptor, small && descriptor.size <= CONFIG_MAX_BYTES)
       this.blobs.set(descriptor.digest, fetching)
     }
-    return blobOf(descriptor, await fetching)
+    const stored = await fetching
+    return { blob: blobOf(descriptor, stored), bytes: stored.bytes }
   }
 
   private async fetchBlob(
     client: RegistryClient,
     ref: ImageReference,
     descriptor: Descriptor,
-  ): Promise<Stored> {
+    keep: boolean,
+  ): Promise<Stored & { bytes?: Uint8Array }> {
     const { digest, size } = descriptor
     const progress = this.ctx.progress(`${ref.repository} blob ${digest}`)
     const held = await heldArtefact(this.ctx.store, digest)
     if (held !== undefined) {
       progress.finish('held', held.size)
-      return held
+      return keep ? { ...held, bytes: await readHeld(this.ctx.store, held, this.signal) } : held
     }
     return this.ctx.limit(async () => {
       this.signal.throwIfAborted()
       const what = `${ref.repository}@${digest}`
-      const chunks = client.blob(ref.path, digest, size, this.signal)
+      const kept: Uint8Array[] = []
+      const served = client.blob(ref.path, digest, size, this.signal)
+      const chunks = keep ? keeping(served, kept) : served
       const stored = await ingestVerified(
         this.ctx.store,
         chunks,
@@ -240,8 +233,21 @@ export class ImagePuller {
       )
       this.stored.push(stored.root)
       progress.finish('fetched', stored.size)
-      return stored
+      return keep ? { ...stored, bytes: new Uint8Array(Buffer.concat(kept)) } : stored
     })
+  }
+}
+
+/** The `os`, `architecture` and `variant` an image config states, when it is JSON that has them. */
+function configPlatform(bytes: Uint8Array | undefined): Platform | undefined {
+  if (bytes === undefined) return undefined
+  try {
+    const json = JSON.parse(new TextDecoder().decode(bytes))
+    if (typeof json?.os !== 'string' || typeof json?.architecture !== 'string') return undefined
+    const variant = typeof json.variant === 'string' ? { variant: json.variant } : {}
+    return { os: json.os, architecture: json.architecture, ...variant }
+  } catch {
+    return undefined
   }
 }
 

@@ -5,13 +5,13 @@ import { RegistryClient } from './client.js'
 import { ImagePuller } from './pull.js'
 import { parseReference } from './reference.js'
 import { loadRegistryAccess, type RegistryAccessList } from './registries-file.js'
-import type { HttpFactory } from './transport.js'
+import { defaultHttp, type HttpFactory, type RegistryHttp } from './transport.js'
 
 type ImageItem = Extract<RequirementItem, { kind: 'image' }>
 
 export interface RegistrySourceOptions {
-  /** Makes the HTTP client of each registry (with its CA). */
-  http: HttpFactory
+  /** Makes the HTTP client of each registry. @default the sources' HttpClient */
+  http?: HttpFactory
   /** Docker's config.json, for credentials. @default $DOCKER_CONFIG/config.json, else ~/.docker/config.json */
   dockerConfig?: string
 }
@@ -27,7 +27,7 @@ export interface RegistrySourceOptions {
 export class RegistrySource implements Source {
   readonly name = 'registry'
 
-  constructor(private readonly options: RegistrySourceOptions) {}
+  constructor(private readonly options: RegistrySourceOptions = {}) {}
 
   canHandle(item: RequirementItem): boolean {
     return item.kind === 'image' && (item.requirement.from ?? 'registry') === 'registry'
@@ -45,7 +45,7 @@ export class RegistrySource implements Source {
       }
     })
     const access = await loadRegistryAccess(ctx.settings.registriesFile, this.options.dockerConfig)
-    const clients = new Clients(access, this.options.http)
+    const clients = new Clients(access, this.options.http ?? defaultHttp)
     // The first failure stops the other pulls; all settle, and what was stored is made durable, before it is reported.
     const stop = new AbortController()
     const signal = AbortSignal.any([ctx.signal, stop.signal])
@@ -73,6 +73,7 @@ export class RegistrySource implements Source {
         }
       }),
     )
+    await clients.close()
     await ctx.store.blocks.flush()
     if (first !== undefined) throw first
     await ctx.store.completeness.markMany(puller.stored)
@@ -83,21 +84,28 @@ export class RegistrySource implements Source {
 /** One client a registry, made when first needed. */
 class Clients {
   private readonly byRegistry = new Map<string, RegistryClient>()
+  private readonly https = new Set<RegistryHttp>()
 
   constructor(
     private readonly access: RegistryAccessList,
     private readonly http: HttpFactory,
   ) {}
 
+  /** Closes every client's connections. */
+  async close(): Promise<void> {
+    await Promise.all([...this.https].map((http) => http.close?.().catch(() => {})))
+  }
+
   of(registry: string): RegistryClient {
     let client = this.byRegistry.get(registry)
     if (client === undefined) {
       const access = this.access.access(registry)
-      client = new RegistryClient(
-        registry,
-        access,
-        this.http(access.ca === undefined ? {} : { ca: access.ca }),
-      )
+      const http = this.http({
+        ...(access.ca === undefined ? {} : { ca: access.ca }),
+        insecure: access.plainHttp,
+      })
+      this.https.add(http)
+      client = new RegistryClient(registry, access, http)
       this.byRegistry.set(registry, client)
     }
     return client

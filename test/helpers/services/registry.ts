@@ -1,6 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
+import { get as httpGet, type IncomingMessage } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -159,29 +162,33 @@ export async function startRegistry(
   return { host, url, options }
 }
 
-/** Polls `GET /v2/` (with curl, which takes the test CA) until the registry answers. */
+/** The status of `GET /v2/` (0 when nothing answers), over HTTPS with the test CA when there is one. */
+function ping(host: string, options: RegistryOptions): Promise<number> {
+  const [hostname, port] = host.split(':')
+  return new Promise((resolve) => {
+    const done = (res: IncomingMessage) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    }
+    const req =
+      options.tls === undefined
+        ? httpGet({ hostname, port, path: '/v2/' }, done)
+        : httpsGet({ hostname, port, path: '/v2/', ca: readFileSync(options.tls.ca) }, done)
+    req.on('error', () => resolve(0))
+  })
+}
+
+/** Polls `GET /v2/` until the registry answers. */
 async function waitUntilUp(
   host: string,
   options: RegistryOptions,
   gone: () => boolean,
   stderr: () => string,
 ) {
-  const scheme = options.tls === undefined ? 'http' : 'https'
-  const ca = options.tls === undefined ? [] : ['--cacert', options.tls.ca]
   for (let i = 0; i < 200; i++) {
     if (gone()) throw new Error(`docker-registry exited: ${stderr()}`)
-    const code = await run('curl', [
-      '-s',
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      ...ca,
-      `${scheme}://${host}/v2/`,
-    ])
-      .then((r) => r.stdout)
-      .catch(() => '000')
-    if (code === '200' || code === '401') return
+    const status = await ping(host, options)
+    if (status === 200 || status === 401) return
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`docker-registry on ${host} did not come up: ${stderr()}`)
