@@ -12,10 +12,12 @@ export function defineCommand(parent: Command, spec: string, description: string
 
 /**
  * Wraps a command's action: the last argument commander passes is the
- * command itself; errors become one line on stderr and a non-zero exit.
+ * command itself; errors become one line on stderr and a non-zero exit
+ * (with --json also a JSON error on stdout: on one line with `jsonLines`).
  */
 export function action<O extends CommonOptions>(
   fn: (args: string[], options: O) => Promise<void>,
+  { jsonLines = false } = {},
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command
@@ -26,7 +28,7 @@ export function action<O extends CommonOptions>(
     try {
       await fn(positional, options)
     } catch (err) {
-      reportError(err, options.json === true)
+      reportError(err, options.json === true, jsonLines)
     }
   }
 }

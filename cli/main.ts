@@ -5,6 +5,7 @@ import { registerArchive } from './commands/archive.js'
 import { registerBom } from './commands/bom.js'
 import { registerCat } from './commands/cat.js'
 import { registerDaemon } from './commands/daemon.js'
+import { registerDownload } from './commands/download.js'
 import { registerGc } from './commands/gc.js'
 import { registerInit } from './commands/init.js'
 import { registerKeys } from './commands/keys.js'
@@ -41,6 +42,7 @@ const program = new Command('ferry')
 
 registerInit(program)
 registerBom(program)
+registerDownload(program)
 registerLs(program)
 registerCat(program)
 registerVerify(program)

@@ -6,8 +6,9 @@ export interface CommonOptions {
   json?: boolean
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+/** Prints `value` as JSON on stdout: indented, or on one line (`compact`, for JSON-lines output). */
+export function printJson(value: unknown, compact = false): void {
+  process.stdout.write(`${compact ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`)
 }
 
 /** Human-readable byte count. */
@@ -49,16 +50,18 @@ export function endQuietlyOnClosedOutput(): void {
 }
 
 /**
- * Prints an error as one line on stderr (`ferry: ERR_CODE: message`), or as
- * JSON on stdout with --json, and sets a non-zero exit code.
+ * Prints an error as one line on stderr (`ferry: ERR_CODE: message`), and as
+ * JSON on stdout with --json (on one line for a command that prints JSON
+ * lines), and sets a non-zero exit code.
  */
-export function reportError(err: unknown, json: boolean): void {
+export function reportError(err: unknown, json: boolean, jsonLines = false): void {
   const code = isFerryError(err) ? err.code : 'ERR_INTERNAL'
   const message = err instanceof Error ? err.message : String(err)
   if (json) {
-    printJson({
-      error: { code, message, ...(isFerryError(err) && err.details ? { details: err.details } : {}) },
-    })
+    printJson(
+      { error: { code, message, ...(isFerryError(err) && err.details ? { details: err.details } : {}) } },
+      jsonLines,
+    )
   }
   process.stderr.write(`ferry: ${code}: ${message}\n`)
   if (!isFerryError(err) && err instanceof Error && process.env.FERRY_DEBUG)

@@ -16,3 +16,13 @@ export function parseSize(text: string, option: string): number {
   if (bytes < 1) throw new FerryError('ERR_INVALID_ARGUMENT', `${option}: '${text}' is not a positive size`)
   return bytes
 }
+
+/** Parses a positive integer flag (`--seq`, `--jobs`); undefined stays undefined. */
+export function parseCount(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new FerryError('ERR_INVALID_ARGUMENT', `${option}: '${text}' is not a positive integer`)
+  }
+  return n
+}

@@ -18,6 +18,7 @@ export { connectDaemon, type RemoteOperations } from './http/index.js'
 export {
   type BuildArgs,
   type CallOptions,
+  type DownloadArgs,
   type ExportArgs,
   type ImportArgs,
   localOperations,
@@ -26,6 +27,8 @@ export {
 } from './ops/index.js'
 export type * from './ops/types.js'
 export type { PullOptions, PullResult } from './p2p/pull.js'
+export type { DownloadEvent, DownloadSummary } from './sources/downloader.js'
+export { DEFAULT_JOBS, DEFAULT_PLATFORM } from './sources/index.js'
 
 /** `ferry daemon`: runs a daemon on the store until SIGTERM or SIGINT, then stops it cleanly. */
 export async function runDaemon(storeDir: string, flags: DaemonFlags): Promise<void> {

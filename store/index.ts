@@ -8,7 +8,19 @@ export type { AbortOptions, Block, Blockstore } from './blocks/blockstore.js'
 export { blockMatches, CID, cidFor, DAG_CBOR, parseCid, RAW } from './blocks/cid.js'
 export { MemoryBlockstore } from './blocks/memory-blockstore.js'
 export { type BuildOptions, type BuildResult, type BuildSummary, buildBom } from './build/build.js'
-export type { Requirements } from './build/requirements.js'
+export { loadRequirementFiles } from './build/load.js'
+export {
+  fileEntry,
+  ingestLocalFiles,
+  type LocalFileItem,
+  type LocalIngestOptions,
+} from './build/local-files.js'
+export {
+  type PublishReleaseOptions,
+  publishRelease,
+  type ReleaseContent,
+} from './build/publish.js'
+export type { Requirements, RequirementsFile } from './build/requirements.js'
 export { type ExportOptions, type ExportResult, exportArchive } from './car/export.js'
 export {
   archiveFiles,

@@ -1,25 +1,16 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { FerryError } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
 import { progress } from '../progress.js'
+import { parseCount } from '../size.js'
 
 interface BuildFlags extends CommonOptions {
   name: string
   version: string
   seq?: string
   allowDowngrade?: boolean
-}
-
-function parseSeq(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined
-  const seq = Number(text)
-  if (!Number.isSafeInteger(seq) || seq < 1) {
-    throw new FerryError('ERR_INVALID_ARGUMENT', `--seq: '${text}' is not a positive integer`)
-  }
-  return seq
 }
 
 export function registerBom(program: Command): void {
@@ -35,11 +26,13 @@ export function registerBom(program: Command): void {
     .option('--allow-downgrade', 'accept a --seq not above the current head of this name')
     .addHelpText(
       'after',
-      '\nEach requirements file is YAML with module, version and files (name + path, optional sha256, mode).\nurl, images and packages sources are fetched by `ferry download`, not here.',
+      '\nEach requirements file is YAML with module, version and files (name + path, optional sha256, mode).\n' +
+        'Files by url, images and packages are fetched by `ferry download` (which takes local paths too;\n' +
+        'see `ferry download --help`), not here.',
     )
     .action(
       action<BuildFlags>(async (files, options) => {
-        const seq = parseSeq(options.seq)
+        const seq = parseCount(options.seq, '--seq')
         const result = await withOperations(options, (ops) => {
           const bar = progress('ingest', options)
           return ops

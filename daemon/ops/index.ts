@@ -9,6 +9,7 @@ export { localOperations } from './local-operations.js'
 export type {
   BuildArgs,
   CallOptions,
+  DownloadArgs,
   ExportArgs,
   ImportArgs,
   OnProgress,

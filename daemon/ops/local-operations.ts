@@ -38,6 +38,21 @@ export function localOperations(store: Store, gate = new StoreGate()): Operation
         const { head: _head, ...summary } = await buildBom(store, files, { ...args, ...options })
         return summary
       }),
+    download: ({ paths, name, version, seq, allowDowngrade, jobs, ...settings }, options = {}) =>
+      shared(async () => {
+        // Loaded on first use: the HTTP client and the sources would slow every other command.
+        const { download } = await import('../sources/downloader.js')
+        return download(store, paths, {
+          name,
+          version,
+          seq,
+          allowDowngrade,
+          jobs,
+          settings,
+          signal: options.signal,
+          onEvent: options.onEvent,
+        })
+      }),
     verify: ({ ref }, options = {}) => shared(() => verify(store, { ref, signal: options.signal })),
     gc: (options = {}) => gate.exclusive(() => gc(store, { signal: options.signal })),
     storeStatus: () => shared(() => statusSummary(store)),

@@ -6,6 +6,7 @@ import type {
   Inventory,
   VerifyReport,
 } from '../../store/index.js'
+import type { DownloadEvent, DownloadSummary } from '../sources/downloader.js'
 import type { EntrySummary, HeadSummary, StatusSummary, TrustedKey } from './types.js'
 
 /** Progress of a long operation: units done of units total (bytes, mostly), and what is being worked on. */
@@ -16,6 +17,8 @@ export interface CallOptions {
   onProgress?: OnProgress
   /** Stops the operation (the daemon aborts when its client goes away). */
   signal?: AbortSignal
+  /** What the operation reports beyond progress: a download's per-artefact events. */
+  onEvent?: (event: DownloadEvent) => void
 }
 
 /** `ferry bom build`: requirements files (absolute paths) into a signed, published head. */
@@ -25,6 +28,28 @@ export interface BuildArgs {
   version: string
   seq?: number
   allowDowngrade?: boolean
+}
+
+/**
+ * `ferry download`: requirements files or folders of them (absolute paths)
+ * fetched into a signed, published head.
+ */
+export interface DownloadArgs {
+  paths: string[]
+  name: string
+  version: string
+  seq?: number
+  allowDowngrade?: boolean
+  /** Transfers at once. @default 4 */
+  jobs?: number
+  /** Images' platform unless one says its own. @default 'linux/amd64' */
+  platform?: string
+  /** Absolute path of the registries file (credentials, CAs, insecure hosts). */
+  registriesFile?: string
+  /** Absolute path of the apt sources file. */
+  aptSourcesFile?: string
+  /** The Docker engine for `from: docker` images (the CLI passes its $DOCKER_HOST). */
+  dockerHost?: string
 }
 
 /** `ferry export`. Paths are absolute: the daemon has its own working directory. */
@@ -58,6 +83,8 @@ export interface Operations {
    */
   cat(args: { ref: string }, options?: Pick<CallOptions, 'signal'>): AsyncIterable<Uint8Array>
   buildBom(args: BuildArgs, options?: CallOptions): Promise<BuildSummary>
+  /** Fetches what requirements files ask for, then signs and publishes a head; events through `onEvent`. */
+  download(args: DownloadArgs, options?: CallOptions): Promise<DownloadSummary>
   /** Re-hashes every block below the heads, or below one head or CID. */
   verify(args: { ref?: string }, options?: CallOptions): Promise<VerifyReport>
   gc(options?: CallOptions): Promise<GcResult>

@@ -34,6 +34,12 @@ export type RequirementItem =
   | ItemOf<'image', ImageRequirement>
   | ItemOf<'package', PackageRequirement>
 
+/** Transfers at once over every source of a download, unless `--jobs` says otherwise. */
+export const DEFAULT_JOBS = 4
+
+/** Images are resolved to this platform unless `--platform` or the image says another. */
+export const DEFAULT_PLATFORM = 'linux/amd64'
+
 /** What `ferry download`'s flags set for every source. */
 export interface DownloadSettings {
   /**

@@ -174,9 +174,3 @@ export async function loadRequirements(file: string): Promise<RequirementsFile> 
   }
   return validateRequirements(value, file)
 }
-
-/** The numeric mode of a file requirement, if it names one. */
-export function parseMode(mode: FileRequirement['mode']): number | undefined {
-  if (mode === undefined) return undefined
-  return Number.parseInt(mode, 8)
-}

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { FerryError } from '../../../store/index.js'
 import type { CallOptions } from '../../ops/operations.js'
+import type { DownloadEvent } from '../../sources/downloader.js'
 import { httpStatus } from '../errors.js'
 import { type AnswerLine, ERROR_TRAILER, NDJSON, toWireError } from './wire.js'
 
@@ -49,7 +50,8 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 
 /**
  * Answers a long operation as NDJSON: `{"progress":[done,total]}` lines
- * while it runs (throttled, dropped while the client reads slowly), then
+ * while it runs (throttled, dropped while the client reads slowly) and
+ * `{"event":…}` lines (a download's), then
  * `{"result":…}` or `{"error":{code,message,details}}`.
  */
 export async function answerLong(
@@ -72,9 +74,14 @@ export async function answerLong(
     pending = undefined
     write(line)
   }
+  const onEvent = (event: DownloadEvent) => {
+    // A progress event may be dropped while the client reads slowly; the start, ends and notes may not.
+    if (event.type === 'artefact' && event.finished === undefined && res.writableNeedDrain) return
+    write({ event })
+  }
   let last: AnswerLine
   try {
-    last = { result: (await run({ onProgress, signal })) ?? null }
+    last = { result: (await run({ onProgress, onEvent, signal })) ?? null }
   } catch (err) {
     last = { error: toWireError(err) }
   }

@@ -55,6 +55,25 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
       true,
       (args, options) => ops.buildBom(args, options),
     ),
+    [NAMES.download]: apiRoute(
+      v.strictObject({
+        paths: v.pipe(
+          v.array(absolutePath, 'must be a list'),
+          v.minLength(1, 'name at least one requirements file or folder'),
+        ),
+        name: nonEmptyText,
+        version: nonEmptyText,
+        seq: v.optional(positiveInt),
+        allowDowngrade: v.optional(trueOrFalse),
+        jobs: v.optional(positiveInt),
+        platform: v.optional(nonEmptyText),
+        registriesFile: v.optional(absolutePath),
+        aptSourcesFile: v.optional(absolutePath),
+        dockerHost: v.optional(nonEmptyText),
+      }),
+      true,
+      (args, options) => ops.download(args, options),
+    ),
     [NAMES.verify]: apiRoute(v.strictObject({ ref: v.optional(nonEmptyText) }), true, (args, options) =>
       ops.verify(args, options),
     ),

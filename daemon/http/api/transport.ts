@@ -35,6 +35,7 @@ export class ApiTransport {
     if (!res.headers['content-type']?.startsWith(NDJSON)) return (await this.readJson(res)) as T
     for await (const line of this.lines(res)) {
       if ('progress' in line) options.onProgress?.(line.progress[0], line.progress[1], line.label)
+      else if ('event' in line) options.onEvent?.(line.event)
       else if ('error' in line) throw fromWireError(line.error)
       else if ('result' in line) return line.result as T
     }

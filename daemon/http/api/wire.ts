@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { type ErrorCode, FerryError, isFerryError } from '../../../store/index.js'
 import type { Operations } from '../../ops/operations.js'
+import type { DownloadEvent } from '../../sources/downloader.js'
 
 /** The API socket of the daemon that owns the store in `storeDir`. */
 export function apiSocketPath(storeDir: string): string {
@@ -27,9 +28,13 @@ export interface WireError {
   details?: Record<string, unknown>
 }
 
-/** The lines of an NDJSON answer: any number of progress lines, then one result or one error. */
+/**
+ * The lines of an NDJSON answer: any number of progress and event lines
+ * (a download's per-artefact events), then one result or one error.
+ */
 export type AnswerLine =
   | { progress: [done: number, total: number]; label?: string }
+  | { event: DownloadEvent }
   | { result: unknown }
   | { error: WireError }
 
@@ -62,6 +67,7 @@ export const OPERATION_NAMES = {
   heads: 'heads',
   entries: 'entries',
   buildBom: 'bom-build',
+  download: 'download',
   verify: 'verify',
   gc: 'gc',
   storeStatus: 'store-status',

@@ -183,11 +183,14 @@ export class HttpClient {
     options: GetOptions & {
       /** The body's size when known beforehand (a descriptor's, a package index's): a shorter body is cut. */
       expectedSize?: number
+      /** Called once with the body's size, as soon as it is known (expectedSize, Content-Length or Content-Range). */
+      onTotal?: (bytes: number) => void
     } = {},
   ): AsyncGenerator<Uint8Array> {
     let received = 0
     let total = options.expectedSize
     let failures = 0
+    let told = false
     for (;;) {
       const headers: Record<string, string> = { ...options.headers, 'accept-encoding': 'identity' }
       if (received > 0) headers.range = `bytes=${received}-`
@@ -218,6 +221,10 @@ export class HttpClient {
       } else {
         await discard(body)
         throw statusError(url, response.status)
+      }
+      if (total !== undefined && !told) {
+        told = true
+        options.onTotal?.(total)
       }
       const before = received
       let cut: unknown
