@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { type CID, FerryError, type ImageBlob, type ImageEntry } from '../../../store/index.js'
+import { FerryError, type ImageBlob, type ImageEntry } from '../../../store/index.js'
 import type { ImageRequirement, SourceContext } from '../index.js'
-import { heldArtefact, ingestVerified, keeping, readHeld, type Stored } from './blobs.js'
+import { keepArtefacts } from '../keep.js'
+import { heldArtefact, hexOf, ingestVerified, keeping, readHeld, type Stored } from './blobs.js'
 import type { RegistryClient } from './client.js'
 import { type Descriptor, isManifestType, type Parsed, parseManifest, selectPlatform } from './manifest.js'
 import { formatPlatform, type Platform, parsePlatform, platformMatches } from './platform.js'
@@ -13,6 +14,9 @@ interface Document extends Stored {
   parsed: Parsed
 }
 
+/** Blob digest → its fetch (with the bytes of a config). */
+export type SharedBlobs = Map<string, Promise<Stored & { bytes?: Uint8Array }>>
+
 /** An image's manifest with its config and layers in the store. */
 interface Image {
   manifest: Document
@@ -23,21 +27,24 @@ interface Image {
 const CONFIG_MAX_BYTES = 1024 * 1024
 
 /**
- * Pulls images into a store for one `fetch`: manifests checked against the
+ * Pulls an image into a store: manifests checked against the
  * digests asked for or announced, each blob fetched once (however many
  * images share it) and only when the store lacks it, through the shared
- * transfer limit. Remembers the roots it stored, for the completeness marks.
+ * transfer limit. Each is kept as soon as it is verified, so a re-run after
+ * a failure does not fetch it again.
  */
 export class ImagePuller {
-  /** Blob digest → the fetch of that blob (shared by every image that names it), with the bytes of a config. */
-  private readonly blobs = new Map<string, Promise<Stored & { bytes?: Uint8Array }>>()
-  /** File DAG roots stored by this pull. */
-  readonly stored: CID[] = []
-
   constructor(
     private readonly ctx: SourceContext,
     private readonly signal: AbortSignal,
+    /** Blob digest → the fetch of that blob, shared by every image of the download that names it. */
+    private readonly blobs: SharedBlobs,
   ) {}
+
+  /** Keeps a verified manifest or blob for the next run, whatever happens to this one. */
+  private keep(digest: string, stored: Stored): Promise<void> {
+    return keepArtefacts(this.ctx.store, [{ sha256: hexOf(digest), root: stored.root, size: stored.size }])
+  }
 
   /** The entry for `requirement` of `module`, fetched from `client`. */
   async image(
@@ -180,7 +187,7 @@ export class ImagePuller {
       progress,
       this.signal,
     )
-    this.stored.push(stored.root)
+    await this.keep(digest, stored)
     progress.finish('fetched', stored.size)
     return { ...stored, digest, parsed }
   }
@@ -231,7 +238,7 @@ export class ImagePuller {
         progress,
         this.signal,
       )
-      this.stored.push(stored.root)
+      await this.keep(digest, stored)
       progress.finish('fetched', stored.size)
       return keep ? { ...stored, bytes: new Uint8Array(Buffer.concat(kept)) } : stored
     })

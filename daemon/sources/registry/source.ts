@@ -1,8 +1,9 @@
 import { relative } from 'node:path'
 import { type Entry, FerryError, isFerryError } from '../../../store/index.js'
 import type { RequirementItem, Source, SourceContext } from '../index.js'
+import { allOrNothing } from '../settle.js'
 import { RegistryClient } from './client.js'
-import { ImagePuller } from './pull.js'
+import { ImagePuller, type SharedBlobs } from './pull.js'
 import { parseReference } from './reference.js'
 import { loadRegistryAccess, type RegistryAccessList } from './registries-file.js'
 import { defaultHttp, type HttpFactory, type RegistryHttp } from './transport.js'
@@ -46,38 +47,36 @@ export class RegistrySource implements Source {
     })
     const access = await loadRegistryAccess(ctx.settings.registriesFile, this.options.dockerConfig)
     const clients = new Clients(access, this.options.http ?? defaultHttp)
-    // The first failure stops the other pulls; all settle, and what was stored is made durable, before it is reported.
-    const stop = new AbortController()
-    const signal = AbortSignal.any([ctx.signal, stop.signal])
-    const puller = new ImagePuller(ctx, signal)
-    let first: unknown
-    const settled = await Promise.allSettled(
-      images.map(async (item, i) => {
-        try {
-          const entry = await puller.image(
-            item.module,
-            item.requirement,
-            refs[i],
-            clients.of(refs[i].registry),
-          )
-          ctx.note(`${label(item)}: ${entry.name} is ${entry.digest} (${entry.platform})`, {
-            ref: item.requirement.ref,
-            digest: entry.digest,
-            platform: entry.platform,
-          })
-          return entry as unknown as Entry
-        } catch (err) {
-          first ??= ctx.signal.aborted ? ctx.signal.reason : named(item, err)
-          stop.abort(first)
-          throw first
-        }
-      }),
-    )
-    await clients.close()
-    await ctx.store.blocks.flush()
-    if (first !== undefined) throw first
-    await ctx.store.completeness.markMany(puller.stored)
-    return settled.map((result) => (result as PromiseFulfilledResult<Entry>).value)
+    // Each blob is fetched once however many images name it.
+    const blobs: SharedBlobs = new Map()
+    try {
+      const entries = await allOrNothing(
+        images.map((item, i) => async (signal) => {
+          try {
+            const puller = new ImagePuller(ctx, signal, blobs)
+            const entry = await puller.image(
+              item.module,
+              item.requirement,
+              refs[i],
+              clients.of(refs[i].registry),
+            )
+            ctx.note(`${label(item)}: ${entry.name} is ${entry.digest} (${entry.platform})`, {
+              ref: item.requirement.ref,
+              digest: entry.digest,
+              platform: entry.platform,
+            })
+            return entry as unknown as Entry
+          } catch (err) {
+            // Another item's failure stopped this one: that failure is the one reported.
+            throw signal.aborted ? err : named(item, err)
+          }
+        }),
+        ctx.signal,
+      )
+      return entries
+    } finally {
+      await clients.close()
+    }
   }
 }
 

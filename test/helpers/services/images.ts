@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { ExecutionContext } from 'ava'
 import type { RequirementItem } from '../../../daemon/sources/index.js'
-import { artefactsOf, type Entry, type ImageEntry, readFile, type Store } from '../../../store/index.js'
+import { type ImageEntry, readFile, type Store } from '../../../store/index.js'
 
 /** An `images:` item of module `m` (`/work/m/requirements.yaml`, `images[INDEX]`). */
 export function imageItem(ref: string, extra: { platform?: string; index?: number } = {}): RequirementItem {
@@ -30,9 +30,4 @@ export async function assertStored(t: ExecutionContext, store: Store, entry: Ima
   t.is(entry.digest, `sha256:${entry.sha256}`)
   for (const blob of [...(entry.manifests ?? []), ...entry.blobs])
     t.is(await storedDigest(store, blob.root), blob.digest, `blob ${blob.digest} as stored`)
-}
-
-/** What a publication would do for `entries`: the artefact index learns them (what the next fetch skips). */
-export async function rememberEntries(store: Store, entries: Entry[]): Promise<void> {
-  await store.artefacts.remember(entries.flatMap((entry) => artefactsOf(entry)))
 }
