@@ -33,12 +33,13 @@ export function localSource(): Source {
         entries.push(fileEntry(item, held))
       }
       if (toRead.length === 0) return entries
-      const read = await ingestLocalFiles(ctx.store, toRead, {
-        signal: ctx.signal,
-        onIngested: (item, entry) =>
-          ctx.progress(`${item.module}/${item.requirement.name}`).finish('fetched', entry.size),
-      })
+      const read = await ingestLocalFiles(ctx.store, toRead, { signal: ctx.signal })
+      // Read, but not new to the store when it held those bytes already (a file without a sha256 is always read).
+      const known = await Promise.all(read.map((entry) => ctx.store.artefacts.find(entry.sha256)))
       await keepArtefacts(ctx.store, read)
+      read.forEach((entry, i) => {
+        ctx.progress(`${entry.module}/${entry.name}`).finish(known[i] ? 'held' : 'fetched', entry.size)
+      })
       return [...entries, ...read]
     },
   }
