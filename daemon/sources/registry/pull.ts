@@ -8,6 +8,15 @@ import { type Descriptor, isManifestType, type Parsed, parseManifest, selectPlat
 import { formatPlatform, type Platform, parsePlatform, platformMatches } from './platform.js'
 import type { ImageReference } from './reference.js'
 
+/** A manifest or index as served (or held), checked against its digest. */
+interface Served {
+  digest: string
+  bytes: Uint8Array
+  parsed: Parsed
+  /** Where the store holds it, when it does. */
+  held?: Stored
+}
+
 /** A manifest or index, checked and in the store. */
 interface Document extends Stored {
   digest: string
@@ -60,19 +69,15 @@ export class ImagePuller {
     let blobs: ImageBlob[]
     let platform: string
     if (top.parsed.kind === 'manifest') {
-      const image = await this.manifestBlobs(
-        client,
-        ref,
-        top,
-        platformText === 'all' ? undefined : parsePlatform(platformText),
-      )
-      ;({ manifest: kept, blobs, platform } = image)
+      const wanted = platformText === 'all' ? undefined : parsePlatform(platformText)
+      kept = await this.keepDocument(ref, top)
+      ;({ blobs, platform } = await this.manifestBlobs(client, ref, kept, wanted))
     } else if (platformText === 'all') {
-      kept = top
+      kept = await this.keepDocument(ref, top)
       const children = top.parsed.manifests.filter((m) => isManifestType(m.mediaType))
       const images = await Promise.all(
         children.map(async (child) => {
-          const doc = await this.document(client, ref, child.digest, child)
+          const doc = await this.keepDocument(ref, await this.document(client, ref, child.digest, child))
           return this.manifestBlobs(client, ref, doc, undefined, formatPlatform(child.platform))
         }),
       )
@@ -83,10 +88,10 @@ export class ImagePuller {
       blobs = unique(images.flatMap((image) => image.blobs))
       platform = 'all'
     } else {
-      const wanted = parsePlatform(platformText)
-      const chosen = selectPlatform(top.parsed.manifests, wanted, `${ref.name}`)
-      const doc = await this.document(client, ref, chosen.digest, chosen)
-      ;({ manifest: kept, blobs } = await this.manifestBlobs(client, ref, doc, undefined))
+      // The index itself is not kept: the entry is the manifest it names for this platform.
+      const chosen = selectPlatform(top.parsed.manifests, parsePlatform(platformText), ref.name)
+      kept = await this.keepDocument(ref, await this.document(client, ref, chosen.digest, chosen))
+      ;({ blobs } = await this.manifestBlobs(client, ref, kept, undefined))
       platform = formatPlatform(chosen.platform)
     }
     return {
@@ -141,23 +146,22 @@ export class ImagePuller {
   /**
    * Manifest or index `reference` (a tag or digest), checked: its bytes must
    * have the digest asked for, else the one the registry announces
-   * (`Docker-Content-Digest`), and the size `expected` says. Taken from the
-   * store when it is asked by digest and held there.
+   * (`Docker-Content-Digest`), and the size `expected` says. Read from the
+   * store when it is asked by digest and held there. Not stored here: an
+   * index resolved to one platform is not kept.
    */
   private async document(
     client: RegistryClient,
     ref: ImageReference,
     reference: string,
     expected?: Descriptor,
-  ): Promise<Document> {
+  ): Promise<Served> {
     const where = `${ref.repository}@${reference}`
     const byDigest = reference.startsWith('sha256:') ? reference : undefined
-    const progress = this.ctx.progress(`${ref.repository} manifest ${reference}`)
     const held = byDigest === undefined ? undefined : await heldArtefact(this.ctx.store, byDigest)
     if (held !== undefined && byDigest !== undefined) {
       const bytes = await readHeld(this.ctx.store, held, this.signal)
-      progress.finish('held', held.size)
-      return { ...held, digest: byDigest, parsed: parseManifest(bytes, expected?.mediaType, where) }
+      return { digest: byDigest, bytes, held, parsed: parseManifest(bytes, expected?.mediaType, where) }
     }
     const served = await this.ctx.limit(() => client.manifest(ref.path, reference, this.signal))
     const digest = `sha256:${createHash('sha256').update(served.bytes).digest('hex')}`
@@ -175,11 +179,19 @@ export class ImagePuller {
         { details: { expected: expected.size, actual: served.bytes.byteLength } },
       )
     const parsed = parseManifest(served.bytes, served.contentType ?? expected?.mediaType, where)
-    const already = await heldArtefact(this.ctx.store, digest)
-    if (already !== undefined) {
-      progress.finish('held', already.size)
-      return { ...already, digest, parsed }
+    return { digest, bytes: served.bytes, parsed }
+  }
+
+  /** A checked manifest or index in the store: held already (by its digest), or stored and kept now. */
+  private async keepDocument(ref: ImageReference, served: Served): Promise<Document> {
+    const { digest, parsed } = served
+    const progress = this.ctx.progress(`${ref.repository} manifest ${digest}`)
+    const held = served.held ?? (await heldArtefact(this.ctx.store, digest))
+    if (held !== undefined) {
+      progress.finish('held', held.size)
+      return { ...held, digest, parsed }
     }
+    const where = `${ref.repository}@${digest}`
     const stored = await ingestVerified(
       this.ctx.store,
       [served.bytes],
