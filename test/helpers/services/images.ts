@@ -3,14 +3,18 @@ import type { ExecutionContext } from 'ava'
 import type { RequirementItem } from '../../../daemon/sources/index.js'
 import { type ImageEntry, readFile, type Store } from '../../../store/index.js'
 
-/** An `images:` item of module `m` (`/work/m/requirements.yaml`, `images[INDEX]`). */
-export function imageItem(ref: string, extra: { platform?: string; index?: number } = {}): RequirementItem {
+/** An `images:` item of module `m` (`/nonexistent/m/requirements.yaml`, `images[INDEX]`). */
+export function imageItem(
+  ref: string,
+  extra: { platform?: string; index?: number; from?: 'registry' | 'docker' } = {},
+): Extract<RequirementItem, { kind: 'image' }> {
+  const { index, ...rest } = extra
   return {
     kind: 'image',
     module: 'm',
     file: '/nonexistent/m/requirements.yaml',
-    field: `images[${extra.index ?? 0}]`,
-    requirement: { ref, ...(extra.platform === undefined ? {} : { platform: extra.platform }) },
+    field: `images[${index ?? 0}]`,
+    requirement: { ref, ...rest },
   }
 }
 
