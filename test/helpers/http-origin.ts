@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net'
 /**
  * What an origin does instead of answering normally, once each, in order:
  * `{cut: N}` sends the headers and N bytes of the body, then drops the
- * connection; `{status}` answers that status with no body; `{stall: ms}`
- * sends nothing for that long (then answers normally).
+ * connection; `{status}` answers that status with no body (`afterMs` later);
+ * `{stall: ms}` sends nothing for that long (then answers normally).
  */
-export type OriginFault = { cut: number } | { status: number } | { stall: number }
+export type OriginFault = { cut: number } | { status: number; afterMs?: number } | { stall: number }
 
 export interface OriginFile {
   bytes: Uint8Array
@@ -51,7 +51,10 @@ export async function startOrigin(files: Record<string, OriginFile> = {}): Promi
     if (file === undefined) return void res.writeHead(404).end()
     if (file.redirect !== undefined) return void res.writeHead(302, { location: file.redirect }).end()
     const fault = file.faults?.shift()
-    if (fault !== undefined && 'status' in fault) return void res.writeHead(fault.status).end()
+    if (fault !== undefined && 'status' in fault) {
+      if (fault.afterMs) await new Promise((r) => setTimeout(r, fault.afterMs))
+      return void res.writeHead(fault.status).end()
+    }
     if (fault !== undefined && 'stall' in fault) await new Promise((r) => setTimeout(r, fault.stall))
     const size = file.bytes.byteLength
     const asked = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
@@ -91,6 +94,16 @@ export async function startOrigin(files: Record<string, OriginFile> = {}): Promi
         server.close(() => resolve())
       }),
   }
+}
+
+/** {@link startOrigin}, closed when the test ends (pass ava's `t`). */
+export async function testOrigin(
+  t: { teardown(fn: () => Promise<void>): void },
+  files: Record<string, OriginFile> = {},
+): Promise<Origin> {
+  const origin = await startOrigin(files)
+  t.teardown(() => origin.close())
+  return origin
 }
 
 /** A port of 127.0.0.1 that nothing listens on (taken, then released). */

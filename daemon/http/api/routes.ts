@@ -35,6 +35,16 @@ const positiveInt = v.pipe(
   v.minValue(1, 'must be positive'),
 )
 const ref = v.strictObject({ ref: nonEmptyText })
+/** A non-empty list of absolute paths, each a `what`. */
+const absolutePaths = (what: string) =>
+  v.pipe(v.array(absolutePath, 'must be a list'), v.minLength(1, `name at least one ${what}`))
+/** The fields of a release to publish (`bom build`, `download`). */
+const release = {
+  name: nonEmptyText,
+  version: nonEmptyText,
+  seq: v.optional(positiveInt),
+  allowDowngrade: v.optional(trueOrFalse),
+}
 
 /** The routes of every {@link Operations} method but `cat`, by operation name. */
 export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
@@ -42,29 +52,14 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
     [NAMES.heads]: apiRoute(none, false, () => ops.heads()),
     [NAMES.entries]: apiRoute(ref, false, (args) => ops.entries(args)),
     [NAMES.buildBom]: apiRoute(
-      v.strictObject({
-        files: v.pipe(
-          v.array(absolutePath, 'must be a list'),
-          v.minLength(1, 'name at least one requirements file'),
-        ),
-        name: nonEmptyText,
-        version: nonEmptyText,
-        seq: v.optional(positiveInt),
-        allowDowngrade: v.optional(trueOrFalse),
-      }),
+      v.strictObject({ files: absolutePaths('requirements file'), ...release }),
       true,
       (args, options) => ops.buildBom(args, options),
     ),
     [NAMES.download]: apiRoute(
       v.strictObject({
-        paths: v.pipe(
-          v.array(absolutePath, 'must be a list'),
-          v.minLength(1, 'name at least one requirements file or folder'),
-        ),
-        name: nonEmptyText,
-        version: nonEmptyText,
-        seq: v.optional(positiveInt),
-        allowDowngrade: v.optional(trueOrFalse),
+        paths: absolutePaths('requirements file or folder'),
+        ...release,
         jobs: v.optional(positiveInt),
         platform: v.optional(nonEmptyText),
         registriesFile: v.optional(absolutePath),

@@ -271,9 +271,9 @@ export class HttpClient {
     }
   }
 
-  /** Closes the client's connections. */
+  /** Closes the client's connections at once (call it when done: a request still in flight fails). */
   async close(): Promise<void> {
-    await this.agent.close()
+    await this.agent.destroy()
   }
 
   /** One GET through its redirects: the first answer that is not a redirect. */

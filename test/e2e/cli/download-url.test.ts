@@ -13,20 +13,11 @@ import {
   sha256Hex,
 } from '../../helpers/cli.js'
 import { spawnDaemon } from '../../helpers/ferry-daemon.js'
-import { closedPort, type Origin, startOrigin } from '../../helpers/http-origin.js'
+import { closedPort, type Origin, type OriginFault, testOrigin } from '../../helpers/http-origin.js'
 
 const SIZE = 3 * 1024 * 1024 + 4321
 
 type Line = DownloadEvent | ({ type: 'summary' } & DownloadSummary)
-
-async function origin(
-  t: { teardown(fn: () => Promise<void>): void },
-  files: Parameters<typeof startOrigin>[0],
-) {
-  const server = await startOrigin(files)
-  t.teardown(() => server.close())
-  return server
-}
 
 /** `module: NAME` with the given files (YAML list items), written to `dir/requirements.yaml`. */
 async function requirements(dir: string, module: string, files: string[]): Promise<string> {
@@ -62,6 +53,27 @@ async function verifies(t: { is(a: unknown, b: unknown, m?: string): void }, sto
   t.is(run.code, 0, `verify: ${run.stdout}${run.stderr}`)
 }
 
+/** `--name NAME --version VERSION --store STORE`. */
+const release = (store: string, version: string, name = 'rel') =>
+  Object.entries({ name, version, store }).flatMap(([flag, value]) => [`--${flag}`, value])
+
+/** A fresh store and an origin serving `size` pseudo-random bytes at /f.bin (after `faults`), named by module m's requirements. */
+async function oneFile(
+  t: Parameters<typeof initStore>[0],
+  seed: string,
+  size: number,
+  faults: OriginFault[] = [],
+  sha256?: string,
+) {
+  const { dir, store } = await initStore(t)
+  const bytes = pseudoRandom(size, seed)
+  const server = await testOrigin(t, { '/f.bin': { bytes, faults } })
+  const req = await requirements(join(dir, 'm'), 'm', [
+    urlFile('f.bin', server.url('/f.bin'), sha256 ?? sha256Hex(bytes)),
+  ])
+  return { dir, store, bytes, server, req }
+}
+
 function requestsOf(server: Origin, path: string) {
   return server.requests.filter((r) => r.path === path)
 }
@@ -69,7 +81,7 @@ function requestsOf(server: Origin, path: string) {
 test('a transfer cut midway, then 503 twice, resumes with Range: the file arrives whole, only the rest re-sent; a second download fetches nothing', async (t) => {
   const { dir, store } = await initStore(t)
   const bytes = pseudoRandom(SIZE, 'download/resume')
-  const server = await origin(t, {
+  const server = await testOrigin(t, {
     '/big.bin': { bytes, faults: [{ cut: 1_000_000 }, { status: 503 }, { status: 503 }] },
   })
   await writeFile(join(dir, 'local.txt'), 'local bytes\n')
@@ -78,7 +90,7 @@ test('a transfer cut midway, then 503 twice, resumes with Range: the file arrive
     '  - name: etc/local.txt\n    path: ../local.txt\n    mode: "0640"\n',
   ])
 
-  const first = await download([req, '--name', 'rel', '--version', '1', '--store', store])
+  const first = await download([req, ...release(store, '1')])
   t.is(first.code, 0, first.stderr)
   const summary = summaryOf(first.lines)
   t.like(summary, { head: { name: 'rel', version: '1', seq: 1 }, entries: 2, fetched: 2, held: 0 })
@@ -103,19 +115,16 @@ test('a transfer cut midway, then 503 twice, resumes with Range: the file arrive
   await verifies(t, store)
 
   const requests = server.requests.length
-  const again = await download([req, '--name', 'rel', '--version', '2', '--store', store])
+  const again = await download([req, ...release(store, '2')])
   t.is(again.code, 0, again.stderr)
   t.like(summaryOf(again.lines), { head: { seq: 2 }, fetched: 0, bytesFetched: 0, held: 2 })
   t.is(server.requests.length, requests, 'the server was not asked again')
 })
 
 test('a wrong sha256 is ERR_DIGEST_MISMATCH naming the file, field, expected and actual; no head; the store verifies', async (t) => {
-  const { dir, store } = await initStore(t)
-  const bytes = pseudoRandom(200_000, 'download/wrong')
-  const server = await origin(t, { '/f.bin': { bytes } })
   const wrong = sha256Hex(new TextEncoder().encode('something else'))
-  const req = await requirements(join(dir, 'm'), 'm', [urlFile('f.bin', server.url('/f.bin'), wrong)])
-  const run = await ferry(['download', req, '--name', 'rel', '--version', '1', '--store', store])
+  const { store, bytes, server, req } = await oneFile(t, 'download/wrong', 200_000, [], wrong)
+  const run = await ferry(['download', req, ...release(store, '1')])
   t.is(run.code, 1)
   t.regex(run.stderr, /^ferry: ERR_DIGEST_MISMATCH: /)
   for (const part of [req, 'files[0].sha256', server.url('/f.bin'), wrong, sha256Hex(bytes)]) {
@@ -129,12 +138,16 @@ test('a 404 is ERR_NOT_FOUND naming the item; what was verified is kept, so the 
   const { dir, store } = await initStore(t)
   const good = pseudoRandom(1_500_000, 'download/good')
   const late = pseudoRandom(300_000, 'download/late')
-  const server = await origin(t, { '/good.bin': { bytes: good } })
+  // late.bin is not found the first time, and only once good.bin is surely in.
+  const server = await testOrigin(t, {
+    '/good.bin': { bytes: good },
+    '/late.bin': { bytes: late, faults: [{ status: 404, afterMs: 1000 }] },
+  })
   const req = await requirements(join(dir, 'm'), 'm', [
     urlFile('good.bin', server.url('/good.bin'), sha256Hex(good)),
     urlFile('late.bin', server.url('/late.bin'), sha256Hex(late)),
   ])
-  const failed = await download([req, '--name', 'rel', '--version', '1', '--store', store, '--jobs', '1'])
+  const failed = await download([req, ...release(store, '1')])
   t.is(failed.code, 1)
   t.regex(failed.stderr, /^ferry: ERR_NOT_FOUND: /)
   for (const part of [req, 'files[1].url', server.url('/late.bin'), '404']) {
@@ -144,8 +157,7 @@ test('a 404 is ERR_NOT_FOUND naming the item; what was verified is kept, so the 
   t.deepEqual(await heads(store), [])
   await verifies(t, store)
 
-  server.files.set('/late.bin', { bytes: late })
-  const rerun = await download([req, '--name', 'rel', '--version', '1', '--store', store])
+  const rerun = await download([req, ...release(store, '1')])
   t.is(rerun.code, 0, rerun.stderr)
   t.like(summaryOf(rerun.lines), { fetched: 1, bytesFetched: late.byteLength, held: 1 })
   t.is(
@@ -156,11 +168,11 @@ test('a 404 is ERR_NOT_FOUND naming the item; what was verified is kept, so the 
   await verifies(t, store)
 })
 
-test('an unreachable host is ERR_UNREACHABLE naming the item; an unsupported URL scheme is ERR_UNSUPPORTED_SOURCE', async (t) => {
+test('an unreachable host is ERR_UNREACHABLE, a 401 ERR_UNAUTHORIZED, each naming the item; an unsupported URL scheme is ERR_UNSUPPORTED_SOURCE', async (t) => {
   const { dir, store } = await initStore(t)
   const url = `http://127.0.0.1:${await closedPort()}/x.bin`
   const req = await requirements(join(dir, 'm'), 'm', [urlFile('x.bin', url, 'a'.repeat(64))])
-  const run = await ferry(['download', req, '--name', 'rel', '--version', '1', '--store', store])
+  const run = await ferry(['download', req, ...release(store, '1')])
   t.is(run.code, 1)
   t.regex(run.stderr, /^ferry: ERR_UNREACHABLE: /)
   t.true(run.stderr.includes(url) && run.stderr.includes('files[0].url'), run.stderr)
@@ -168,9 +180,19 @@ test('an unreachable host is ERR_UNREACHABLE naming the item; an unsupported URL
   const ftp = await requirements(join(dir, 'n'), 'n', [
     urlFile('y.bin', 'ftp://127.0.0.1/y.bin', 'b'.repeat(64)),
   ])
-  const refused = await ferry(['download', ftp, '--name', 'rel', '--version', '1', '--store', store])
+  const refused = await ferry(['download', ftp, ...release(store, '1')])
   t.is(refused.code, 1)
   t.regex(refused.stderr, /^ferry: ERR_UNSUPPORTED_SOURCE: .*files\[0\]/)
+
+  const guarded = await testOrigin(t, {
+    '/secret.bin': { bytes: new Uint8Array(1), faults: [{ status: 401 }] },
+  })
+  const secret = await requirements(join(dir, 'o'), 'o', [
+    urlFile('s.bin', guarded.url('/secret.bin'), 'c'.repeat(64)),
+  ])
+  const denied = await ferry(['download', secret, ...release(store, '1')])
+  t.is(denied.code, 1)
+  t.regex(denied.stderr, /^ferry: ERR_UNAUTHORIZED: .*files\[0\]\.url: .*secret\.bin: 401/)
   t.deepEqual(await heads(store), [])
 })
 
@@ -178,14 +200,14 @@ test('a folder collects every */requirements.yaml below it; a module declared tw
   const { dir, store } = await initStore(t)
   const a = pseudoRandom(70_000, 'download/a')
   const b = pseudoRandom(90_000, 'download/b')
-  const server = await origin(t, { '/a': { bytes: a }, '/b': { bytes: b } })
+  const server = await testOrigin(t, { '/a': { bytes: a }, '/b': { bytes: b } })
   const shared = join(dir, 'shared')
   await requirements(join(shared, 'alpha'), 'alpha', [urlFile('a.bin', server.url('/a'), sha256Hex(a))])
   await requirements(join(shared, 'group', 'beta'), 'beta', [
     urlFile('b.bin', server.url('/b'), sha256Hex(b)),
   ])
   await writeFile(join(shared, 'notes.yaml'), 'not: a requirements file\n')
-  const run = await download([shared, '--name', 'all', '--version', '1', '--store', store])
+  const run = await download([shared, ...release(store, '1', 'all')])
   t.is(run.code, 0, run.stderr)
   t.like(run.lines[0], { type: 'start', modules: ['alpha', 'beta'] })
   const entries = await ferryJson<Array<{ module: string; name: string }>>(['ls', 'all', '--store', store])
@@ -195,52 +217,32 @@ test('a folder collects every */requirements.yaml below it; a module declared tw
   )
 
   await requirements(join(shared, 'again'), 'alpha', [urlFile('c.bin', server.url('/a'), sha256Hex(a))])
-  const twice = await ferry(['download', shared, '--name', 'all', '--version', '2', '--store', store])
+  const twice = await ferry(['download', shared, ...release(store, '2', 'all')])
   t.is(twice.code, 1)
   t.regex(twice.stderr, /^ferry: ERR_INVALID_REQUIREMENTS: .*module 'alpha' is also declared by/)
 })
 
 test('through a running daemon: the same download, events and summary as JSON lines', async (t) => {
-  const { dir, store } = await initStore(t)
-  const bytes = pseudoRandom(500_000, 'download/daemon')
-  const server = await origin(t, { '/d.bin': { bytes, faults: [{ cut: 100_000 }] } })
-  const req = await requirements(join(dir, 'm'), 'm', [
-    urlFile('d.bin', server.url('/d.bin'), sha256Hex(bytes)),
-  ])
+  const { dir, store, bytes, server, req } = await oneFile(t, 'download/daemon', 500_000, [{ cut: 100_000 }])
   const daemon = await spawnDaemon(store, [], { t })
-  const run = await download([req, '--name', 'rel', '--version', '1', '--store', store])
+  const run = await download([req, ...release(store, '1')])
   t.is(run.code, 0, run.stderr)
   t.like(summaryOf(run.lines), { head: { name: 'rel', seq: 1 }, fetched: 1, bytesFetched: bytes.byteLength })
   t.true(run.lines.some((l) => 'type' in l && l.type === 'start'))
-  t.is(server.bytesSent.get('/d.bin'), bytes.byteLength)
-  const cat = await ferryDigest(['cat', 'rel/m/d.bin', '--store', store])
+  t.is(server.bytesSent.get('/f.bin'), bytes.byteLength)
+  const cat = await ferryDigest(['cat', 'rel/m/f.bin', '--store', store])
   t.is(cat.sha256, sha256Hex(bytes))
-  const bad = await ferry([
-    'download',
-    join(dir, 'nope.yaml'),
-    '--name',
-    'rel',
-    '--version',
-    '2',
-    '--store',
-    store,
-  ])
+  const bad = await ferry(['download', join(dir, 'nope.yaml'), ...release(store, '2')])
   t.regex(bad.stderr, /^ferry: ERR_INVALID_REQUIREMENTS: .*nope\.yaml/)
   t.is(await daemon.stop(), 0)
 })
 
 test('Ctrl-C stops a download cleanly: ERR_ABORTED, no head, the store verifies', async (t) => {
-  const { dir, store } = await initStore(t)
-  const bytes = pseudoRandom(100_000, 'download/stall')
-  const server = await origin(t, { '/slow.bin': { bytes, faults: [{ stall: 20_000 }] } })
-  const req = await requirements(join(dir, 'm'), 'm', [
-    urlFile('slow.bin', server.url('/slow.bin'), sha256Hex(bytes)),
-  ])
-  const child = spawn(
-    process.execPath,
-    [FERRY_BIN, 'download', req, '--name', 'rel', '--version', '1', '--store', store, '--json'],
-    { env: { ...process.env, CI: '1', FERRY_STORE: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const { store, server, req } = await oneFile(t, 'download/stall', 100_000, [{ stall: 20_000 }])
+  const child = spawn(process.execPath, [FERRY_BIN, 'download', req, ...release(store, '1'), '--json'], {
+    env: { ...process.env, CI: '1', FERRY_STORE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => {

@@ -2,18 +2,9 @@ import test from 'ava'
 import { HttpClient } from '../../../../daemon/sources/net/http-client.js'
 import { FerryError } from '../../../../store/index.js'
 import { firstDifference, pseudoRandom } from '../../../helpers/cli.js'
-import { closedPort, type Origin, startOrigin } from '../../../helpers/http-origin.js'
+import { closedPort, type Origin, testOrigin } from '../../../helpers/http-origin.js'
 
 const SIZE = 1024 * 1024 + 12345
-
-async function origin(
-  t: { teardown(fn: () => Promise<void>): void },
-  files: Parameters<typeof startOrigin>[0],
-) {
-  const server = await startOrigin(files)
-  t.teardown(() => server.close())
-  return server
-}
 
 function client(
   t: { teardown(fn: () => Promise<void>): void },
@@ -36,7 +27,7 @@ function rangesAsked(server: Origin, path: string): Array<string | undefined> {
 
 test('a transfer cut in the middle, then 503 twice, resumes with Range: the bytes arrive whole, only the rest re-sent', async (t) => {
   const bytes = pseudoRandom(SIZE, 'cut')
-  const server = await origin(t, {
+  const server = await testOrigin(t, {
     '/f': { bytes, faults: [{ cut: 300_000 }, { status: 503 }, { status: 503 }] },
   })
   const retries: number[] = []
@@ -51,7 +42,7 @@ test('a transfer cut in the middle, then 503 twice, resumes with Range: the byte
 
 test('a server that ignores Range restarts: the bytes already had are skipped, not yielded twice', async (t) => {
   const bytes = pseudoRandom(SIZE, 'ignore')
-  const server = await origin(t, { '/f': { bytes, ignoreRange: true, faults: [{ cut: 500_000 }] } })
+  const server = await testOrigin(t, { '/f': { bytes, ignoreRange: true, faults: [{ cut: 500_000 }] } })
   const got = await collect(client(t).download(server.url('/f')))
   t.is(firstDifference(got, bytes), -1)
   t.deepEqual(rangesAsked(server, '/f'), [undefined, 'bytes=500000-'])
@@ -59,8 +50,8 @@ test('a server that ignores Range restarts: the bytes already had are skipped, n
 
 test('redirects are followed; get answers the final URL; authorization stays on its origin', async (t) => {
   const bytes = pseudoRandom(1000, 'redirect')
-  const target = await origin(t, { '/real': { bytes } })
-  const server = await origin(t, {
+  const target = await testOrigin(t, { '/real': { bytes } })
+  const server = await testOrigin(t, {
     '/a': { bytes, redirect: '/b' },
     '/b': { bytes, redirect: target.url('/real') },
   })
@@ -73,7 +64,7 @@ test('redirects are followed; get answers the final URL; authorization stays on 
 })
 
 test('get returns a 401 and a 404 to the caller without retrying; download throws ERR_UNAUTHORIZED and ERR_NOT_FOUND naming the URL', async (t) => {
-  const server = await origin(t, {
+  const server = await testOrigin(t, {
     '/secret': { bytes: new Uint8Array(1), faults: [{ status: 401 }, { status: 403 }] },
   })
   const http = client(t)
@@ -92,7 +83,7 @@ test('get returns a 401 and a 404 to the caller without retrying; download throw
 
 test('a 5xx that lasts is returned by get after the retries, and is ERR_HTTP for download', async (t) => {
   const faults = Array.from({ length: 6 }, () => ({ status: 500 }))
-  const server = await origin(t, { '/f': { bytes: new Uint8Array(10), faults } })
+  const server = await testOrigin(t, { '/f': { bytes: new Uint8Array(10), faults } })
   const http = client(t, { retries: 2 })
   t.is((await http.get(server.url('/f'))).status, 500)
   t.is(server.requests.length, 3)
@@ -116,7 +107,7 @@ test('a closed port is ERR_UNREACHABLE naming the URL, after the retries', async
 test('a body cut every time is ERR_TRUNCATED once the resumptions bring nothing', async (t) => {
   const bytes = pseudoRandom(100_000, 'short')
   const faults = Array.from({ length: 10 }, (_, i) => ({ cut: i === 0 ? 1000 : 0 }))
-  const server = await origin(t, { '/f': { bytes, faults } })
+  const server = await testOrigin(t, { '/f': { bytes, faults } })
   const err = await t.throwsAsync(collect(client(t, { retries: 2 }).download(server.url('/f'))), {
     instanceOf: FerryError,
   })
@@ -127,13 +118,13 @@ test('a body cut every time is ERR_TRUNCATED once the resumptions bring nothing'
 
 test('an idle body times out and is resumed', async (t) => {
   const bytes = pseudoRandom(50_000, 'stall')
-  const server = await origin(t, { '/f': { bytes, faults: [{ stall: 1500 }] } })
+  const server = await testOrigin(t, { '/f': { bytes, faults: [{ stall: 1500 }] } })
   const got = await collect(client(t, { timeoutMs: 300 }).download(server.url('/f')))
   t.is(firstDifference(got, bytes), -1)
 })
 
 test('plain http is refused unless insecure; an abort stops the download with ERR_ABORTED', async (t) => {
-  const server = await origin(t, { '/f': { bytes: pseudoRandom(10, 'x'), faults: [{ status: 503 }] } })
+  const server = await testOrigin(t, { '/f': { bytes: pseudoRandom(10, 'x'), faults: [{ status: 503 }] } })
   const strict = client(t, { insecure: false })
   const refused = await t.throwsAsync(strict.get(server.url('/f')), { instanceOf: FerryError })
   t.is(refused?.code, 'ERR_INVALID_ARGUMENT')

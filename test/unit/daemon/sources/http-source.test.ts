@@ -3,7 +3,7 @@ import { httpSource } from '../../../../daemon/sources/http/index.js'
 import type { RequirementItem } from '../../../../daemon/sources/index.js'
 import { FerryError, readFile } from '../../../../store/index.js'
 import { firstDifference, pseudoRandom, sha256Hex } from '../../../helpers/cli.js'
-import { startOrigin } from '../../../helpers/http-origin.js'
+import { testOrigin } from '../../../helpers/http-origin.js'
 import { testSourceContext } from '../../../helpers/source-context.js'
 import { newStore, testDir } from '../../../helpers/store.js'
 
@@ -17,6 +17,14 @@ function item(url: string, sha256: string, name = 'f.bin'): RequirementItem {
   }
 }
 
+/** A store, and an origin serving `size` pseudo-random bytes at /f. */
+async function setup(t: Parameters<typeof testDir>[0], seed: string, size: number) {
+  const store = await newStore(t, await testDir(t), 'store')
+  const bytes = pseudoRandom(size, seed)
+  const origin = await testOrigin(t, { '/f': { bytes } })
+  return { store, bytes, origin }
+}
+
 async function collect(pieces: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   for await (const piece of pieces) parts.push(piece)
@@ -24,11 +32,7 @@ async function collect(pieces: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 }
 
 test('a URL file is fetched into the store, then found held by its sha256 and not asked for again', async (t) => {
-  const dir = await testDir(t)
-  const store = await newStore(t, dir, 'store')
-  const bytes = pseudoRandom(400_000, 'http-source')
-  const origin = await startOrigin({ '/f': { bytes } })
-  t.teardown(() => origin.close())
+  const { store, bytes, origin } = await setup(t, 'http-source', 400_000)
   const source = httpSource()
   const it = item(origin.url('/f'), sha256Hex(bytes))
   t.true(source.canHandle(it))
@@ -55,11 +59,7 @@ test('a URL file is fetched into the store, then found held by its sha256 and no
 })
 
 test('a wrong sha256 is ERR_DIGEST_MISMATCH naming the file, field, URL, expected and actual', async (t) => {
-  const dir = await testDir(t)
-  const store = await newStore(t, dir, 'store')
-  const bytes = pseudoRandom(1000, 'http-source/wrong')
-  const origin = await startOrigin({ '/f': { bytes } })
-  t.teardown(() => origin.close())
+  const { store, bytes, origin } = await setup(t, 'http-source/wrong', 1000)
   const expected = 'c'.repeat(64)
   const err = await t.throwsAsync(
     httpSource().fetch([item(origin.url('/f'), expected)], testSourceContext(store).ctx),
