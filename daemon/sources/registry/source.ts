@@ -4,7 +4,7 @@ import type { RequirementItem, Source, SourceContext } from '../index.js'
 import { allOrNothing } from '../settle.js'
 import { RegistryClient } from './client.js'
 import { ImagePuller, type SharedBlobs } from './pull.js'
-import { parseReference } from './reference.js'
+import { type ImageReference, parseReference } from './reference.js'
 import { loadRegistryAccess, type RegistryAccessList } from './registries-file.js'
 import { defaultHttp, type HttpFactory, type RegistryHttp } from './transport.js'
 
@@ -45,6 +45,7 @@ export class RegistrySource implements Source {
         throw named(item, err)
       }
     })
+    refuseTwice(images, refs)
     const access = await loadRegistryAccess(ctx.settings.registriesFile, this.options.dockerConfig)
     const clients = new Clients(access, this.options.http ?? defaultHttp)
     // Each blob is fetched once however many images name it.
@@ -108,6 +109,26 @@ class Clients {
       this.byRegistry.set(registry, client)
     }
     return client
+  }
+}
+
+/**
+ * Two items of one module that name the same image would be two entries of
+ * one name: ERR_INVALID_REQUIREMENTS naming both (several platforms of one
+ * image are one item with `platform: all`).
+ */
+function refuseTwice(images: ImageItem[], refs: ImageReference[]): void {
+  const seen = new Map<string, ImageItem>()
+  for (const [i, item] of images.entries()) {
+    const key = `${item.module}\0${refs[i].name}`
+    const other = seen.get(key)
+    if (other !== undefined)
+      throw new FerryError(
+        'ERR_INVALID_REQUIREMENTS',
+        `${label(item)}: module ${item.module} asks for ${refs[i].name} already (${label(other)}); for several platforms of one image, ask once with platform: all`,
+        { details: { file: item.file, field: item.field, ref: item.requirement.ref } },
+      )
+    seen.set(key, item)
   }
 }
 

@@ -41,3 +41,23 @@ test('a bad reference is ERR_INVALID_REQUIREMENTS naming the item, before anythi
   t.deepEqual(asked, [])
   t.deepEqual(await source.fetch([], ctx), [])
 })
+
+test('one image asked twice by a module is ERR_INVALID_REQUIREMENTS naming both items', async (t) => {
+  const store = await newStore(t, await testDir(t), 'store')
+  const { ctx } = testSourceContext(store)
+  const source = new RegistrySource({
+    http: () => {
+      throw new Error('no client should be made')
+    },
+  })
+  const items = [
+    imageItem('127.0.0.1:9/app:1', { platform: 'linux/amd64' }),
+    imageItem('127.0.0.1:9/app:1', { platform: 'linux/arm64', index: 1 }),
+  ]
+  const err = await t.throwsAsync(source.fetch(items, ctx))
+  t.is((err as { code?: string }).code, 'ERR_INVALID_REQUIREMENTS')
+  t.regex(
+    err!.message,
+    /images\[1\] \(127\.0\.0\.1:9\/app:1\): module m asks for 127\.0\.0\.1:9\/app:1 already \(.*images\[0\].*platform: all/,
+  )
+})
