@@ -43,7 +43,15 @@ export class RegistryClient {
         details: { registry: this.registry, url },
       })
     }
-    if (answer.status !== 200) throw await httpError(answer, url, this.registry)
+    if (answer.status !== 200) {
+      const err = await httpError(answer, url, this.registry)
+      if (answer.status !== 400 || !this.access.plainHttp) throw err
+      throw new FerryError(
+        err.code,
+        `${err.message}; ${this.registry} was asked over plain HTTP: if it serves HTTPS, give it a ca (or insecure: false) in --registries FILE`,
+        { details: err.details },
+      )
+    }
     const bytes = await readBody(answer, MAX_MANIFEST_BYTES, url)
     return {
       bytes,

@@ -89,7 +89,7 @@ export class ImagePuller {
       platform = 'all'
     } else {
       // The index itself is not kept: the entry is the manifest it names for this platform.
-      const chosen = selectPlatform(top.parsed.manifests, parsePlatform(platformText), ref.name)
+      const chosen = selectPlatform(top.parsed.manifests, parsePlatform(platformText), `index ${top.digest}`)
       kept = await this.keepDocument(ref, await this.document(client, ref, chosen.digest, chosen))
       ;({ blobs } = await this.manifestBlobs(client, ref, kept, undefined))
       platform = formatPlatform(chosen.platform)

@@ -126,6 +126,17 @@ test('HTTPS without the CA fails: the certificate is not trusted', async (t) => 
   t.regex(err!.message, /certificate/i)
 })
 
+test('a loopback HTTPS registry the registries file does not name is asked over plain HTTP: the error says to give it a ca', async (t) => {
+  const err = await t.throwsAsync(pull(t, `${fixture.secure.host}/ferry/app:1`))
+  t.is((err as { code?: string }).code, 'ERR_HTTP')
+  t.regex(err!.message, /answered HTTP 400/)
+  t.true(
+    err!.message.includes(
+      `${fixture.secure.host} was asked over plain HTTP: if it serves HTTPS, give it a ca`,
+    ),
+  )
+})
+
 test('a Bearer challenge: an anonymous token from the realm, asked for repository:NAME:pull', async (t) => {
   const proxy = await startRegistryProxy(t, fixture.plain.host, { bearer: { token: 'tok-anon' } })
   const { entry } = await pull(t, `${proxy.host}/ferry/app:1`)
