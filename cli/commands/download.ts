@@ -34,7 +34,8 @@ Each requirements file is YAML; a folder means every requirements.yaml below it
     mode                 optional, a quoted octal mode such as "0755"
   images:                container images
     ref                  a reference: registry/repository:tag or @sha256:…
-    platform             optional: os/arch[/variant] (default: --platform)
+    platform             optional: os/arch[/variant] (default: --platform), or all: keep a
+                         multi-platform index whole, with every manifest it names
     from                 registry (default: the Registry API v2) or docker (the local engine)
   packages:              OS packages, with their dependencies
     name                 the package name
@@ -64,8 +65,24 @@ Example (kafka/requirements.yaml):
       version: "17.0.*"
       format: deb
 
-A file whose sha256 the store holds already is not fetched: a second download of
-the same requirements fetches nothing. On any failure nothing is published and what
+Registries (--registries FILE, YAML; credentials also come from docker's
+config.json auths, $DOCKER_CONFIG or ~/.docker, the file's winning):
+
+  registries:
+    "registry.example.org:5000":
+      username: ferry         # Basic auth, also given to a Bearer token service
+      password: s3cret
+      ca: ./example-ca.pem    # a PEM CA trusted for this registry, relative to the file
+    "10.0.0.7:5000":
+      insecure: true          # plain HTTP
+
+A registry on this machine (localhost, 127.0.0.0/8, [::1]) is spoken to over plain
+HTTP, as docker does, unless its entry gives a ca or says insecure: false; every
+other registry over HTTPS unless insecure: true. Images are checked against their
+digests: the one in the reference, else the one the registry announces.
+
+A file or image blob whose sha256 the store holds already is not fetched: a second
+download of the same requirements fetches nothing. On any failure nothing is published and what
 was fetched and verified is kept, so running the command again continues.
 Ctrl-C stops cleanly. With --json, one JSON event a line, then the summary line.`
 

@@ -7,8 +7,9 @@ import { dockerSource } from './docker/index.js'
 import { httpSource } from './http/index.js'
 import type { Source } from './index.js'
 import { localSource } from './local/index.js'
+import { RegistrySource } from './registry/index.js'
 
 /** The sources of a download (a fresh set each time: a source may keep state for one download). */
 export function sourceCatalog(): Source[] {
-  return [localSource(), httpSource(), dockerSource(), aptSource()]
+  return [localSource(), httpSource(), dockerSource(), new RegistrySource(), aptSource()]
 }

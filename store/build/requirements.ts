@@ -71,7 +71,7 @@ const imageRequirement = v.strictObject({
   platform: v.optional(
     v.pipe(
       v.string('must be a string'),
-      v.regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, 'must look like linux/amd64'),
+      v.regex(/^([a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?|all)$/, "must look like linux/amd64, or be 'all'"),
     ),
   ),
   from: v.optional(v.picklist(['registry', 'docker'], "must be 'registry' or 'docker'")),

@@ -29,13 +29,14 @@ const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/
 
 /**
  * The artefacts an entry stands for: the entry's own bytes and, for an image,
- * each blob named by a `sha256:` digest (its OCI digest is its whole sha256).
+ * each blob and each manifest of a kept index named by a `sha256:` digest
+ * (its OCI digest is its whole sha256).
  */
 export function artefactsOf(entry: Entry): Artefact[] {
   const out: Artefact[] = [{ sha256: entry.sha256, root: entry.root, size: entry.size }]
-  const blobs = (entry as { blobs?: unknown }).blobs
-  if (!Array.isArray(blobs)) return out
-  for (const blob of blobs as Array<{ digest?: unknown; root?: unknown; size?: unknown }>) {
+  const { blobs, manifests } = entry as { blobs?: unknown; manifests?: unknown }
+  const named = [...(Array.isArray(manifests) ? manifests : []), ...(Array.isArray(blobs) ? blobs : [])]
+  for (const blob of named as Array<{ digest?: unknown; root?: unknown; size?: unknown }>) {
     const sha256 = typeof blob?.digest === 'string' ? SHA256_DIGEST.exec(blob.digest)?.[1] : undefined
     const root = CID.asCID(blob?.root)
     if (sha256 !== undefined && root !== null && typeof blob.size === 'number')
