@@ -5,6 +5,7 @@ import {
   type ImageEntry,
   ingestStream,
 } from '../../../store/index.js'
+import { type ImageReference, parseReference } from '../image/reference.js'
 import type { RequirementItem } from '../index.js'
 import { keepArtefacts } from '../keep.js'
 import { type EngineImage, engineProblem } from './engine.js'
@@ -18,7 +19,6 @@ import {
   platformMatches,
 } from './oci.js'
 import { heldPart, type Part, type Run, readPart, reportHeld } from './parts.js'
-import { type ImageReference, parseImageReference } from './reference.js'
 
 export type ImageItem = Extract<RequirementItem, { kind: 'image' }>
 
@@ -161,12 +161,7 @@ async function imageEntry(
  */
 export async function fetchImage(run: Run, item: ImageItem, signal: AbortSignal): Promise<Entry> {
   try {
-    let ref: ImageReference
-    try {
-      ref = parseImageReference(item.requirement.ref)
-    } catch (err) {
-      throw new FerryError('ERR_INVALID_REQUIREMENTS', (err as Error).message)
-    }
+    const ref: ImageReference = parseReference(item.requirement.ref)
     const labelOf = (what: string) => `${item.module}/${ref.name} ${what}`
     const platform = item.requirement.platform ?? run.ctx.settings.platform
     const image = await inspect(run, item)

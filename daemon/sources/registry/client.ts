@@ -1,8 +1,8 @@
 import { FerryError, isFerryError } from '../../../store/index.js'
+import { apiHost } from '../image/reference.js'
 import type { HttpResponse } from '../net/http-client.js'
 import { answerChallenge, unauthorized } from './auth.js'
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES } from './manifest.js'
-import { apiHost } from './reference.js'
 import type { RegistryAccess } from './registries-file.js'
 import { discard, headerOf, type RegistryHttp, readBody } from './transport.js'
 

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { FerryError } from '../../../store/index.js'
-import { formatPlatform, type Platform, platformMatches } from './platform.js'
+import { formatPlatform, type Platform, platformMatches } from '../image/platform.js'
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'

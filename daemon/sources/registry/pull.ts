@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
 import { FerryError, type ImageBlob, type ImageEntry } from '../../../store/index.js'
+import { formatPlatform, type Platform, parsePlatform, platformMatches } from '../image/platform.js'
+import type { ImageReference } from '../image/reference.js'
 import type { ImageRequirement, SourceContext } from '../index.js'
 import { keepArtefacts } from '../keep.js'
 import { heldArtefact, hexOf, ingestVerified, keeping, readHeld, type Stored } from './blobs.js'
 import type { RegistryClient } from './client.js'
 import { type Descriptor, isManifestType, type Parsed, parseManifest, selectPlatform } from './manifest.js'
-import { formatPlatform, type Platform, parsePlatform, platformMatches } from './platform.js'
-import type { ImageReference } from './reference.js'
 
 /** A manifest or index as served (or held), checked against its digest. */
 interface Served {

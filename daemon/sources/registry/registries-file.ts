@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import yaml from 'js-yaml'
 import * as v from 'valibot'
 import { FerryError, issueKeys, issueMessage, nonEmptyText, trueOrFalse } from '../../../store/index.js'
-import { DOCKER_HUB, isLoopback } from './reference.js'
+import { DOCKER_HUB, isLoopback } from '../image/reference.js'
 
 /**
  * How ferry reaches each registry: credentials, a CA, plain HTTP. From

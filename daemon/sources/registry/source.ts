@@ -1,10 +1,10 @@
 import { relative } from 'node:path'
 import { type Entry, FerryError, isFerryError } from '../../../store/index.js'
+import { type ImageReference, parseReference } from '../image/reference.js'
 import type { RequirementItem, Source, SourceContext } from '../index.js'
 import { allOrNothing } from '../settle.js'
 import { RegistryClient } from './client.js'
 import { ImagePuller, type SharedBlobs } from './pull.js'
-import { type ImageReference, parseReference } from './reference.js'
 import { loadRegistryAccess, type RegistryAccessList } from './registries-file.js'
 import { defaultHttp, type HttpFactory, type RegistryHttp } from './transport.js'
 

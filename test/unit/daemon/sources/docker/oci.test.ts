@@ -10,32 +10,6 @@ import {
   parseImageConfig,
   platformMatches,
 } from '../../../../../daemon/sources/docker/oci.js'
-import { parseImageReference } from '../../../../../daemon/sources/docker/reference.js'
-
-test('references are normalised as docker does', (t) => {
-  t.deepEqual(parseImageReference('ferry/kafka-module:1.0'), {
-    repository: 'docker.io/ferry/kafka-module',
-    tag: '1.0',
-    name: 'docker.io/ferry/kafka-module:1.0',
-  })
-  t.is(parseImageReference('busybox').name, 'docker.io/library/busybox:latest')
-  t.is(parseImageReference('index.docker.io/library/busybox:1.36').name, 'docker.io/library/busybox:1.36')
-  t.deepEqual(parseImageReference('127.0.0.1:5000/library/kafka:3.4.0'), {
-    repository: '127.0.0.1:5000/library/kafka',
-    tag: '3.4.0',
-    name: '127.0.0.1:5000/library/kafka:3.4.0',
-  })
-  const digest = `sha256:${'a'.repeat(64)}`
-  t.deepEqual(parseImageReference(`localhost/app@${digest}`), {
-    repository: 'localhost/app',
-    digest,
-    name: `localhost/app@${digest}`,
-  })
-  t.is(parseImageReference(`quay.io/a/b:v1@${digest}`).name, `quay.io/a/b:v1@${digest}`)
-  t.throws(() => parseImageReference('Ferry/Kafka'))
-  t.throws(() => parseImageReference('busybox:bad tag'))
-  t.throws(() => parseImageReference('busybox@sha256:12'))
-})
 
 test('the generated manifest is compact JSON in a fixed order: same image, same bytes', (t) => {
   const config = {

@@ -1,4 +1,5 @@
 import test from 'ava'
+import { parsePlatform } from '../../../../../daemon/sources/image/platform.js'
 import {
   DOCKER_LIST,
   DOCKER_MANIFEST,
@@ -7,7 +8,6 @@ import {
   parseManifest,
   selectPlatform,
 } from '../../../../../daemon/sources/registry/manifest.js'
-import { parsePlatform } from '../../../../../daemon/sources/registry/platform.js'
 
 const d = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))

@@ -3,7 +3,7 @@ import {
   formatPlatform,
   parsePlatform,
   platformMatches,
-} from '../../../../../daemon/sources/registry/platform.js'
+} from '../../../../../daemon/sources/image/platform.js'
 
 test('platforms match on os, architecture and normalised variant', (t) => {
   const amd64 = parsePlatform('linux/amd64')

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { apiHost, isLoopback, parseReference } from '../../../../../daemon/sources/registry/reference.js'
+import { apiHost, isLoopback, parseReference } from '../../../../../daemon/sources/image/reference.js'
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`
 
