@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import yaml from 'js-yaml'
 import * as v from 'valibot'
 import {
   FerryError,
@@ -96,6 +95,8 @@ async function readConfigFile(path: string): Promise<v.InferOutput<typeof fileSc
       cause,
     })
   }
+  // Loaded here: daemon/index.ts exports this module's light parts to every command.
+  const { default: yaml } = await import('js-yaml')
   let value: unknown
   try {
     value = yaml.load(text, { schema: yaml.CORE_SCHEMA }) ?? {}

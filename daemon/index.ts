@@ -14,7 +14,8 @@ import type { DaemonFlags } from './config.js'
 import type { PullOptions, PullResult } from './p2p/pull.js'
 
 export { type DaemonConfig, type DaemonFlags, DEFAULT_LISTEN, parsePeerTimeout } from './config.js'
-export { connectDaemon, type RemoteOperations } from './http/index.js'
+// The client alone, not the folder's index: the server side (routing) is the daemon's, not every command's.
+export { connectDaemon, type RemoteOperations } from './http/api/client.js'
 export {
   type BuildArgs,
   type CallOptions,
@@ -27,7 +28,8 @@ export {
 } from './ops/index.js'
 export type * from './ops/types.js'
 export type { PullOptions, PullResult } from './p2p/pull.js'
-export { APT_SOURCES_HELP } from './sources/apt/index.js'
+// From its own module, not the source's index: that would load the HTTP client (undici) into every command.
+export { APT_SOURCES_HELP } from './sources/apt/sources-file.js'
 export type { DownloadEvent, DownloadSummary } from './sources/downloader.js'
 export { DEFAULT_JOBS, DEFAULT_PLATFORM } from './sources/index.js'
 

@@ -59,3 +59,34 @@ test(`no source file is longer than ${MAX_LINES} lines`, async (t) => {
   }
   t.deepEqual(long, [])
 })
+
+/** Packages that only some commands need: the CLI must not load them when it starts. */
+const LOADED_ON_DEMAND = ['libp2p', '@libp2p/tcp', 'undici', 'js-yaml', 'find-my-way', 'dockerode', 'pino']
+
+/** Every module `file` loads when it is loaded: static imports and re-exports, not `import type` or `import()`. */
+async function staticImports(file: string, seen = new Set<string>()): Promise<Set<string>> {
+  if (seen.has(file)) return seen
+  seen.add(file)
+  const text = await readFile(join(REPO, file), 'utf8')
+  const statements = text.matchAll(
+    /^(?:import\s+|import\s+(?!type\b)[^;'"]*?\sfrom\s+|export\s+(?:\*[^;'"]*?|\{[^}]*\})\s*from\s+)'([^']+)'/gm,
+  )
+  for (const [, specifier] of statements) {
+    if (!specifier.startsWith('.')) seen.add(specifier)
+    else
+      await staticImports(
+        relative(REPO, resolve(REPO, dirname(file), specifier.replace(/\.js$/, '.ts'))),
+        seen,
+      )
+  }
+  return seen
+}
+
+test('the CLI starts without libp2p, undici, js-yaml, the API router, dockerode or pino: commands load them', async (t) => {
+  const loaded = await staticImports('cli/main.ts')
+  t.deepEqual(
+    LOADED_ON_DEMAND.filter((name) => loaded.has(name)),
+    [],
+  )
+  t.true(loaded.has('commander'), 'the walk reaches the packages the CLI does load')
+})
