@@ -1,0 +1,153 @@
+/*
+ * `npm run bench -- download` (issue 14): `ferry download` against the tool a
+ * user would use instead, on 127.0.0.1 only, in interleaved runs (ferry,
+ * baseline, ferry, baseline…; RUNS each, medians): a file by URL against curl,
+ * a registry image against skopeo copy, Debian packages against apt-get
+ * --download-only. Each ferry run gets a fresh store (`ferry init` of the same
+ * build), removed after; each baseline a fresh folder. BENCH_DOWNLOAD_MIB
+ * (default 1024) scales the file and the image down.
+ */
+import { mkdir, rm } from 'node:fs/promises'
+import { availableParallelism, cpus } from 'node:os'
+import { join } from 'node:path'
+import { table } from '../cli/output.js'
+import { aptCase, type DownloadCase, ferryDownload, imageCase, urlCase } from './download-cases.js'
+import { ferryJson } from './ferry.js'
+import { type Measured, median } from './measure.js'
+import { withTempDir } from './temp.js'
+
+const MiB = 1024 * 1024
+const RUNS = 3
+/** ferry's peak RSS downloading the image. */
+const IMAGE_RSS_GOAL_MIB = 200
+
+interface Run {
+  seconds: number
+  cpu: number
+  rssMiB: number
+}
+
+interface CaseResult {
+  name: string
+  unit: DownloadCase['unit']
+  bytes: number
+  goal: number
+  ferry: Run[]
+  baseline: Run[]
+}
+
+function run(m: Measured): Run {
+  return { seconds: m.wallSeconds, cpu: m.userSeconds + m.sysSeconds, rssMiB: m.peakRssKiB / 1024 }
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench download: ${message}\n`)
+}
+
+/** RUNS interleaved pairs of `c`: ferry into a fresh store, then the baseline into a fresh folder. */
+async function measureCase(work: string, c: DownloadCase): Promise<CaseResult> {
+  const result: CaseResult = {
+    name: c.name,
+    unit: c.unit,
+    bytes: c.bytes,
+    goal: c.goal,
+    ferry: [],
+    baseline: [],
+  }
+  for (let i = 1; i <= RUNS; i++) {
+    const store = join(work, 'store')
+    await ferryJson(['init', '--store', store])
+    try {
+      result.ferry.push(run(await ferryDownload(c, store, String(i))))
+    } finally {
+      await rm(store, { recursive: true, force: true })
+    }
+    const dir = join(work, 'baseline')
+    await mkdir(dir, { recursive: true })
+    try {
+      result.baseline.push(run(await c.baseline(dir)))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    const [f, b] = [result.ferry[i - 1], result.baseline[i - 1]]
+    log(
+      `${c.name} ${i}/${RUNS}: ferry ${f.seconds.toFixed(2)} s (${f.rssMiB.toFixed(0)} MiB), baseline ${b.seconds.toFixed(2)} s`,
+    )
+  }
+  return result
+}
+
+const med = (runs: Run[], pick: (r: Run) => number) => median(runs.map(pick))
+
+/** ferry's speed over the baseline's (>1: ferry faster), on median wall seconds. */
+function ratio(r: CaseResult): number {
+  return med(r.baseline, (x) => x.seconds) / med(r.ferry, (x) => x.seconds)
+}
+
+function figure(r: CaseResult, runs: Run[]): string {
+  const seconds = med(runs, (x) => x.seconds)
+  return r.unit === 'MiB/s' ? `${(r.bytes / MiB / seconds).toFixed(0)} MiB/s` : `${seconds.toFixed(2)} s`
+}
+
+function report(results: CaseResult[]): string {
+  const rows = [
+    ['case', 'ferry', 'baseline', 'ratio (goal)', 'ferry CPU s', 'ferry peak RSS', 'baseline peak RSS'],
+  ]
+  for (const r of results) {
+    const x = ratio(r)
+    let verdict = `${x.toFixed(2)} (≥ ${r.goal.toFixed(1)}: ${x >= r.goal ? 'met' : 'NOT met'})`
+    const rss = med(r.ferry, (y) => y.rssMiB)
+    let rssCell = `${rss.toFixed(0)} MiB`
+    if (r.name.startsWith('registry image'))
+      rssCell += ` (≤ ${IMAGE_RSS_GOAL_MIB}: ${rss <= IMAGE_RSS_GOAL_MIB ? 'met' : 'NOT met'})`
+    if (r.unit === 'seconds') verdict += ' [time ratio]'
+    rows.push([
+      r.name,
+      figure(r, r.ferry),
+      figure(r, r.baseline),
+      verdict,
+      med(r.ferry, (y) => y.cpu).toFixed(2),
+      rssCell,
+      `${med(r.baseline, (y) => y.rssMiB).toFixed(0)} MiB`,
+    ])
+  }
+  return table(rows)
+}
+
+/** Runs the three cases and prints the table and a `BENCH_JSON` line on stdout. */
+export async function downloadBench(): Promise<void> {
+  const mib = Number(process.env.BENCH_DOWNLOAD_MIB ?? 1024)
+  if (!Number.isFinite(mib) || mib <= 0)
+    throw new Error('BENCH_DOWNLOAD_MIB must be a positive number of MiB')
+  const teardowns: Array<() => Promise<void> | void> = []
+  const t = { teardown: (fn: () => Promise<void> | void) => void teardowns.push(fn) }
+  const results: CaseResult[] = []
+  try {
+    await withTempDir('ferry-bench-download-', async (work) => {
+      for (const [label, make] of [
+        ['URL file', () => urlCase(t, work, Math.round(mib * MiB))],
+        ['registry image', () => imageCase(t, work, Math.round(mib * MiB))],
+        ['Debian packages', () => aptCase(t, work)],
+      ] as const) {
+        log(`preparing: ${label}`)
+        results.push(await measureCase(work, await make()))
+      }
+    })
+  } finally {
+    for (const fn of teardowns.reverse()) await fn()
+  }
+  const machine = {
+    date: new Date().toISOString(),
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+  }
+  process.stdout.write(
+    `ferry download benchmark, ${machine.date}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${mib} MiB, ${RUNS} interleaved runs each, medians\n`,
+  )
+  process.stdout.write(`${report(results)}\n`)
+  const json = results.map((r) => ({ ...r, ratio: ratio(r) }))
+  process.stdout.write(
+    `BENCH_JSON ${JSON.stringify({ bench: 'download', machine, mib, runs: RUNS, rssGoalMiB: IMAGE_RSS_GOAL_MIB, results: json })}\n`,
+  )
+}
