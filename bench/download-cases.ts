@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { dump } from 'js-yaml'
+import { isolatedAptConfig } from '../daemon/sources/apt/workspace.js'
 import { startOrigin } from '../test/helpers/http-origin.js'
 import { startAptRepo } from '../test/helpers/services/apt-repo.js'
 import { writeOciLayout } from '../test/helpers/services/oci-layout.js'
@@ -101,32 +102,6 @@ export async function imageCase(t: Teardown, work: string, bytes: number): Promi
   }
 }
 
-/** apt's settings for an isolated run in `d`: nothing of the machine's configuration, its own state and cache. */
-function aptConfig(d: string): string {
-  const settings: Array<[string, string]> = [
-    ['Dir::Etc::main', `${d}/empty/apt.conf`],
-    ['Dir::Etc::parts', `${d}/empty`],
-    ['Dir::Etc::sourcelist', `${d}/sources.list`],
-    ['Dir::Etc::sourceparts', '-'],
-    ['Dir::Etc::preferences', `${d}/empty/preferences`],
-    ['Dir::Etc::preferencesparts', `${d}/empty`],
-    ['Dir::Etc::trusted', `${d}/empty/trusted.gpg`],
-    ['Dir::Etc::trustedparts', `${d}/empty`],
-    ['Dir::State', `${d}/state`],
-    ['Dir::State::status', `${d}/state/status`],
-    ['Dir::State::Lists', `${d}/lists`],
-    ['Dir::Cache', `${d}/cache`],
-    ['Dir::Log', `${d}/log`],
-    ['Debug::NoLocking', '1'],
-    ['APT::Sandbox::User', 'root'],
-    ['APT::Install-Recommends', 'false'],
-    ['APT::Install-Suggests', 'false'],
-    ['Acquire::GzipIndexes', 'false'],
-    ['Acquire::Languages', 'none'],
-  ]
-  return settings.map(([key, value]) => `${key} "${value}";\n`).join('')
-}
-
 /** The apt repository helper's standard .debs; ferry `--apt-sources` against `apt-get update` + `install --download-only`. */
 export async function aptCase(t: Teardown, work: string): Promise<DownloadCase> {
   const repo = await startAptRepo(t)
@@ -150,7 +125,7 @@ export async function aptCase(t: Teardown, work: string): Promise<DownloadCase> 
         await mkdir(join(d, sub), { recursive: true })
       await writeFile(join(d, 'state', 'status'), '')
       await writeFile(join(d, 'sources.list'), `deb [signed-by=${repo.keyFile}] ${repo.url} ./\n`)
-      await writeFile(join(d, 'apt.conf'), aptConfig(d))
+      await writeFile(join(d, 'apt.conf'), isolatedAptConfig(d))
       const script = `apt-get -qq update && apt-get -qq install --download-only -y ${PACKAGES.join(' ')}`
       const env = {
         ...process.env,

@@ -58,33 +58,11 @@ export class AptWorkspace {
 
   /** apt's configuration for this workspace (read through `APT_CONFIG`). */
   private config(): string {
-    const d = this.dir
-    const settings: Array<[string, string]> = [
-      // Read nothing else of the machine's configuration (this file is read first; these stop the rest).
-      ['Dir::Etc::main', `${d}/empty/apt.conf`],
-      ['Dir::Etc::parts', `${d}/empty`],
-      ['Dir::Etc::sourcelist', `${d}/sources.list`],
-      ['Dir::Etc::sourceparts', '-'],
-      ['Dir::Etc::preferences', `${d}/empty/preferences`],
-      ['Dir::Etc::preferencesparts', `${d}/empty`],
-      ['Dir::Etc::trusted', `${d}/empty/trusted.gpg`],
-      ['Dir::Etc::trustedparts', `${d}/empty`],
-      ['Dir::State', `${d}/state`],
-      ['Dir::State::status', `${d}/state/status`],
-      ['Dir::State::Lists', `${d}/lists`],
-      ['Dir::Cache', `${d}/cache`],
-      ['Dir::Log', `${d}/log`],
-      ['Debug::NoLocking', '1'],
-      ['APT::Sandbox::User', 'root'],
+    return isolatedAptConfig(this.dir, [
       ['APT::Architecture', this.architecture],
       ['APT::Architectures', this.architecture],
-      ['APT::Install-Recommends', 'false'],
-      ['APT::Install-Suggests', 'false'],
-      ['Acquire::GzipIndexes', 'false'],
-      ['Acquire::Languages', 'none'],
       ['Acquire::Retries', '2'],
-    ]
-    return settings.map(([key, value]) => `${key} "${value}";\n`).join('')
+    ])
   }
 
   /**
@@ -163,4 +141,36 @@ export async function machineArchitecture(): Promise<string> {
   if (fromDpkg !== undefined) return fromDpkg
   const node: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf' }
   return node[process.arch] ?? process.arch
+}
+
+/**
+ * An apt configuration (for `APT_CONFIG`) that reads nothing of the
+ * machine's: its own sources list, state, lists, cache and log under `d`,
+ * an empty dpkg status, no recommends; `extra` settings are added.
+ */
+export function isolatedAptConfig(d: string, extra: Array<[string, string]> = []): string {
+  const settings: Array<[string, string]> = [
+    // Read nothing else of the machine's configuration (this file is read first; these stop the rest).
+    ['Dir::Etc::main', `${d}/empty/apt.conf`],
+    ['Dir::Etc::parts', `${d}/empty`],
+    ['Dir::Etc::sourcelist', `${d}/sources.list`],
+    ['Dir::Etc::sourceparts', '-'],
+    ['Dir::Etc::preferences', `${d}/empty/preferences`],
+    ['Dir::Etc::preferencesparts', `${d}/empty`],
+    ['Dir::Etc::trusted', `${d}/empty/trusted.gpg`],
+    ['Dir::Etc::trustedparts', `${d}/empty`],
+    ['Dir::State', `${d}/state`],
+    ['Dir::State::status', `${d}/state/status`],
+    ['Dir::State::Lists', `${d}/lists`],
+    ['Dir::Cache', `${d}/cache`],
+    ['Dir::Log', `${d}/log`],
+    ['Debug::NoLocking', '1'],
+    ['APT::Sandbox::User', 'root'],
+    ['APT::Install-Recommends', 'false'],
+    ['APT::Install-Suggests', 'false'],
+    ['Acquire::GzipIndexes', 'false'],
+    ['Acquire::Languages', 'none'],
+    ...extra,
+  ]
+  return settings.map(([key, value]) => `${key} "${value}";\n`).join('')
 }
