@@ -142,8 +142,16 @@ export async function aptCase(t: Teardown, work: string): Promise<DownloadCase> 
   }
 }
 
-/** Runs `ferry download` of `c` into `store` (already made), version `version`, under GNU time. */
+/**
+ * Runs `ferry download` of `c` into `store` (already made), version `version`, under GNU time.
+ * BENCH_FERRY_NODE_ARGS adds node options to ferry's process only (e.g. `--cpu-prof`),
+ * BENCH_FERRY_ARGS options to `ferry download` (e.g. `--jobs 2`).
+ */
 export function ferryDownload(c: DownloadCase, store: string, version: string): Promise<Measured> {
   const args = ['download', c.requirements, '--name', 'b', '--version', version, '--store', store]
-  return measured(process.execPath, [FERRY_BIN, ...args, ...c.ferryArgs, '--json'], { env: FERRY_ENV })
+  const nodeArgs = process.env.BENCH_FERRY_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const extra = process.env.BENCH_FERRY_ARGS?.split(' ').filter(Boolean) ?? []
+  return measured(process.execPath, [...nodeArgs, FERRY_BIN, ...args, ...c.ferryArgs, ...extra, '--json'], {
+    env: FERRY_ENV,
+  })
 }

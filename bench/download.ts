@@ -17,7 +17,8 @@ import { type Measured, median } from './measure.js'
 import { withTempDir } from './temp.js'
 
 const MiB = 1024 * 1024
-const RUNS = 3
+/** Interleaved pairs a case (BENCH_DOWNLOAD_RUNS overrides). */
+const RUNS = Number(process.env.BENCH_DOWNLOAD_RUNS ?? 3)
 /** ferry's peak RSS downloading the image. */
 const IMAGE_RSS_GOAL_MIB = 200
 
@@ -119,16 +120,21 @@ export async function downloadBench(): Promise<void> {
   const mib = Number(process.env.BENCH_DOWNLOAD_MIB ?? 1024)
   if (!Number.isFinite(mib) || mib <= 0)
     throw new Error('BENCH_DOWNLOAD_MIB must be a positive number of MiB')
+  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('BENCH_DOWNLOAD_RUNS must be a positive integer')
   const teardowns: Array<() => Promise<void> | void> = []
   const t = { teardown: (fn: () => Promise<void> | void) => void teardowns.push(fn) }
   const results: CaseResult[] = []
   try {
     await withTempDir('ferry-bench-download-', async (work) => {
-      for (const [label, make] of [
-        ['URL file', () => urlCase(t, work, Math.round(mib * MiB))],
-        ['registry image', () => imageCase(t, work, Math.round(mib * MiB))],
-        ['Debian packages', () => aptCase(t, work)],
-      ] as const) {
+      const cases = [
+        ['url', 'URL file', () => urlCase(t, work, Math.round(mib * MiB))],
+        ['image', 'registry image', () => imageCase(t, work, Math.round(mib * MiB))],
+        ['apt', 'Debian packages', () => aptCase(t, work)],
+      ] as const
+      // BENCH_DOWNLOAD_CASES=url,image,apt runs some of them (all by default).
+      const only = process.env.BENCH_DOWNLOAD_CASES?.split(',')
+      for (const [key, label, make] of cases) {
+        if (only !== undefined && !only.includes(key)) continue
         log(`preparing: ${label}`)
         results.push(await measureCase(work, await make()))
       }

@@ -23,6 +23,8 @@ export class Arena {
   readonly scanner: GearScanner
   readonly slots: number
   readonly front: number
+  /** Room for one read after the front. */
+  readonly readBytes: number
   readonly slotBytes: number
   private readonly refs: number[]
   private readonly free: number[]
@@ -32,6 +34,7 @@ export class Arena {
   constructor(slots: number, front: number, readBytes = READ_BYTES) {
     this.slots = slots
     this.front = front
+    this.readBytes = readBytes
     this.slotBytes = front + readBytes
     this.scanner = createScanner(slots * this.slotBytes)
     this.buffer = this.scanner.memory.buffer as SharedArrayBuffer

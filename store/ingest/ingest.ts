@@ -6,6 +6,7 @@ import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { cidFor, cidFromDigest, RAW } from '../blocks/cid.js'
 import { findCuts, scanCuts } from '../chunk/chunker.js'
 import { FileDagBuilder } from '../dag/file-dag.js'
+import type { ArenaPool } from './arena.js'
 import type { PipelineComponents } from './pipeline.js'
 import { type ReadInto, readFromHandle, readFromStream, readSlots, type SlotParser } from './slot-reader.js'
 
@@ -34,10 +35,11 @@ const EMPTY_SHA256 = createHash('sha256').digest()
  */
 async function ingest(
   pipeline: PipelineComponents,
+  arenas: ArenaPool,
   read: ReadInto,
   options: IngestOptions,
 ): Promise<IngestResult> {
-  const { blockstore, hasher, ingestArenas: arenas } = pipeline
+  const { blockstore, hasher } = pipeline
   const arena = arenas.acquire()
   const job = hasher.open()
   const builder = new FileDagBuilder()
@@ -231,7 +233,7 @@ export async function ingestFile(
 ): Promise<IngestResult> {
   const handle = await open(path, 'r')
   try {
-    return await ingest(pipeline, readFromHandle(handle), options)
+    return await ingest(pipeline, pipeline.ingestArenas, readFromHandle(handle), options)
   } finally {
     await handle.close()
   }
@@ -243,5 +245,5 @@ export function ingestStream(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  return ingest(pipeline, readFromStream(source), options)
+  return ingest(pipeline, pipeline.streamArenas, readFromStream(source), options)
 }

@@ -11,8 +11,13 @@ import { Hasher } from './hasher.js'
 export interface PipelineComponents {
   blockstore: PackBlockstore
   hasher: Hasher
-  /** Read arenas for ingest: a slot's front holds an uncut chunk. */
+  /** Read arenas for ingesting files: a slot's front holds an uncut chunk. */
   ingestArenas: ArenaPool
+  /**
+   * Read arenas for ingesting streams (downloads): like ingestArenas with
+   * smaller reads, since several downloads run at once, each holding one.
+   */
+  streamArenas: ArenaPool
   /** Read arenas for archive import: a slot's front holds a partial section (up to a 1 MiB block). */
   importArenas: ArenaPool
   /** Receive arenas for online sync: blocks from the wire until appended (protocols/sync). */
@@ -35,11 +40,18 @@ export const ARENA_SLOTS = 6
  */
 export const SYNC_ARENA_SLOTS = 12
 
+/**
+ * Bytes a stream ingest reads into a slot: a quarter of a file read, so
+ * that four downloads at once (`--jobs 4`) hold what one file ingest holds.
+ */
+export const STREAM_READ_BYTES = 1024 * 1024
+
 export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
   return {
     blockstore,
     hasher: new Hasher(),
     ingestArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK),
+    streamArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK, STREAM_READ_BYTES),
     importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096),
     syncArenas: new ArenaPool(SYNC_ARENA_SLOTS, 0, MAX_NODE_BYTES),
   }

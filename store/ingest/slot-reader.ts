@@ -1,5 +1,5 @@
 import type { AbortOptions } from '../blocks/blockstore.js'
-import { type Arena, READ_BYTES } from './arena.js'
+import type { Arena } from './arena.js'
 
 /** Fills `target[offset..offset+length)` as far as the source allows; returns bytes read (short only at the end). */
 export type ReadInto = (target: Uint8Array, offset: number, length: number) => Promise<number>
@@ -39,24 +39,24 @@ export async function* readSlots<T>(
   options: SlotReaderOptions = {},
 ): AsyncGenerator<T> {
   const window = options.window ?? 3
-  const front = arena.front
+  const { front, readBytes } = arena
   const inFlight: Array<Promise<T[]>> = []
   let slot = await arena.acquire()
   let base = arena.offset(slot)
-  let filled = await read(arena.view(base + front, READ_BYTES), 0, READ_BYTES)
+  let filled = await read(arena.view(base + front, readBytes), 0, readBytes)
   let carry = 0
   let total = filled
   try {
     for (;;) {
       options.signal?.throwIfAborted()
       options.onProgress?.(total)
-      const final = filled < READ_BYTES
+      const final = filled < readBytes
       // With no slot free, let the consumer progress (and free slots) before waiting for one.
       while (!final && !arena.hasFree() && inFlight.length > 0) yield* await inFlight.shift()!
       const nextSlot = final ? undefined : await arena.acquire()
       const nextBase = nextSlot === undefined ? 0 : arena.offset(nextSlot)
       const nextRead =
-        nextSlot === undefined ? undefined : read(arena.view(nextBase + front, READ_BYTES), 0, READ_BYTES)
+        nextSlot === undefined ? undefined : read(arena.view(nextBase + front, readBytes), 0, readBytes)
       const start = base + front - carry
       const end = base + front + filled
       const work = parse(slot, start, end, final)

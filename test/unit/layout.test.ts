@@ -83,7 +83,7 @@ async function staticImports(file: string, seen = new Set<string>()): Promise<Se
 }
 
 test('the CLI starts without libp2p, undici, js-yaml, the API router, dockerode or pino: commands load them', async (t) => {
-  const loaded = await staticImports('cli/main.ts')
+  const loaded = await staticImports('cli/program.ts')
   t.deepEqual(
     LOADED_ON_DEMAND.filter((name) => loaded.has(name)),
     [],
