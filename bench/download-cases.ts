@@ -30,6 +30,17 @@ export interface DownloadCase {
   requirements: string
   /** Runs the baseline into the fresh folder `dir` (made by the caller). */
   baseline(dir: string): Promise<Measured>
+  /** What the floor is made of (download-floor.ts). */
+  floor:
+    | {
+        kind: 'transfer' /** sha256 passes ferry makes beyond the baseline's */
+        extraHashes: number /** a file like the payload */
+        sample: string
+      }
+    | {
+        kind: 'apt' /** seconds of `apt-get update` then `install --print-uris` in the fresh folder `dir` */
+        steps(dir: string): Promise<number>
+      }
 }
 
 const IMAGE_LAYERS = 4
@@ -46,6 +57,8 @@ async function writeYaml(path: string, value: unknown): Promise<string> {
 export async function urlCase(t: Teardown, work: string, bytes: number): Promise<DownloadCase> {
   const body = randomBytes(bytes)
   const sha256 = createHash('sha256').update(body).digest('hex')
+  const sample = join(work, 'payload.bin')
+  await writeFile(sample, body)
   const origin = await startOrigin({ '/big.bin': { bytes: body } })
   t.teardown(() => origin.close())
   const url = origin.url('/big.bin')
@@ -62,6 +75,8 @@ export async function urlCase(t: Teardown, work: string, bytes: number): Promise
     ferryArgs: [],
     requirements,
     baseline: (dir) => measured('curl', ['-s', '-o', join(dir, 'big.bin'), url]),
+    // curl checks no digest: ferry adds the whole-file sha256 and the chunks' sha256.
+    floor: { kind: 'transfer', extraHashes: 2, sample },
   }
 }
 
@@ -76,8 +91,13 @@ export async function imageCase(t: Teardown, work: string, bytes: number): Promi
   const registry = await startRegistry(t, join(work, 'registry'))
   await pushLayout(registry, layout, '1', 'bench/img')
   let total = 0
-  for (const blob of built.blobs.values()) total += blob.byteLength
+  let largest: [string, number] = ['', 0]
+  for (const [digest, blob] of built.blobs) {
+    total += blob.byteLength
+    if (blob.byteLength > largest[1]) largest = [digest, blob.byteLength]
+  }
   built.blobs.clear()
+  const sample = join(layout, 'blobs', 'sha256', largest[0].replace(/^sha256:/, ''))
   const ref = `${registry.host}/bench/img:1`
   const requirements = await writeYaml(join(work, 'image.yaml'), {
     module: 'bench-image',
@@ -99,6 +119,8 @@ export async function imageCase(t: Teardown, work: string, bytes: number): Promi
         `docker://${ref}`,
         `oci:${join(dir, 'oci')}:1`,
       ]),
+    // skopeo checks every blob's digest as ferry does: ferry adds the chunks' sha256.
+    floor: { kind: 'transfer', extraHashes: 1, sample },
   }
 }
 
@@ -121,25 +143,34 @@ export async function aptCase(t: Teardown, work: string): Promise<DownloadCase> 
     ferryArgs: ['--apt-sources', repo.sourcesFile],
     requirements,
     baseline: async (d) => {
-      for (const sub of ['empty', 'state', 'lists/partial', 'cache/archives/partial', 'log'])
-        await mkdir(join(d, sub), { recursive: true })
-      await writeFile(join(d, 'state', 'status'), '')
-      await writeFile(join(d, 'sources.list'), `deb [signed-by=${repo.keyFile}] ${repo.url} ./\n`)
-      await writeFile(join(d, 'apt.conf'), isolatedAptConfig(d))
+      const env = await aptWorkspace(d, repo)
       const script = `apt-get -qq update && apt-get -qq install --download-only -y ${PACKAGES.join(' ')}`
-      const env = {
-        ...process.env,
-        APT_CONFIG: join(d, 'apt.conf'),
-        LC_ALL: 'C',
-        DEBIAN_FRONTEND: 'noninteractive',
-      }
       const result = await measured('sh', ['-c', script], { env })
       const debs = (await readdir(join(d, 'cache', 'archives'))).filter((f) => f.endsWith('.deb'))
       if (debs.length !== CLOSURE)
         throw new Error(`apt-get fetched ${debs.length} .debs, not ${CLOSURE}: ${debs}`)
       return result
     },
+    floor: {
+      kind: 'apt',
+      async steps(d) {
+        const env = await aptWorkspace(d, repo)
+        const update = await measured('apt-get', ['-qq', 'update'], { env })
+        const uris = await measured('apt-get', ['-qq', 'install', '--print-uris', '-y', ...PACKAGES], { env })
+        return update.wallSeconds + uris.wallSeconds
+      },
+    },
   }
+}
+
+/** An isolated apt configuration in `d` (like the one ferry's apt source writes) for `repo`; the environment that uses it. */
+async function aptWorkspace(d: string, repo: { keyFile: string; url: string }): Promise<NodeJS.ProcessEnv> {
+  for (const sub of ['empty', 'state', 'lists/partial', 'cache/archives/partial', 'log'])
+    await mkdir(join(d, sub), { recursive: true })
+  await writeFile(join(d, 'state', 'status'), '')
+  await writeFile(join(d, 'sources.list'), `deb [signed-by=${repo.keyFile}] ${repo.url} ./\n`)
+  await writeFile(join(d, 'apt.conf'), isolatedAptConfig(d))
+  return { ...process.env, APT_CONFIG: join(d, 'apt.conf'), LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' }
 }
 
 /**

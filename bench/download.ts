@@ -7,11 +7,13 @@
  * build), removed after; each baseline a fresh folder. BENCH_DOWNLOAD_MIB
  * (default 1024) scales the file and the image down.
  */
+import { statSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
 import { table } from '../cli/output.js'
 import { aptCase, type DownloadCase, ferryDownload, imageCase, urlCase } from './download-cases.js'
+import { aptFloor, type Floor, passCosts, transferFloor } from './download-floor.js'
 import { ferryJson } from './ferry.js'
 import { type Measured, median } from './measure.js'
 import { withTempDir } from './temp.js'
@@ -26,6 +28,8 @@ interface Run {
   seconds: number
   cpu: number
   rssMiB: number
+  /** CPU seconds of the rest of the machine meanwhile: the server (in this process or the registry's). */
+  serverCpu: number
 }
 
 interface CaseResult {
@@ -35,10 +39,16 @@ interface CaseResult {
   goal: number
   ferry: Run[]
   baseline: Run[]
+  floor: Floor
 }
 
 function run(m: Measured): Run {
-  return { seconds: m.wallSeconds, cpu: m.userSeconds + m.sysSeconds, rssMiB: m.peakRssKiB / 1024 }
+  return {
+    seconds: m.wallSeconds,
+    cpu: m.userSeconds + m.sysSeconds,
+    rssMiB: m.peakRssKiB / 1024,
+    serverCpu: (m.benchCpuSeconds ?? 0) + m.otherCpuSeconds,
+  }
 }
 
 function log(message: string): void {
@@ -47,7 +57,7 @@ function log(message: string): void {
 
 /** RUNS interleaved pairs of `c`: ferry into a fresh store, then the baseline into a fresh folder. */
 async function measureCase(work: string, c: DownloadCase): Promise<CaseResult> {
-  const result: CaseResult = {
+  const result: Omit<CaseResult, 'floor'> = {
     name: c.name,
     unit: c.unit,
     bytes: c.bytes,
@@ -75,7 +85,47 @@ async function measureCase(work: string, c: DownloadCase): Promise<CaseResult> {
       `${c.name} ${i}/${RUNS}: ferry ${f.seconds.toFixed(2)} s (${f.rssMiB.toFixed(0)} MiB), baseline ${b.seconds.toFixed(2)} s`,
     )
   }
-  return result
+  return { ...result, floor: await floorOf(work, c, result.baseline) }
+}
+
+/** The case's floor (download-floor.ts), from its baseline's median run. */
+async function floorOf(work: string, c: DownloadCase, baseline: Run[]): Promise<Floor> {
+  const wall = med(baseline, (x) => x.seconds)
+  if (c.floor.kind === 'transfer') {
+    const costs = await passCosts(c.floor.sample, statSync(c.floor.sample).size)
+    return transferFloor(c.bytes, c.floor.extraHashes, costs, {
+      wall,
+      cpu: med(baseline, (x) => x.cpu),
+      serverCpu: med(baseline, (x) => x.serverCpu),
+    })
+  }
+  const dir = join(work, 'floor')
+  const steps = c.floor.steps
+  await mkdir(dir, { recursive: true })
+  try {
+    return await aptFloor(() => steps(dir), wall)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Where each case's floor lies: what ferry cannot go below on this machine with the work its design asks for. */
+function floorReport(results: CaseResult[]): string {
+  const rows = [['case', 'ferry (measured)', 'ferry at best', 'best ratio', 'how the floor is made']]
+  for (const r of results) {
+    const seconds = med(r.ferry, (x) => x.seconds)
+    const cpu = med(r.ferry, (x) => x.cpu)
+    const cpuCell = r.floor.leastCpu === undefined ? '' : `, ${cpu.toFixed(2)} CPU s`
+    const leastCpu = r.floor.leastCpu === undefined ? '' : `, ${r.floor.leastCpu.toFixed(2)} CPU s`
+    rows.push([
+      r.name,
+      `${seconds.toFixed(2)} s${cpuCell}`,
+      `${r.floor.leastWall.toFixed(2)} s${leastCpu}`,
+      `${r.floor.bestRatio.toFixed(2)} (goal ${r.goal.toFixed(1)})`,
+      r.floor.how,
+    ])
+  }
+  return table(rows)
 }
 
 const med = (runs: Run[], pick: (r: Run) => number) => median(runs.map(pick))
@@ -151,7 +201,10 @@ export async function downloadBench(): Promise<void> {
   process.stdout.write(
     `ferry download benchmark, ${machine.date}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${mib} MiB, ${RUNS} interleaved runs each, medians\n`,
   )
-  process.stdout.write(`${report(results)}\n`)
+  process.stdout.write(
+    `${report(results)}\n\nThe floor (download-floor.ts): the least time the design's work allows here\n`,
+  )
+  process.stdout.write(`${floorReport(results)}\n`)
   const json = results.map((r) => ({ ...r, ratio: ratio(r) }))
   process.stdout.write(
     `BENCH_JSON ${JSON.stringify({ bench: 'download', machine, mib, runs: RUNS, rssGoalMiB: IMAGE_RSS_GOAL_MIB, results: json })}\n`,

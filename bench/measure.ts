@@ -34,6 +34,8 @@ export interface Cost {
   peakRssKiB: number
   /** CPU seconds that other processes on the machine used meanwhile, beyond what the counters resolve: 0 on a quiet machine. */
   otherCpuSeconds: number
+  /** CPU seconds the benchmark's own process used meanwhile (a server it runs, for one). */
+  benchCpuSeconds?: number
 }
 
 /** A measured run and what it printed on stdout. */
@@ -89,7 +91,11 @@ export async function measured(command: string, args: string[], options: RunOpti
   const own = process.cpuUsage(ownBefore)
   const machine = (await machineCpuSeconds()) - machineBefore
   const others = machine - run.userSeconds - run.sysSeconds - (own.user + own.system) / 1e6
-  return { ...run, otherCpuSeconds: round(Math.max(0, others - CPU_RESOLUTION)) }
+  return {
+    ...run,
+    otherCpuSeconds: round(Math.max(0, others - CPU_RESOLUTION)),
+    benchCpuSeconds: round((own.user + own.system) / 1e6),
+  }
 }
 
 /** Spawns `command ARGS` under GNU time and parses its figures from stderr. */
