@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { Socket } from 'node:net'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
 
 /**
  * Commands that stream gigabytes through the store (downloads, archives,
@@ -21,6 +24,20 @@ export const BULK_LAUNCH = {
 /** Set in the relaunched process: it runs the command itself; its fd 3 is a pipe from the parent. */
 const LAUNCHED = 'FERRY_LAUNCHED'
 const PARENT_FD = 3
+
+/**
+ * The store `argv` names (`--store DIR` or `--store=DIR`), else
+ * `$FERRY_STORE`, else `~/.ferry`: as the commands resolve it, without
+ * loading them.
+ */
+export function storeDirOf(argv: readonly string[]): string {
+  let named: string | undefined
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--store') named = argv[i + 1]
+    else if (arg.startsWith('--store=')) named = arg.slice('--store='.length)
+  }
+  return resolve(named ?? (process.env.FERRY_STORE || join(homedir(), '.ferry')))
+}
 
 /** The command of `argv` (`node main.js [options] COMMAND …`): the first argument that is not an option. */
 export function commandOf(argv: readonly string[]): string | undefined {
@@ -45,6 +62,8 @@ export async function relaunchForBulk(argv: readonly string[]): Promise<boolean>
   const command = commandOf(argv)
   if (command === undefined || !BULK_COMMANDS.has(command)) return false
   if (process.execArgv.some((arg) => arg.startsWith('--max-semi-space-size'))) return false
+  // A daemon on the store does the work: this process only relays, a relaunch would only cost time.
+  if (existsSync(join(storeDirOf(argv), 'ferry.sock'))) return false
 
   const child = spawn(process.execPath, [...process.execArgv, ...BULK_LAUNCH.nodeOptions, ...argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],

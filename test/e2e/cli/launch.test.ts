@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import { BULK_LAUNCH, commandOf } from '../../../cli/launch.js'
+import { BULK_LAUNCH, commandOf, storeDirOf } from '../../../cli/launch.js'
 import { FERRY_BIN, ferry, initStore, pseudoRandom, sha256Hex } from '../../helpers/cli.js'
 import { testOrigin } from '../../helpers/http-origin.js'
 
@@ -85,6 +85,19 @@ test('commandOf finds the command after ferry options', (t) => {
   t.is(commandOf(['node', 'main.js', 'download', 'a.yaml']), 'download')
   t.is(commandOf(['node', 'main.js', '--version']), undefined)
   t.is(commandOf(['node', 'main.js', '-h', 'status']), 'status')
+})
+
+test('storeDirOf reads --store as the commands do', (t) => {
+  t.is(storeDirOf(['node', 'main.js', 'download', 'r.yaml', '--store', '/srv/a']), '/srv/a')
+  t.is(storeDirOf(['node', 'main.js', 'import', '--store=/srv/b', 'x.car']), '/srv/b')
+  const saved = process.env.FERRY_STORE
+  process.env.FERRY_STORE = '/srv/c'
+  try {
+    t.is(storeDirOf(['node', 'main.js', 'download', 'r.yaml']), '/srv/c')
+  } finally {
+    if (saved === undefined) delete process.env.FERRY_STORE
+    else process.env.FERRY_STORE = saved
+  }
 })
 
 test('a download runs in a relaunched node with the bulk options; a signal to ferry reaches it and it stops cleanly', async (t) => {
