@@ -6,6 +6,7 @@ import { archiveBench } from './archive.js'
 import { downloadBench } from './download.js'
 import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
+import { profileTopBench } from './profile-top.js'
 import { statusBench } from './status.js'
 import { syncBench } from './sync.js'
 import { syncAbBench } from './sync-ab.js'
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   download: downloadBench,
   ingest: ingestBench,
   'ingest-ab': ingestAbBench,
+  'profile-top': profileTopBench,
   sync: syncBench,
   'sync-ab': syncAbBench,
   status: statusBench,
