@@ -24,6 +24,19 @@ export interface DaemonConfig {
   mdns: boolean
   /** Seconds a peer may send nothing while a reply of its is awaited (default 30). */
   peerTimeoutSeconds?: number
+  /** The serving port (`--serve`), when one is asked for. */
+  serve?: ServeConfig
+}
+
+/** `--serve HOST:PORT` and what goes with it, as files (read when the daemon starts). */
+export interface ServeConfig {
+  host: string
+  port: number
+  tlsCert?: string
+  tlsKey?: string
+  /** A file holding the token clients must send. */
+  tokenFile?: string
+  allow: string[]
 }
 
 const list = v.pipe(
@@ -41,6 +54,11 @@ const fileSchema = v.strictObject({
   mdns: v.optional(trueOrFalse),
   'no-mdns': v.optional(trueOrFalse),
   'peer-timeout': v.optional(timeoutSeconds),
+  serve: v.optional(nonEmptyText),
+  'tls-cert': v.optional(nonEmptyText),
+  'tls-key': v.optional(nonEmptyText),
+  'serve-token': v.optional(nonEmptyText),
+  'serve-allow': v.optional(list),
 })
 
 /** Flags as commander gives them. */
@@ -54,6 +72,11 @@ export interface DaemonFlags {
   mdns?: boolean
   /** `--peer-timeout`, in seconds (commander gives the text; checked here). */
   peerTimeout?: string
+  serve?: string
+  tlsCert?: string
+  tlsKey?: string
+  serveToken?: string
+  serveAllow?: string[]
 }
 
 /** Reads the config file (if any) and applies flags over it: flags win. */
@@ -72,7 +95,43 @@ export async function resolveConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     mdns: flags.mdns === false ? false : (fileMdns ?? true),
     peerTimeoutSeconds:
       flags.peerTimeout === undefined ? file['peer-timeout'] : parsePeerTimeout(flags.peerTimeout),
+    serve: serveConfig(flags, file),
   }
+}
+
+/** `HOST:PORT` (`[::1]:8080` for IPv6); ERR_INVALID_ARGUMENT names the flag. */
+export function parseServeAddress(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim())
+  const port = match === null ? Number.NaN : Number(match[3])
+  if (match === null || port > 65535) {
+    throw new FerryError(
+      'ERR_INVALID_ARGUMENT',
+      `--serve ${text}: expected HOST:PORT (0.0.0.0:8080, [::]:8080)`,
+    )
+  }
+  return { host: match[1] ?? match[2], port }
+}
+
+/** The serving port's settings from flags over the config file (paths in the file are relative to it). */
+function serveConfig(flags: DaemonFlags, file: v.InferOutput<typeof fileSchema>): ServeConfig | undefined {
+  const fromFile = (value: string | undefined) =>
+    value === undefined || flags.config === undefined ? value : resolve(dirname(flags.config), value)
+  const address = flags.serve ?? file.serve
+  const tlsCert = flags.tlsCert ?? fromFile(file['tls-cert'])
+  const tlsKey = flags.tlsKey ?? fromFile(file['tls-key'])
+  const tokenFile = flags.serveToken ?? fromFile(file['serve-token'])
+  const allow = flags.serveAllow ?? file['serve-allow'] ?? []
+  if (address === undefined) {
+    if (tlsCert ?? tlsKey ?? tokenFile ?? (allow.length > 0 ? 'allow' : undefined))
+      throw new FerryError(
+        'ERR_INVALID_ARGUMENT',
+        '--tls-cert, --tls-key, --serve-token and --serve-allow need --serve HOST:PORT',
+      )
+    return undefined
+  }
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new FerryError('ERR_INVALID_ARGUMENT', '--tls-cert and --tls-key go together')
+  return { ...parseServeAddress(address), tlsCert, tlsKey, tokenFile, allow }
 }
 
 /** `--peer-timeout`'s value, checked as the config's `peer-timeout` is; ERR_INVALID_ARGUMENT names the flag. */

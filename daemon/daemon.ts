@@ -5,6 +5,9 @@ import * as v from 'valibot'
 import { FerryError, isFerryError, nonEmptyText, Store } from '../store/index.js'
 import type { DaemonConfig } from './config.js'
 import { type ApiServer, apiRoute, apiSocketPath, connectDaemon, startApiServer } from './http/index.js'
+import { type ServeServer, startServing } from './http/serve/index.js'
+import { serveInit } from './http/serve/init.js'
+import { SERVE_ROUTES } from './http/serve/routes.js'
 import { type DaemonStatus, localOperations, type PeerStatus, StoreGate, statusSummary } from './ops/index.js'
 import { PeerDialer } from './p2p/dialer.js'
 import { pull } from './p2p/pull.js'
@@ -32,6 +35,7 @@ export class Daemon {
     private readonly dialer: PeerDialer,
     private readonly api: ApiServer,
     private readonly log: Logger,
+    private readonly serving?: ServeServer,
   ) {}
 
   /** Opens the store (taking its lock), starts the node, the replicator, the dialer and the API. */
@@ -59,7 +63,22 @@ export class Daemon {
         },
         log,
       })
-      daemon = new Daemon(store, node, replicator, dialer, api, log)
+      let serving: ServeServer | undefined
+      if (config.serve !== undefined) {
+        try {
+          serving = await startServing(
+            { store, log, status: () => (daemon as Daemon).status() },
+            await serveInit(config.serve),
+            SERVE_ROUTES,
+          )
+        } catch (err) {
+          await api.close()
+          await replicator.stop()
+          await node.stop()
+          throw err
+        }
+      }
+      daemon = new Daemon(store, node, replicator, dialer, api, log, serving)
       dialer.start()
       log.info(
         {
@@ -90,6 +109,7 @@ export class Daemon {
    */
   async stop(): Promise<void> {
     this.log.info('daemon stopping')
+    await this.serving?.close()
     await this.api.close()
     await this.dialer.stop()
     await this.replicator.stop()

@@ -14,7 +14,8 @@ export function registerDaemon(program: Command): void {
   defineCommand(program, 'daemon', 'run in the foreground: own the store, sync with peers, serve the API')
     .option(
       '--config <file>',
-      'YAML file with the same keys as these flags (listen, peer, follow, secret, mdns, peer-timeout); flags win',
+      'YAML file with the same keys as these flags (listen, peer, follow, secret, mdns, peer-timeout, ' +
+        'serve, tls-cert, tls-key, serve-token, serve-allow); flags win',
     )
     .option(
       '--listen <multiaddr>',
@@ -38,6 +39,23 @@ export function registerDaemon(program: Command): void {
       'a peer that sends nothing this long while we wait for its blocks has failed that request; ' +
         'after three failures in a row it is dropped and the others are asked (default 30). ' +
         'Also how long a peer that opens a heads or sync stream has to send its message (default 10)',
+    )
+    .option(
+      '--serve <host:port>',
+      'serve the complete heads to the cluster, read-only, on this TCP address (0.0.0.0:8080): ' +
+        'an OCI registry at /v2/, files at /files/HEAD/MODULE/NAME, apt repositories at /apt/HEAD/, a status page at /',
+    )
+    .option('--tls-cert <file>', 'PEM certificate chain for --serve: HTTPS instead of HTTP (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--serve-token <file>',
+      'a file holding a token that clients of --serve must send: Authorization: Bearer TOKEN, ' +
+        'or Basic with any user name and TOKEN as the password',
+    )
+    .option(
+      '--serve-allow <cidr>',
+      'client addresses --serve answers (10.0.0.0/8, 192.168.1.7, ::1; repeatable); others get 403',
+      collect,
     )
     .addHelpText(
       'after',

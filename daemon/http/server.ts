@@ -1,4 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 
 /** How long `close` lets running answers finish, before cutting connections. */
@@ -17,6 +24,15 @@ export interface HttpServerInit {
    * @default unlimited (the unix socket is this user's only)
    */
   maxConnections?: number
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer }
+  /** node's server options: header size and timeouts (the serving port bounds them; the API keeps node's). */
+  options?: Pick<
+    ServerOptions,
+    'maxHeaderSize' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'
+  >
+  /** Idle sockets are closed after this long. @default node's (none) */
+  idleTimeoutMs?: number
 }
 
 /** A listening HTTP server (the API's on the unix socket; the serving port's later). */
@@ -41,8 +57,14 @@ function listening(server: Server, listen: HttpListen): Promise<void> {
 
 /** Starts node's HTTP server on `init.listen`, with one graceful close for every listener ferry has. */
 export async function startHttpServer(init: HttpServerInit): Promise<HttpServer> {
-  const server = createServer((req, res) => init.handle(req, res))
+  const handle = (req: IncomingMessage, res: ServerResponse) => init.handle(req, res)
+  const options = init.options ?? {}
+  const server: Server =
+    init.tls === undefined
+      ? createServer(options, handle)
+      : createTlsServer({ ...options, cert: init.tls.cert, key: init.tls.key }, handle)
   if (init.maxConnections !== undefined) server.maxConnections = init.maxConnections
+  if (init.idleTimeoutMs !== undefined) server.setTimeout(init.idleTimeoutMs, (socket) => socket.destroy())
   await listening(server, init.listen)
   const bound = server.address()
   const address =

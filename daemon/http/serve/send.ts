@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream/promises'
+import type { CID } from 'multiformats/cid'
+import { readFile, type Store } from '../../../store/index.js'
+import type { Logger } from '../../runtime/logger.js'
+import { parseRange } from './range.js'
+
+/** An artefact of the store as the serving port answers it. */
+export interface ServedArtefact {
+  /** Its file DAG. */
+  root: CID
+  size: number
+  /** Hex sha256 of the whole artefact: the ETag. */
+  sha256: string
+  /** @default 'application/octet-stream' */
+  contentType?: string
+  /** More headers (`Docker-Content-Digest`, `X-Ferry-Mode`, …). */
+  headers?: Record<string, string>
+}
+
+/**
+ * Answers GET or HEAD of one artefact straight from its blocks: `ETag`
+ * (the sha256) with `If-None-Match`, one `Range` (206, or 416 past the end),
+ * every block verified as it is read. A block found damaged while sending
+ * aborts the response (the client sees a cut transfer, never wrong bytes)
+ * and is logged with its CID.
+ */
+export async function sendArtefact(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: Store,
+  artefact: ServedArtefact,
+  log: Logger,
+): Promise<void> {
+  const etag = `"${artefact.sha256}"`
+  const headers: Record<string, string | number> = {
+    'content-type': artefact.contentType ?? 'application/octet-stream',
+    'accept-ranges': 'bytes',
+    etag,
+    ...artefact.headers,
+  }
+  const matches = req.headers['if-none-match']
+  if (
+    matches !== undefined &&
+    (matches.trim() === '*' || matches.split(',').some((tag) => tag.trim() === etag))
+  ) {
+    res.writeHead(304, headers).end()
+    return
+  }
+  const range = parseRange(req.headers.range, artefact.size)
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${artefact.size}` }).end()
+    return
+  }
+  const start = range?.start ?? 0
+  const end = range?.end ?? artefact.size
+  if (range !== undefined) headers['content-range'] = `bytes ${start}-${end - 1}/${artefact.size}`
+  headers['content-length'] = end - start
+  res.writeHead(range === undefined ? 200 : 206, headers)
+  if (req.method === 'HEAD' || end === start) {
+    res.end()
+    return
+  }
+  const abort = new AbortController()
+  res.once('close', () => abort.abort())
+  try {
+    await pipeline(
+      readFile(store.blocks, artefact.root, { offset: start, length: end - start, signal: abort.signal }),
+      res,
+    )
+  } catch (err) {
+    if (abort.signal.aborted && !(err instanceof Error && 'code' in err && err.code === 'ERR_CORRUPT_BLOCK'))
+      return
+    log.error({ err, root: artefact.root.toString(), path: req.url }, 'serving: response aborted')
+    res.destroy()
+  }
+}
