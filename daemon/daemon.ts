@@ -138,6 +138,16 @@ export class Daemon {
       addrs: this.node.getMultiaddrs().map(String),
       peers,
       sync: this.replicator.syncs(),
+      ...(this.serving === undefined
+        ? {}
+        : {
+            serve: {
+              address: this.serving.address,
+              tls: this.serving.tls,
+              requests: this.serving.served.summary().requests,
+              bytes: this.serving.served.summary().bytes,
+            },
+          }),
     }
   }
 }

@@ -75,4 +75,6 @@ export interface DaemonStatus extends StatusSummary {
   addrs: string[]
   peers: PeerStatus[]
   sync: SyncStatus[]
+  /** The serving port (`--serve`), when there is one: `HOST:PORT` bound, and what it has answered. */
+  serve?: { address: string; tls: boolean; requests: number; bytes: number }
 }

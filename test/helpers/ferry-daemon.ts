@@ -288,3 +288,26 @@ export function waitForHead(
     { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 300, describe: options.describe },
   )
 }
+
+/** A daemon with its serving port (`--serve 127.0.0.1:0`, a free port): `url` is `http(s)://127.0.0.1:PORT`. */
+export interface ServingDaemon {
+  daemon: FerryDaemon
+  url: string
+  /** `127.0.0.1:PORT`. */
+  host: string
+}
+
+/**
+ * Starts `ferry daemon … --serve 127.0.0.1:0 ARGS` (ARGS may add --tls-cert/--tls-key, --serve-token,
+ * --serve-allow) and resolves with the address its serving port bound.
+ */
+export async function spawnServingDaemon(
+  storeDir: string,
+  args: string[] = [],
+  options: SpawnDaemonOptions = {},
+): Promise<ServingDaemon> {
+  const daemon = await spawnDaemon(storeDir, ['--serve', '127.0.0.1:0', ...args], options)
+  const line = await daemon.waitForLog((l) => typeof l.serve === 'string', 5_000, 'the serving log line')
+  const host = String(line.serve)
+  return { daemon, host, url: `${line.tls === true ? 'https' : 'http'}://${host}` }
+}

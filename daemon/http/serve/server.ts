@@ -18,6 +18,7 @@ const KEEP_ALIVE_MS = 5_000
 export interface ServeServer {
   /** `HOST:PORT` bound. */
   readonly address: string
+  readonly tls: boolean
   readonly catalog: ServeCatalog
   readonly served: ServedLog
   close(): Promise<void>
@@ -172,6 +173,7 @@ export async function startServing(
   )
   return {
     address: server.address,
+    tls: init.tls !== undefined,
     catalog,
     served,
     async close() {
