@@ -29,8 +29,9 @@ export function parseRange(
     return { start: Math.max(0, size - suffix), end: size }
   }
   const start = Number(first)
-  const end = last === '' ? size : Number(last) + 1
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end <= start) return undefined
+  const end = last === '' ? Number.POSITIVE_INFINITY : Number(last) + 1
+  if (!Number.isSafeInteger(start) || (last !== '' && !Number.isSafeInteger(end)) || end <= start)
+    return undefined
   if (start >= size) return 'unsatisfiable'
   return { start, end: Math.min(end, size) }
 }
