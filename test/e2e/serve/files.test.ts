@@ -130,6 +130,20 @@ test('bad paths, absurd ranges, huge headers and writes are refused; the daemon 
   t.false(daemon.exited)
 })
 
+test('a release published while the daemon serves is served at once', async (t) => {
+  const { dir, store } = await release(t)
+  const { url } = await spawnServingDaemon(store, [], { t })
+  t.is(await status(`${url}/files/next/n/a.txt`), 404)
+  await writeFile(join(dir, 'a.txt'), 'next release\n')
+  const req = join(dir, 'n.yaml')
+  await writeFile(req, 'module: n\nversion: "1"\nfiles:\n  - name: a.txt\n    path: a.txt\n')
+  // Through the daemon's API: the daemon owns the store.
+  const build = await ferry(['bom', 'build', req, '--name', 'next', '--version', '1', '--store', store])
+  t.is(build.code, 0, build.stderr)
+  const got = await curl(['-f', `${url}/files/next/n/a.txt`])
+  t.is(got.stdout, 'next release\n')
+})
+
 test('a damaged block cuts the transfer, never sends wrong bytes, and is logged', async (t) => {
   const { dir, store, big } = await release(t)
   t.true((await corruptRawBlocks(store, 7)) > 0)
