@@ -7,6 +7,7 @@ import { downloadBench } from './download.js'
 import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
 import { profileTopBench } from './profile-top.js'
+import { serveBench } from './serve.js'
 import { statusBench } from './status.js'
 import { syncBench } from './sync.js'
 import { syncAbBench } from './sync-ab.js'
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   'profile-top': profileTopBench,
   sync: syncBench,
   'sync-ab': syncAbBench,
+  serve: serveBench,
   status: statusBench,
 }
 
