@@ -16,6 +16,12 @@ function printStore({ store, heads }: StatusSummary): void {
 function printDaemon(status: DaemonStatus): void {
   process.stdout.write(`daemon ${status.peerId}\n`)
   for (const addr of status.addrs) process.stdout.write(`  listening on ${addr}\n`)
+  if (status.serve !== undefined) {
+    const { address, tls, requests, bytes } = status.serve
+    process.stdout.write(
+      `  serving on ${tls ? 'https' : 'http'}://${address}/ (${requests} requests, ${formatBytes(bytes)} sent)\n`,
+    )
+  }
   printStore(status)
   if (status.peers.length === 0) process.stdout.write('peers: none\n')
   else {

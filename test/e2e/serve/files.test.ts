@@ -106,6 +106,9 @@ test('HEAD, ETag and If-None-Match, the mode header, listings, versions', async 
   const heads = JSON.parse((await curl(['-f', `${url}/files/`])).stdout)
   t.like(heads.heads[0], { name: 'rel', version: '1', entries: 2 })
   t.is(await status(`${url}/files/rel@1/m/big.bin`), 200)
+  // ferry status (through the daemon) names the serving port and counts what it answered.
+  const said = await ferry(['status', '--store', store])
+  t.regex(said.stdout, new RegExp(`serving on ${url}/ \\(\\d+ requests`))
   t.is(await status(`${url}/files/rel@2/m/big.bin`), 404)
   t.is(await status(`${url}/files/other/m/big.bin`), 404)
   t.is(await status(`${url}/files/rel/m/nothing`), 404)
