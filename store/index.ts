@@ -53,6 +53,12 @@ export {
   type ImageEntry,
   type PackageEntry,
 } from './dag/nodes/index.js'
+export {
+  readFileVerified,
+  readFileVerifiedRuns,
+  type VerifiedReadComponents,
+  type VerifiedReadOptions,
+} from './dag/read-verified.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
 export type { Arena, ArenaPool } from './ingest/arena.js'
 export type { Hasher } from './ingest/hasher.js'

@@ -29,7 +29,12 @@ export interface HttpServerInit {
   /** node's server options: header size and timeouts (the serving port bounds them; the API keeps node's). */
   options?: Pick<
     ServerOptions,
-    'maxHeaderSize' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'
+    | 'maxHeaderSize'
+    | 'headersTimeout'
+    | 'requestTimeout'
+    | 'keepAliveTimeout'
+    | 'connectionsCheckingInterval'
+    | 'highWaterMark'
   >
   /** Idle sockets are closed after this long. @default node's (none) */
   idleTimeoutMs?: number

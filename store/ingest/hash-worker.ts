@@ -14,12 +14,14 @@ export type HashRequest =
   | { type: 'chunks'; arena: number; start: number; cuts: number[] }
   | { type: 'ranges'; arena: number; ranges: number[] }
   | { type: 'finish'; job: number }
+  | { type: 'owned'; buffer: ArrayBuffer; ranges: number[] }
 
 export type HashReply =
   | { type: 'arena' }
   | { type: 'update' }
   | { type: 'chunks'; digests: Uint8Array }
   | { type: 'finish'; sha256: string }
+  | { type: 'owned'; digests: Uint8Array; buffer: ArrayBuffer }
 
 const arenas = new Map<number, Uint8Array>()
 const wholes = new Map<number, Hash>()
@@ -48,6 +50,17 @@ parentPort?.on('message', (request: HashRequest) => {
       }
       whole.update(arenas.get(request.arena)!.subarray(request.start, request.end))
       reply({ type: 'update' })
+      return
+    }
+    case 'owned': {
+      // A buffer handed over (transferred) with ranges to hash; handed back with the digests.
+      const { ranges, buffer } = request
+      const bytes = new Uint8Array(buffer)
+      const digests = new Uint8Array(16 * ranges.length)
+      for (let i = 0; i < ranges.length; i += 2) {
+        digests.set(sha256Digest(bytes.subarray(ranges[i], ranges[i + 1])), i * 16)
+      }
+      reply({ type: 'owned', digests, buffer }, [digests.buffer, buffer])
       return
     }
     case 'ranges': {

@@ -26,7 +26,7 @@ class HashThread {
     return worker
   }
 
-  request(message: HashRequest, arena?: Arena): Promise<HashReply> {
+  request(message: HashRequest, arena?: Arena, transfer: ArrayBuffer[] = []): Promise<HashReply> {
     const worker = this.start()
     if (arena !== undefined && !this.attached.has(arena.id)) {
       this.attached.add(arena.id)
@@ -36,7 +36,7 @@ class HashThread {
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject })
       worker.ref()
-      worker.postMessage(message)
+      worker.postMessage(message, transfer)
     })
   }
 
@@ -90,6 +90,19 @@ export class Hasher {
     const reply = await thread.request({ type: 'ranges', arena: arena.id, ranges }, arena)
     if (reply.type !== 'chunks') throw new Error('hasher: reply out of order')
     return reply.digests
+  }
+
+  /**
+   * sha256 of ranges `[start0, end0, start1, end1, …]` of `buffer`, which is
+   * handed to a hashing thread (transferred: unusable here meanwhile) and
+   * handed back with the digests (32 bytes each): for bytes not in an arena
+   * (pack reads being served). Spread over both threads.
+   */
+  async owned(buffer: ArrayBuffer, ranges: number[]): Promise<{ digests: Uint8Array; buffer: ArrayBuffer }> {
+    const thread = this.whole.backlog <= this.chunk.backlog ? this.whole : this.chunk
+    const reply = await thread.request({ type: 'owned', buffer, ranges }, undefined, [buffer])
+    if (reply.type !== 'owned') throw new Error('hasher: reply out of order')
+    return { digests: reply.digests, buffer: reply.buffer }
   }
 
   /** The job's whole-file sha256, hex. */

@@ -1,7 +1,7 @@
+import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream/promises'
 import type { CID } from 'multiformats/cid'
-import { readFile, type Store } from '../../../store/index.js'
+import { readFileVerifiedRuns, type Store } from '../../../store/index.js'
 import type { Logger } from '../../runtime/logger.js'
 import { parseRange } from './range.js'
 
@@ -64,10 +64,24 @@ export async function sendArtefact(
   const abort = new AbortController()
   res.once('close', () => abort.abort())
   try {
-    await pipeline(
-      readFile(store.blocks, artefact.root, { offset: start, length: end - start, signal: abort.signal }),
-      res,
+    const runs = readFileVerifiedRuns(
+      { blocks: store.blocks, hasher: store.pipeline.hasher },
+      artefact.root,
+      {
+        offset: start,
+        length: end - start,
+        signal: abort.signal,
+      },
     )
+    for await (const pieces of runs) {
+      // A run's blocks in one writev.
+      res.cork()
+      let full = false
+      for (const piece of pieces) full = !res.write(piece) || full
+      res.uncork()
+      if (full && !res.destroyed) await once(res, 'drain', { signal: abort.signal })
+    }
+    res.end()
   } catch (err) {
     if (abort.signal.aborted && !(err instanceof Error && 'code' in err && err.code === 'ERR_CORRUPT_BLOCK'))
       return
