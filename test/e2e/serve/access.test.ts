@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import test from 'ava'
 import { ferry, initStore } from '../../helpers/cli.js'
-import { spawnServingDaemon } from '../../helpers/ferry-daemon.js'
+import { spawnDaemon, spawnServingDaemon } from '../../helpers/ferry-daemon.js'
 import { makeTls } from '../../helpers/services/registry.js'
 
 const run = promisify(execFile)
@@ -80,6 +80,22 @@ test('with --tls-cert and --tls-key: HTTPS that a client trusting the CA accepts
   t.regex(ok.out, /served/)
   t.is((await fetchStatus(`${url}/files/rel/m/a.txt`)).status, 0, 'an unknown CA is refused by curl')
   t.is((await fetchStatus(`${url.replace('https:', 'http:')}/files/rel/m/a.txt`)).status, 0)
+})
+
+test('the config file takes the same keys (paths relative to it); flags win', async (t) => {
+  const { dir, store } = await release(t)
+  await writeFile(join(dir, 'token'), 'from-config\n')
+  const config = join(dir, 'daemon.yaml')
+  await writeFile(
+    config,
+    'serve: 127.0.0.1:0\nserve-token: token\nserve-allow: [127.0.0.1]\nmdns: false\nlisten: /ip4/127.0.0.1/tcp/0\n',
+  )
+  const daemon = await spawnDaemon(store, ['--config', config], { t, defaults: false })
+  const line = await daemon.waitForLog((l) => typeof l.serve === 'string', 5_000)
+  const file = `http://${line.serve}/files/rel/m/a.txt`
+  t.is((await fetchStatus(file)).status, 401)
+  t.is((await fetchStatus(file, ['-H', 'Authorization: Bearer from-config'])).status, 200)
+  t.like(line, { token: true, allow: ['127.0.0.1'] })
 })
 
 test('bad serving settings stop the daemon at start, naming the flag', async (t) => {
