@@ -5,6 +5,7 @@ import { FerryError } from '../errors.js'
 import type { Hasher } from '../ingest/hasher.js'
 import type { Location } from '../packs/format.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
+import type { ReadBudget } from '../packs/read-budget.js'
 import { readRuns } from '../packs/read-runs.js'
 import { fileNode } from './nodes/index.js'
 
@@ -19,6 +20,8 @@ export interface VerifiedReadOptions extends AbortOptions {
   offset?: number
   /** Bytes from `offset`. @default to the end */
   length?: number
+  /** Runs in flight shared with other readers; each run holds a token until its bytes were taken. @default unbounded */
+  budget?: ReadBudget
 }
 
 /** A leaf of a file DAG: its CID and where its bytes start in the file. */
@@ -29,10 +32,8 @@ interface Leaf {
 
 /** Leaves a batch: one index lookup for all of them. */
 const LEAF_BATCH = 4096
-/** Runs read ahead of the one being verified. */
-const READ_AHEAD = 3
-/** Runs being hashed at once (both hashing threads busy, one queued). */
-const VERIFYING = 3
+/** Runs read and being hashed ahead of the one given (both hashing threads busy, one queued). */
+const AHEAD = 3
 
 /** The leaves of the file DAG at `root` whose bytes overlap `[start, end)`, in order, in batches. */
 async function* leafBatches(
@@ -106,6 +107,7 @@ export async function* readFileVerifiedRuns(
   options: VerifiedReadOptions = {},
 ): AsyncGenerator<Uint8Array[]> {
   const { blocks, hasher } = components
+  const budget = options.budget
   const start = options.offset ?? 0
   const end = options.length === undefined ? Number.POSITIVE_INFINITY : start + options.length
   if (start < 0 || end < start)
@@ -157,12 +159,45 @@ export async function* readFileVerifiedRuns(
     }
     const locations = found as Location[]
     const verifying: Array<Promise<VerifiedRun>> = []
-    for await (const run of readRuns(blocks, locations, { window: READ_AHEAD, signal: options.signal })) {
-      const pending = verify(leaves, locations, run)
-      pending.catch(() => {}) // surfaced in order below
-      verifying.push(pending)
-      if (verifying.length >= VERIFYING) yield* emit(await (verifying.shift() as Promise<VerifiedRun>))
+    // Gives the oldest run to the consumer, then its token back.
+    async function* next(): AsyncGenerator<Uint8Array[]> {
+      const run = verifying.shift() as Promise<VerifiedRun>
+      try {
+        yield* emit(await run)
+      } finally {
+        budget?.release()
+      }
     }
-    while (verifying.length > 0) yield* emit(await (verifying.shift() as Promise<VerifiedRun>))
+    // Read ahead one run at a time (window 1): each run read is one token taken.
+    const runs = readRuns(blocks, locations, { window: 1, signal: options.signal })
+    try {
+      for (;;) {
+        if (budget !== undefined) {
+          // Holding runs, let the consumer take them before waiting for a token.
+          while (verifying.length > 0 && !budget.available()) yield* next()
+          await budget.acquire(options)
+        }
+        const read = await runs.next().catch((err) => {
+          budget?.release()
+          throw err
+        })
+        if (read.done === true) {
+          budget?.release()
+          break
+        }
+        const pending = verify(leaves, locations, read.value)
+        pending.catch(() => {}) // surfaced in order below
+        verifying.push(pending)
+        if (verifying.length >= AHEAD) yield* next()
+      }
+      while (verifying.length > 0) yield* next()
+    } finally {
+      // Stopped early (an abort, a damaged block): the tokens of runs never given back.
+      for (const pending of verifying.splice(0)) {
+        pending.catch(() => {})
+        budget?.release()
+      }
+      await runs.return(undefined)
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { MAX_NODE_BYTES } from '../blocks/cid.js'
 import { MAX_CHUNK } from '../chunk/chunker.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
+import { ReadBudget } from '../packs/read-budget.js'
 import { ArenaPool } from './arena.js'
 import { Hasher } from './hasher.js'
 
@@ -22,7 +23,18 @@ export interface PipelineComponents {
   importArenas: ArenaPool
   /** Receive arenas for online sync: blocks from the wire until appended (protocols/sync). */
   syncArenas: ArenaPool
+  /**
+   * Verified reads in flight over every reader that takes part (the serving
+   * port's responses): READ_BUDGET_RUNS runs of up to 1 MiB.
+   */
+  readBudget: ReadBudget
 }
+
+/**
+ * Runs that verified readers may hold at once, in all: ~32 MiB however many
+ * clients are served, enough for a few streams to keep both hashing threads busy.
+ */
+export const READ_BUDGET_RUNS = 32
 
 /**
  * Slots per arena: the hashing window (3), the slot being parsed and the
@@ -54,5 +66,6 @@ export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
     streamArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK, STREAM_READ_BYTES),
     importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096),
     syncArenas: new ArenaPool(SYNC_ARENA_SLOTS, 0, MAX_NODE_BYTES),
+    readBudget: new ReadBudget(READ_BUDGET_RUNS),
   }
 }

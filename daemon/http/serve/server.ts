@@ -13,7 +13,6 @@ import { ServedLog } from './served-log.js'
 const MAX_HEADER_BYTES = 16 * 1024
 const HEADERS_TIMEOUT_MS = 20_000
 const KEEP_ALIVE_MS = 5_000
-const WRITE_HIGH_WATER_MARK = 1024 * 1024
 
 /** The running serving port. */
 export interface ServeServer {
@@ -150,9 +149,6 @@ export async function startServing(
         headersTimeout: HEADERS_TIMEOUT_MS,
         requestTimeout: 0,
         keepAliveTimeout: KEEP_ALIVE_MS,
-        // Blocks are written one by one (~64 KiB each): a socket that takes a run's worth before
-        // it asks the sender to wait costs one wait a run instead of one a block.
-        highWaterMark: WRITE_HIGH_WATER_MARK,
       },
     })
   } catch (err) {

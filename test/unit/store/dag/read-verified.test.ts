@@ -1,5 +1,5 @@
 import test from 'ava'
-import { ingestStream, readFileVerified } from '../../../../store/index.js'
+import { ingestStream, ReadBudget, readFileVerified } from '../../../../store/index.js'
 import { firstDifference, pseudoRandom } from '../../../helpers/cli.js'
 import { newStore, testDir } from '../../../helpers/store.js'
 import { corruptRawBlocks } from '../../../helpers/sync-fixtures.js'
@@ -34,6 +34,24 @@ test('readFileVerified gives the file, and any range of it, as readFile does', a
     const got = await collect(readFileVerified(components, file.root, { offset, length }))
     t.is(firstDifference(got, bytes.subarray(offset, offset + length)), -1, `${offset}+${length}`)
   }
+})
+
+test('readers sharing a small budget all finish, give every token back, and one stopped early does too', async (t) => {
+  const bytes = pseudoRandom(6 * MiB, 'budget')
+  const { file, components } = await storeWith(t, bytes)
+  const budget = new ReadBudget(2)
+  const results = await Promise.all(
+    Array.from({ length: 5 }, () => collect(readFileVerified(components, file.root, { budget }))),
+  )
+  for (const got of results) t.is(firstDifference(got, bytes), -1)
+  // One that stops after its first piece.
+  for await (const _ of readFileVerified(components, file.root, { budget })) break
+  let free = 0
+  while (budget.available()) {
+    await budget.acquire()
+    free++
+  }
+  t.is(free, 2)
 })
 
 test('a small file whose root is its one block', async (t) => {
