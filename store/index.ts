@@ -67,6 +67,7 @@ export { type GcResult, gc } from './maint/gc.js'
 export { type VerifyProblem, type VerifyReport, verify } from './maint/verify.js'
 export type { Location } from './packs/format.js'
 export { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
+export { ReadBudget } from './packs/read-budget.js'
 export {
   blockIn,
   MAX_GAP_BYTES,
