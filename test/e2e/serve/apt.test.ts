@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -247,4 +247,32 @@ test('apt refuses the repository when Packages or InRelease is changed on the wa
   t.not(w.code, 0)
   t.log(complaints(w))
   t.regex(w.stdout + w.stderr, /NO_PUBKEY/)
+})
+
+test('ferry apt-key without a daemon: the key is made once, kept 0600 in the store, the same on every call', async (t) => {
+  const store = join(await testDir(t), 'store')
+  t.is((await ferry(['init', '--store', store])).code, 0)
+  const first = await ferry(['apt-key', '--store', store, '--json'])
+  t.is(first.code, 0, first.stderr)
+  const key = JSON.parse(first.stdout) as { fingerprint: string; file: string; armored: string }
+  t.is(key.file, join(store, 'apt-repo.key'))
+  t.regex(key.fingerprint, /^[0-9A-F]{40}$/)
+  t.is((await stat(key.file)).mode & 0o777, 0o600)
+  const second = await ferry(['apt-key', '--store', store])
+  t.is(second.stdout, key.armored)
+  // gpg reads it as a signing key of that fingerprint.
+  const home = join(store, '..', 'gnupg')
+  await mkdir(home, { mode: 0o700 })
+  await writeFile(join(store, '..', 'k.asc'), second.stdout)
+  const shown = await run('gpg', [
+    '--homedir',
+    home,
+    '--batch',
+    '--with-colons',
+    '--show-keys',
+    join(store, '..', 'k.asc'),
+  ])
+  t.is(shown.code, 0, shown.stderr)
+  t.regex(shown.stdout, new RegExp(`^fpr:+${key.fingerprint}:$`, 'm'))
+  t.regex(shown.stdout, /^pub:[^:]*:255:22:.*:scSC:/m, 'EdDSA (22), signs')
 })

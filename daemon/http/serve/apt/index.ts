@@ -19,11 +19,11 @@ import { sendArtefact } from '../send.js'
 import { type AptRepository, AptRepositoryCache } from './cache.js'
 import { isDebEntry, packagesIndex } from './packages-file.js'
 import { releaseFile } from './release.js'
-import { aptRepoKey } from './repo-key.js'
-import { clearsign, detachedSignature } from './signing.js'
 
 export { type AptRepository, AptRepositoryCache } from './cache.js'
-export { APT_KEY_FILE, type AptRepoKey, aptRepoKey } from './repo-key.js'
+
+/** The repository key and signing, loaded on first use: OpenPGP.js takes ~100 ms to load, every daemon start. */
+const signing = async () => ({ ...(await import('./repo-key.js')), ...(await import('./signing.js')) })
 
 const gzipped = promisify(gzip)
 
@@ -45,7 +45,7 @@ export function aptRoutes(router: ServeRouter, ctx: ServeContext, cache = aptCac
     ['GET', 'HEAD'],
     '/apt/key.asc',
     handled(ctx, async (req, res) => {
-      const key = await aptRepoKey(ctx.store.dir)
+      const key = await (await signing()).aptRepoKey(ctx.store.dir)
       sendBytes(req, res, Buffer.from(key.armored), 'application/pgp-keys')
     }),
   )
@@ -117,6 +117,7 @@ async function generate(ctx: ServeContext, head: ServedHead): Promise<AptReposit
         ],
       }),
     )
+    const { aptRepoKey, clearsign, detachedSignature } = await signing()
     const key = await aptRepoKey(ctx.store.dir)
     files.set('Packages', packages)
     files.set('Packages.gz', packagesGz)
