@@ -70,7 +70,7 @@ export function aptRoutes(router: ServeRouter, ctx: ServeContext, cache = aptCac
           404,
           `head ${what} has no Debian packages: there is no apt repository of it`,
         )
-      if (path === '') return sendText(req, res, 200, usage(req, what, head, repository))
+      if (path === '') return sendText(req, res, 200, usage(req, ref, head, repository))
       const index = repository.files.get(path)
       if (index !== undefined) return sendBytes(req, res, index, INDEX_FILES[path])
       const deb = repository.pool.get(path)
@@ -157,23 +157,37 @@ function baseUrl(req: IncomingMessage): string {
   return `${tls ? 'https' : 'http'}://${req.headers.host ?? 'HOST:PORT'}`
 }
 
-/** The sources.list line of a head's repository. */
-function sourcesLine(req: IncomingMessage, what: string): string {
+/**
+ * The sources.list line of a head's repository. Its dist is `/`, not `./`:
+ * apt would ask for `/apt/HEAD/./InRelease`, and the serving port refuses
+ * `.` segments.
+ */
+function sourcesLine(req: IncomingMessage, name: string, version?: string): string {
+  const what = encodeURIComponent(name) + (version === undefined ? '' : `@${encodeURIComponent(version)}`)
   return `deb [signed-by=${KEYRING}] ${baseUrl(req)}/apt/${what}/ /`
 }
 
 /** `/apt/HEAD/`: what it is and how to use it. */
-function usage(req: IncomingMessage, what: string, head: ServedHead, repository: AptRepository): string {
+function usage(
+  req: IncomingMessage,
+  ref: { name: string; version?: string },
+  head: ServedHead,
+  repository: AptRepository,
+): string {
   return [
     `apt repository of head ${head.record.name} ${head.record.version} (seq ${head.record.seq}): ${repository.packages} packages`,
-    `sources.list line: ${sourcesLine(req, what)}`,
+    `sources.list line: ${sourcesLine(req, ref.name, ref.version)}`,
     `its key: ferry apt-key > ${KEYRING} (on the store's machine), or ${baseUrl(req)}/apt/key.asc`,
   ].join('\n')
 }
 
 /** `/apt/`: the served heads that hold .debs, each with its sources.list line. */
 async function listing(ctx: ServeContext, req: IncomingMessage): Promise<string> {
-  const heads = (await ctx.catalog.heads()).filter((head) => head.entries.some(isDebEntry))
+  // Newest first: the one `/apt/NAME/` serves when several publishers have a head of that name.
+  const names = new Set<string>()
+  const heads = (await ctx.catalog.heads()).filter(
+    (head) => !names.has(head.record.name) && names.add(head.record.name) && head.entries.some(isDebEntry),
+  )
   if (heads.length === 0) return 'no served head holds Debian packages'
   return heads
     .map((head) => `${head.record.name} ${head.record.version}: ${sourcesLine(req, head.record.name)}`)
