@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
+import { registerAptKey } from './commands/apt-key.js'
 import { registerArchive } from './commands/archive.js'
 import { registerBom } from './commands/bom.js'
 import { registerCat } from './commands/cat.js'
@@ -53,6 +54,7 @@ registerGc(program)
 registerArchive(program)
 registerStatus(program)
 registerKeys(program)
+registerAptKey(program)
 registerDaemon(program)
 registerSync(program)
 registerPeers(program)

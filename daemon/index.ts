@@ -17,6 +17,7 @@ export { type DaemonConfig, type DaemonFlags, DEFAULT_LISTEN, parsePeerTimeout }
 // The client alone, not the folder's index: the server side (routing) is the daemon's, not every command's.
 export { connectDaemon, type RemoteOperations } from './http/api/client.js'
 export {
+  type AptKeySummary,
   type BuildArgs,
   type CallOptions,
   type DownloadArgs,

@@ -7,6 +7,7 @@
 export { resolveCatTarget } from './cat-target.js'
 export { localOperations } from './local-operations.js'
 export type {
+  AptKeySummary,
   BuildArgs,
   CallOptions,
   DownloadArgs,

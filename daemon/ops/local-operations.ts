@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import {
   buildBom,
   exportArchive,
@@ -57,6 +58,17 @@ export function localOperations(store: Store, gate = new StoreGate()): Operation
     gc: (options = {}) => gate.exclusive(() => gc(store, { signal: options.signal })),
     storeStatus: () => shared(() => statusSummary(store)),
     keyShow: async () => ({ key: (await store.publisher()).token }),
+    async aptKey() {
+      // Loaded on first use: OpenPGP is for this command and the serving port only.
+      const { APT_KEY_FILE, aptRepoKey } = await import('../http/serve/apt/repo-key.js')
+      const key = await aptRepoKey(store.dir)
+      return {
+        armored: key.armored,
+        binary: Buffer.from(key.binary).toString('base64'),
+        fingerprint: key.fingerprint,
+        file: join(store.dir, APT_KEY_FILE),
+      }
+    },
     trustAdd: ({ key, note }) => store.trustAdd(key, note),
     trustList: () => store.trustList(),
     trustRemove: ({ key }) => store.trustRemove(key),

@@ -21,6 +21,18 @@ export interface CallOptions {
   onEvent?: (event: DownloadEvent) => void
 }
 
+/** The apt repository key's public half (`ferry apt-key`). */
+export interface AptKeySummary {
+  /** ASCII-armored, for a `.asc` keyring file. */
+  armored: string
+  /** Binary (base64 here), for a `.gpg` keyring file. */
+  binary: string
+  /** Hex fingerprint. */
+  fingerprint: string
+  /** The private key's file in the store. */
+  file: string
+}
+
 /** `ferry bom build`: requirements files (absolute paths) into a signed, published head. */
 export interface BuildArgs {
   files: string[]
@@ -92,6 +104,8 @@ export interface Operations {
   storeStatus(): Promise<StatusSummary>
   /** This store's publisher key token. */
   keyShow(): Promise<{ key: string }>
+  /** The public half of the store's apt repository key (`ferry apt-key`), made on first use. */
+  aptKey(): Promise<AptKeySummary>
   trustAdd(args: { key: string; note?: string }): Promise<void>
   trustList(): Promise<TrustedKey[]>
   trustRemove(args: { key: string }): Promise<void>

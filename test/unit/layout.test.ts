@@ -61,7 +61,16 @@ test(`no source file is longer than ${MAX_LINES} lines`, async (t) => {
 })
 
 /** Packages that only some commands need: the CLI must not load them when it starts. */
-const LOADED_ON_DEMAND = ['libp2p', '@libp2p/tcp', 'undici', 'js-yaml', 'find-my-way', 'dockerode', 'pino']
+const LOADED_ON_DEMAND = [
+  'libp2p',
+  '@libp2p/tcp',
+  'undici',
+  'js-yaml',
+  'find-my-way',
+  'dockerode',
+  'pino',
+  'openpgp',
+]
 
 /** Every module `file` loads when it is loaded: static imports and re-exports, not `import type` or `import()`. */
 async function staticImports(file: string, seen = new Set<string>()): Promise<Set<string>> {
@@ -82,7 +91,7 @@ async function staticImports(file: string, seen = new Set<string>()): Promise<Se
   return seen
 }
 
-test('the CLI starts without libp2p, undici, js-yaml, the API router, dockerode or pino: commands load them', async (t) => {
+test('the CLI starts without libp2p, undici, js-yaml, the API router, dockerode, pino or openpgp: commands load them', async (t) => {
   const loaded = await staticImports('cli/program.ts')
   t.deepEqual(
     LOADED_ON_DEMAND.filter((name) => loaded.has(name)),

@@ -66,6 +66,7 @@ function remoteOperations(api: ApiTransport): RemoteOperations {
     gc: (options) => api.post(NAMES.gc, {}, options),
     storeStatus: () => api.post(NAMES.storeStatus, {}),
     keyShow: () => api.post(NAMES.keyShow, {}),
+    aptKey: () => api.post(NAMES.aptKey, {}),
     trustAdd: (args) => api.post(NAMES.trustAdd, args),
     trustList: () => api.post(NAMES.trustList, {}),
     trustRemove: (args) => api.post(NAMES.trustRemove, args),

@@ -75,6 +75,7 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
     [NAMES.gc]: apiRoute(none, true, (_args, options) => ops.gc(options)),
     [NAMES.storeStatus]: apiRoute(none, false, () => ops.storeStatus()),
     [NAMES.keyShow]: apiRoute(none, false, () => ops.keyShow()),
+    [NAMES.aptKey]: apiRoute(none, false, () => ops.aptKey()),
     [NAMES.trustAdd]: apiRoute(
       v.strictObject({ key: nonEmptyText, note: v.optional(v.string('must be a string')) }),
       false,

@@ -72,6 +72,7 @@ export const OPERATION_NAMES = {
   gc: 'gc',
   storeStatus: 'store-status',
   keyShow: 'key-show',
+  aptKey: 'apt-key',
   trustAdd: 'trust-add',
   trustList: 'trust-list',
   trustRemove: 'trust-remove',

@@ -10,7 +10,7 @@ import type { ServeContext, ServeRouter } from './index.js'
 import { sendArtefact } from './send.js'
 
 /** `HEAD` or `HEAD@VERSION`. */
-function headRef(text: string): { name: string; version?: string } {
+export function headRef(text: string): { name: string; version?: string } {
   const at = text.indexOf('@')
   return at < 0 ? { name: text } : { name: text.slice(0, at), version: text.slice(at + 1) }
 }
