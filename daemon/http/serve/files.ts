@@ -41,9 +41,10 @@ export function fileRoutes(router: ServeRouter, ctx: ServeContext): void {
         })),
       })
     }
+    // The router has decoded the path once already: a name holding `%41` stays `%41`.
     const slash = rest.indexOf('/')
-    const ref = headRef(decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash)))
-    const path = slash < 0 ? '' : decodeURIComponent(rest.slice(slash + 1))
+    const ref = headRef(slash < 0 ? rest : rest.slice(0, slash))
+    const path = slash < 0 ? '' : rest.slice(slash + 1)
     const head = await ctx.catalog.head(ref.name, ref.version)
     if (head === undefined) {
       const what = ref.version === undefined ? ref.name : `${ref.name}@${ref.version}`

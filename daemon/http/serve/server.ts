@@ -30,20 +30,28 @@ export interface ServeComponents {
   status(): Promise<DaemonStatus>
 }
 
-/** A path that could reach outside what it names: `..` or `.` segments (also percent-encoded), NUL, backslashes. */
-function unsafePath(rawUrl: string): boolean {
-  const path = rawUrl.split('?', 1)[0]
+/**
+ * A path that could reach outside what it names: `..` segments (also
+ * percent-encoded), NUL, backslashes, bad percent-encoding. `.` segments
+ * are dropped first (apt asks `/apt/HEAD/./InRelease` for a flat repository
+ * written `deb URL ./`), unless encoded.
+ */
+function unsafePath(rawPath: string): boolean {
   let decoded: string
   try {
-    decoded = decodeURIComponent(path)
+    decoded = decodeURIComponent(rawPath)
   } catch {
     return true
   }
-  return (
-    decoded.includes('\0') ||
-    decoded.includes('\\') ||
-    decoded.split('/').some((s) => s === '..' || s === '.')
-  )
+  return decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').some((s) => s === '..' || s === '.')
+}
+
+/** `req.url` without its plain `.` segments. */
+function withoutDotSegments(url: string): string {
+  const query = url.indexOf('?')
+  const path = query < 0 ? url : url.slice(0, query)
+  const cleaned = path.replace(/\/\.(?=\/|$)/g, '') || '/'
+  return query < 0 ? cleaned : cleaned + url.slice(query)
 }
 
 /** Answers a refusal the way the client of that path understands (OCI JSON for /v2/). */
@@ -126,7 +134,8 @@ export async function startServing(
     if (verdict === 'forbidden')
       return refuse(req, res, 403, 'DENIED', 'this address may not use this server')
     if (verdict === 'unauthorized') return refuse(req, res, 401, 'UNAUTHORIZED', 'a token is required')
-    if (unsafePath(req.url ?? '/')) return refuse(req, res, 400, 'NAME_INVALID', 'the path is not allowed')
+    req.url = withoutDotSegments(req.url ?? '/')
+    if (unsafePath(req.url.split('?', 1)[0])) return refuse(req, res, 400, 'NAME_INVALID', 'the path is not allowed')
     try {
       router.lookup(req, res)
     } catch (err) {
