@@ -43,7 +43,7 @@ export function isHost(segment: string): boolean {
 export function checkName(name: string): void {
   const segments = name.split('/')
   const bad = segments.find(
-    (s, i) => !(COMPONENT.test(s) || (i === 0 && segments.length > 1 && HOST.test(s))),
+    (s, i) => !(COMPONENT.test(s) || (i === 0 && segments.length > 1 && isHost(s) && HOST.test(s))),
   )
   if (bad !== undefined || name.length > 255)
     throw new RegistryError(
@@ -70,15 +70,11 @@ export function candidates(name: string, ns: string | undefined): string[] {
     ...(path.includes('/') ? [] : [`${DOCKER_HUB}/library/${path}`]),
   ]
   if (ns !== undefined) return ns === DOCKER_HUB ? hub(name) : [`${ns}/${name}`]
-  const out: string[] = []
   const slash = name.indexOf('/')
-  if (slash > 0 && isHost(name.slice(0, slash))) {
-    const host = name.slice(0, slash).toLowerCase()
-    out.push(HUB_ALIASES.has(host) ? hub(name.slice(slash + 1))[0] : name)
-    if (HUB_ALIASES.has(host)) out.push(...hub(name.slice(slash + 1)).slice(1))
-  }
-  out.push(...hub(name))
-  return out
+  const first = name.slice(0, Math.max(slash, 0))
+  const full =
+    slash > 0 && isHost(first) ? (HUB_ALIASES.has(first) ? hub(name.slice(slash + 1)) : [name]) : []
+  return [...full, ...hub(name)]
 }
 
 /** A manifest reference: a tag, or a digest. MANIFEST_UNKNOWN/DIGEST_INVALID when it is neither. */
