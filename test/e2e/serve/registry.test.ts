@@ -271,6 +271,7 @@ test('with --serve-token: skopeo without credentials gets 401 UNAUTHORIZED, with
   const ref = `docker://${guarded.host}/ferry/multi:1`
   const denied = await skopeo(['inspect', '--raw', '--tls-verify=false', ref]).catch((err: Error) => err)
   t.true(denied instanceof Error)
+  t.regex(String((denied as Error & { stderr?: Buffer }).stderr), /unauthorized/i)
   const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', '--creds', 'any:s3cret-token', ref])
   t.is(sha256(raw.stdout), multi.top.digest)
   const out = join(own, 'copy')
@@ -284,4 +285,18 @@ test('with --serve-token: skopeo without credentials gets 401 UNAUTHORIZED, with
     `oci:${out}:1`,
   ])
   t.is(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')).manifests[0].digest, multi.top.digest)
+})
+
+test('a release downloaded while serving answers at once (the image index follows the catalog)', async (t) => {
+  const { store: live } = await initStore(t)
+  const server = await spawnServingDaemon(live, [], { t })
+  const path = `${server.url}/v2/ferry/multi/manifests/1`
+  const before = await fetch(path, { method: 'GET' })
+  t.is(before.status, 404)
+  t.is(((await before.json()) as { errors: Array<{ code: string }> }).errors[0].code, 'NAME_UNKNOWN')
+  // The CLI relays the download to the daemon that owns the store.
+  await download(live, 'late', [`  - ref: ${registry.host}/ferry/multi:1\n    platform: all\n`])
+  const after = await fetch(path, { method: 'HEAD' })
+  t.is(after.status, 200)
+  t.is(after.headers.get('docker-content-digest'), multi.top.digest)
 })
