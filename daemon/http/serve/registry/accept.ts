@@ -45,6 +45,7 @@ export function parseAccept(header: string | string[] | undefined): Accepted {
   return types.size === 0 ? 'any' : types
 }
 
+/** Whether a client that accepts `accepted` takes `mediaType`. */
 export function accepts(accepted: Accepted, mediaType: string): boolean {
   return accepted === 'any' || accepted.has(mediaType)
 }

@@ -123,6 +123,7 @@ export class RegistryImages {
 
   constructor(private readonly catalog: ServeCatalog) {}
 
+  /** The index of the catalog's current heads. */
   async index(): Promise<ImageIndex> {
     const heads = await this.catalog.heads()
     // The catalog hands out the same array until its heads change.

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ServeContext, ServeRouter } from '../index.js'
 import { sendArtefact } from '../send.js'
 import { accepts, describeAccepted, FALLBACK_PLATFORM, isIndexType, parseAccept } from './accept.js'
-import { API_VERSION, API_VERSION_HEADER, RegistryError, registryHandled } from './errors.js'
+import { RegistryError, registryHandled } from './errors.js'
 import { type ImageIndex, RegistryImages, type ServedRepository, type StoredManifest } from './images.js'
 import { checkDigest, checkName, namespaceOf, parseReference } from './names.js'
 
@@ -161,7 +161,7 @@ export function registryRoutes(router: ServeRouter, ctx: ServeContext): void {
             size: manifest.size,
             sha256: manifest.digest.slice('sha256:'.length),
             contentType: manifest.mediaType,
-            headers: { 'docker-content-digest': manifest.digest, [API_VERSION_HEADER]: API_VERSION },
+            headers: { 'docker-content-digest': manifest.digest },
           },
           ctx.log,
         )
@@ -182,7 +182,7 @@ export function registryRoutes(router: ServeRouter, ctx: ServeContext): void {
           root: blob.root,
           size: blob.size,
           sha256: digest.slice('sha256:'.length),
-          headers: { 'docker-content-digest': digest, [API_VERSION_HEADER]: API_VERSION },
+          headers: { 'docker-content-digest': digest },
         },
         ctx.log,
       )
