@@ -7,6 +7,7 @@ import { downloadBench } from './download.js'
 import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
 import { profileTopBench } from './profile-top.js'
+import { serveRegistryBench } from './serve-registry.js'
 import { statusBench } from './status.js'
 import { syncBench } from './sync.js'
 import { syncAbBench } from './sync-ab.js'
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: ingestBench,
   'ingest-ab': ingestAbBench,
   'profile-top': profileTopBench,
+  'serve-registry': serveRegistryBench,
   sync: syncBench,
   'sync-ab': syncAbBench,
   status: statusBench,
