@@ -11,7 +11,7 @@ import { freePort, pushLayout, startRegistry } from '../../helpers/services/regi
 /*
  * A real Docker engine pulls from `ferry daemon --serve`: a docker.io image
  * by its own name through `registry-mirrors` (what dockerd asks a mirror:
- * `/v2/ferry/mirrored/…`), and an image of another registry from a
+ * `/v2/ferry/mirrored/…`, `/v2/library/ferrybox/…`), and an image of another registry from a
  * multi-platform index by `127.0.0.1:PORT/<path>:<tag>` (loopback registries
  * are insecure to dockerd by default). The pulled image IDs are the sources'
  * config digests.
@@ -41,6 +41,8 @@ test('dockerd pulls a docker.io image through registry-mirrors, and an index by 
   const sourceId = await importImage(dockerd, 'ferry/mirrored:1', {
     'srv/data.bin': pseudoRandom(300_000, 'mirrored layer'),
   })
+  // An official-image name: dockerd asks the mirror for /v2/library/ferrybox/….
+  const libraryId = await importImage(dockerd, 'ferrybox:1', { 'etc/motd': new TextEncoder().encode('hi\n') })
   // A two-platform index in a registry, kept whole.
   const registry = await startRegistry(t, join(dir, 'registry'))
   const multi = await writeOciLayout(join(dir, 'multi'), '1', {
@@ -51,7 +53,7 @@ test('dockerd pulls a docker.io image through registry-mirrors, and an index by 
   const requirements = join(dir, 'requirements.yaml')
   await writeFile(
     requirements,
-    `module: apps\nversion: "1"\nimages:\n  - ref: ferry/mirrored:1\n    from: docker\n  - ref: ${registry.host}/ferry/multi:1\n    platform: all\n`,
+    `module: apps\nversion: "1"\nimages:\n  - ref: ferry/mirrored:1\n    from: docker\n  - ref: ferrybox:1\n    from: docker\n  - ref: ${registry.host}/ferry/multi:1\n    platform: all\n`,
   )
   const download = await ferry(
     ['download', requirements, '--name', 'rel', '--version', '1', '--store', store],
@@ -60,11 +62,14 @@ test('dockerd pulls a docker.io image through registry-mirrors, and an index by 
     },
   )
   t.is(download.code, 0, download.stderr)
-  await docker.getImage('ferry/mirrored:1').remove()
-  await t.throwsAsync(docker.getImage('ferry/mirrored:1').inspect())
+  for (const name of ['ferry/mirrored:1', 'ferrybox:1']) {
+    await docker.getImage(name).remove()
+    await t.throwsAsync(docker.getImage(name).inspect())
+  }
 
   const serving = await spawnServingDaemon(store, [], { t, serve: `127.0.0.1:${port}` })
   t.is(await pull(docker, 'ferry/mirrored:1'), sourceId)
+  t.is(await pull(docker, 'ferrybox:1'), libraryId)
   // The layer came from ferry (the engine has no other source offline): the serving port sent it.
   const served = (await socketStatus(store)).serve
   t.is(served?.address, serving.host)
