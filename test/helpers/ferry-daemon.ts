@@ -299,14 +299,15 @@ export interface ServingDaemon {
 
 /**
  * Starts `ferry daemon … --serve 127.0.0.1:0 ARGS` (ARGS may add --tls-cert/--tls-key, --serve-token,
- * --serve-allow) and resolves with the address its serving port bound.
+ * --serve-allow) and resolves with the address its serving port bound. `options.serve` listens on
+ * another address (a port a client was configured with before the daemon started).
  */
 export async function spawnServingDaemon(
   storeDir: string,
   args: string[] = [],
-  options: SpawnDaemonOptions = {},
+  options: SpawnDaemonOptions & { serve?: string } = {},
 ): Promise<ServingDaemon> {
-  const daemon = await spawnDaemon(storeDir, ['--serve', '127.0.0.1:0', ...args], options)
+  const daemon = await spawnDaemon(storeDir, ['--serve', options.serve ?? '127.0.0.1:0', ...args], options)
   const line = await daemon.waitForLog((l) => typeof l.serve === 'string', 5_000, 'the serving log line')
   const host = String(line.serve)
   return { daemon, host, url: `${line.tls === true ? 'https' : 'http'}://${host}` }

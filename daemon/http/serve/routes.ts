@@ -2,5 +2,6 @@
 import { aptRoutes } from './apt/index.js'
 import { fileRoutes } from './files.js'
 import type { ServeRoutes } from './index.js'
+import { registryRoutes } from './registry/index.js'
 
-export const SERVE_ROUTES: ServeRoutes[] = [fileRoutes, aptRoutes]
+export const SERVE_ROUTES: ServeRoutes[] = [fileRoutes, registryRoutes, aptRoutes]

@@ -43,7 +43,11 @@ function unsafePath(rawPath: string): boolean {
   } catch {
     return true
   }
-  return decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').some((s) => s === '..' || s === '.')
+  return (
+    decoded.includes('\0') ||
+    decoded.includes('\\') ||
+    decoded.split('/').some((s) => s === '..' || s === '.')
+  )
 }
 
 /** `req.url` without its plain `.` segments. */
@@ -135,7 +139,8 @@ export async function startServing(
       return refuse(req, res, 403, 'DENIED', 'this address may not use this server')
     if (verdict === 'unauthorized') return refuse(req, res, 401, 'UNAUTHORIZED', 'a token is required')
     req.url = withoutDotSegments(req.url ?? '/')
-    if (unsafePath(req.url.split('?', 1)[0])) return refuse(req, res, 400, 'NAME_INVALID', 'the path is not allowed')
+    if (unsafePath(req.url.split('?', 1)[0]))
+      return refuse(req, res, 400, 'NAME_INVALID', 'the path is not allowed')
     try {
       router.lookup(req, res)
     } catch (err) {

@@ -60,7 +60,11 @@ async function unmountUnder(dir: string): Promise<void> {
   for (const point of points) await promisify(execFile)('umount', ['-l', point]).catch(() => {})
 }
 
-async function startWith(dir: string, driver: string): Promise<{ child: ChildProcess; ready: boolean }> {
+async function startWith(
+  dir: string,
+  driver: string,
+  extra: string[],
+): Promise<{ child: ChildProcess; ready: boolean }> {
   const socketPath = join(dir, 'docker.sock')
   const log = createWriteStream(join(dir, `dockerd-${driver}.log`))
   await new Promise((resolve) => log.once('open', resolve))
@@ -76,6 +80,7 @@ async function startWith(dir: string, driver: string): Promise<{ child: ChildPro
       '--ip6tables=false',
       '--ip-masq=false',
       '--bridge=none',
+      ...extra,
     ],
     { detached: true, stdio: ['ignore', log, log] },
   )
@@ -104,8 +109,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
-/** Starts a private dockerd and resolves once `/_ping` answers; overlay2 first, then vfs. */
-export async function startDockerd(): Promise<TestDockerd> {
+/**
+ * Starts a private dockerd and resolves once `/_ping` answers; overlay2 first, then vfs.
+ * `args` are more dockerd flags (`--registry-mirror=http://127.0.0.1:PORT`).
+ */
+export async function startDockerd(args: string[] = []): Promise<TestDockerd> {
   // Short: containerd's socket lives under the exec root (unix socket paths ≤ 108 bytes).
   const dir = await mkdtemp('/tmp/fdk-')
   const cleanup = async () => {
@@ -113,7 +121,7 @@ export async function startDockerd(): Promise<TestDockerd> {
     await rm(dir, { recursive: true, force: true })
   }
   for (const driver of ['overlay2', 'vfs']) {
-    const { child, ready } = await startWith(dir, driver)
+    const { child, ready } = await startWith(dir, driver, args)
     if (ready) {
       const socketPath = join(dir, 'docker.sock')
       return {
