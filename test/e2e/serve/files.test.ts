@@ -121,6 +121,9 @@ test('bad paths, absurd ranges, huge headers and writes are refused; the daemon 
   t.is(await status(`${url}/files/rel/%2e%2e/%2e%2e/etc/passwd`), 400)
   t.is(await status(`${url}/files/rel/../../etc/passwd`, ['--path-as-is']), 400)
   t.is(await status(`${url}/files/rel/m/big.bin%00`), 400)
+  // A plain '.' segment is dropped (apt's `deb URL ./` asks for …/./InRelease); an encoded one is refused.
+  t.is(await status(`${url}/files/rel/./m/big.bin`, ['--path-as-is']), 200)
+  t.is(await status(`${url}/files/rel/%2e/m/big.bin`), 400)
   t.is(await status(`${url}/files/rel/m/%E0%A4%A`), 400)
   t.is(await status(file, ['-H', 'Range: bytes=999999999-']), 416)
   t.is(await status(file, ['-H', 'Range: bytes=5-2']), 200) // malformed: ignored, the whole file
