@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { writeOciLayout } from '../test/helpers/services/oci-layout.js'
 import { freePort, pushLayout, startRegistry, type TestRegistry } from '../test/helpers/services/registry.js'
 import type { Teardown } from '../test/helpers/store.js'
-import { ferryJson } from './ferry.js'
+import { ferry } from '../test/helpers/cli.js'
 import type { BlobRef } from './serve-clients.js'
 
 /** An image in both the registry and the ferry store. */
@@ -58,7 +58,8 @@ export async function pushedImage(
     requirements,
     `module: bench-${name}\nversion: "1"\nimages:\n  - ref: ${into.host}/bench/${name}:1\n`,
   )
-  await ferryJson(['download', requirements, '--name', `bench-${name}`, '--version', '1', '--store', store])
+  const download = await ferry(['download', requirements, '--name', `bench-${name}`, '--version', '1', '--store', store])
+  if (download.code !== 0) throw new Error(`ferry download of bench/${name}: ${download.stderr}`)
   return {
     name: `bench/${name}`,
     registry: into,
@@ -82,6 +83,8 @@ export async function startNginx(t: Teardown, dir: string, root: string): Promis
     conf,
     [
       'daemon off;',
+      // As root nginx's worker would run as nobody, who cannot read the bench's private temp folder.
+      ...(process.getuid?.() === 0 ? ['user root root;'] : []),
       'worker_processes 1;',
       `pid ${join(dir, 'nginx.pid')};`,
       `error_log ${join(dir, 'logs', 'error.log')};`,

@@ -6,7 +6,7 @@
  *   /dev/null`): from ferry's `/v2/`, from Debian's `docker-registry`
  *   serving the same blob from its filesystem storage, and from nginx
  *   serving the blob's file with sendfile (the near-limit);
- * - 50 clients at once pulling every blob of a 256 MiB image (each blob
+ * - 50 clients at once pulling every blob of a 256 MiB image (BENCH_SERVE_IMAGE_MIB; each blob
  *   hashed and checked against its digest as it arrives): aggregate MiB/s
  *   from ferry and from docker-registry, and the ferry daemon's peak RSS.
  *
@@ -52,15 +52,16 @@ export async function serveBench(): Promise<void> {
   await requireProgram('nginx', ['-v'], 'apt-get install -y nginx-light')
   await requireProgram('skopeo', ['--version'], 'apt-get install -y skopeo')
   const mib = Number(process.env.BENCH_SERVE_MIB ?? 1024)
+  const imageMib = Number(process.env.BENCH_SERVE_IMAGE_MIB ?? 256)
   const teardowns: Array<() => Promise<void> | void> = []
   const t: Teardown = { teardown: (fn) => void teardowns.push(fn) }
   try {
     await withTempDir('ferry-bench-serve-', async (work) => {
       const store = join(work, 'store')
       await ferryJson(['init', '--store', store])
-      log(`building and pushing a one-layer image of ~${mib} MiB and a 4-layer image of 256 MiB`)
+      log(`building and pushing a one-layer image of ~${mib} MiB and a 4-layer image of ${imageMib} MiB`)
       const big = await pushedImage(t, work, store, 'big', { layers: 1, bytes: mib * MiB })
-      const many = await pushedImage(t, work, store, 'many', { layers: 4, bytes: 256 * MiB }, big.registry)
+      const many = await pushedImage(t, work, store, 'many', { layers: 4, bytes: imageMib * MiB }, big.registry)
       const nginx = await startNginx(t, join(work, 'nginx'), join(big.layout, 'blobs'))
       const { daemon, url } = await spawnServingDaemon(store, [], { t, env: withDaemonLaunchEnv(FERRY_ENV) })
 

@@ -56,6 +56,7 @@ export {
 export {
   readFileVerified,
   readFileVerifiedRuns,
+  type VerifiedPieces,
   type VerifiedReadComponents,
   type VerifiedReadOptions,
 } from './dag/read-verified.js'

@@ -5,8 +5,8 @@ import { FerryError } from '../errors.js'
 import type { Hasher } from '../ingest/hasher.js'
 import type { Location } from '../packs/format.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
-import type { ReadBudget } from '../packs/read-budget.js'
-import { readRuns } from '../packs/read-runs.js'
+import type { ReadBudget, ReadToken } from '../packs/read-budget.js'
+import { MAX_RUN_BYTES, runEnd } from '../packs/read-runs.js'
 import { fileNode } from './nodes/index.js'
 
 /** What the verified reader needs of a store: its packs and its hashing threads. */
@@ -77,16 +77,24 @@ async function* leafBatches(
 interface VerifiedRun {
   bytes: Uint8Array
   blocks: Array<{ leaf: Leaf; from: number; to: number }>
+  token?: ReadToken
+}
+
+/** A run's verified pieces; `done()` once they are no longer needed (sent), so that its buffer may be reused. */
+export interface VerifiedPieces {
+  pieces: Uint8Array[]
+  /** Gives the run's token back; with `reuse` false (a response cut short), not its buffer. Once is enough. */
+  done(reuse?: boolean): void
 }
 
 /**
  * Streams the bytes `[offset, offset + length)` of the file DAG at `root`,
  * every block verified against its CID before any of its bytes is yielded:
  * the leaves' locations are looked up a batch at a time, neighbouring blocks
- * are read with one read (readRuns), and each run is hashed on a hashing
- * thread (its buffer handed over and back, no copy) while the next ones are
- * read and the previous ones are sent. A block that does not match is
- * ERR_CORRUPT_BLOCK naming its CID; one the packs lack, ERR_NOT_FOUND.
+ * are read with one read (`runEnd`'s rules), and each run is hashed on a
+ * hashing thread (its buffer handed over and back, no copy) while the next
+ * ones are read and the previous ones are sent. A block that does not match
+ * is ERR_CORRUPT_BLOCK naming its CID; one the packs lack, ERR_NOT_FOUND.
  * Yielded views are never reused: a consumer may hold them.
  */
 export async function* readFileVerified(
@@ -94,59 +102,82 @@ export async function* readFileVerified(
   root: CID,
   options: VerifiedReadOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  for await (const pieces of readFileVerifiedRuns(components, root, options)) yield* pieces
+  for await (const run of readFileVerifiedRuns(components, root, { ...options, reuseBuffers: false })) {
+    try {
+      yield* run.pieces
+    } finally {
+      run.done()
+    }
+  }
 }
 
 /**
- * {@link readFileVerified}, a run's pieces at a time: for a writer that sends
- * them with one system call (a socket's writev), not one a block.
+ * {@link readFileVerified}, a run's pieces at a time, for a writer that
+ * sends them with one system call (a socket's writev). With `reuseBuffers`
+ * and a budget, a run's buffer goes back to the budget when `done()` is
+ * called, to be read into again: call it only once nothing refers to the
+ * pieces any more (the socket has taken them). Runs never `done()` (the
+ * consumer stopped) give their tokens back, but not their buffers.
  */
 export async function* readFileVerifiedRuns(
   components: VerifiedReadComponents,
   root: CID,
-  options: VerifiedReadOptions = {},
-): AsyncGenerator<Uint8Array[]> {
+  options: VerifiedReadOptions & { reuseBuffers?: boolean } = {},
+): AsyncGenerator<VerifiedPieces> {
   const { blocks, hasher } = components
   const budget = options.budget
+  const reuse = options.reuseBuffers === true && budget !== undefined
   const start = options.offset ?? 0
   const end = options.length === undefined ? Number.POSITIVE_INFINITY : start + options.length
   if (start < 0 || end < start)
     throw new FerryError('ERR_INVALID_ARGUMENT', `bad range ${start}+${options.length}`)
 
-  const verify = async (
+  /** Reads blocks `[first, last)` (one run) into the token's buffer or a new one, and verifies them. */
+  const readAndVerify = async (
     leaves: Leaf[],
     locations: Location[],
-    run: { start: number; end: number; offset: number; span: Uint8Array },
+    first: number,
+    last: number,
+    token: ReadToken | undefined,
   ): Promise<VerifiedRun> => {
+    const offset = locations[first].offset
+    const length = locations[last - 1].offset + locations[last - 1].length - offset
+    const own =
+      reuse && token?.buffer !== undefined && token.buffer.byteLength >= length ? token.buffer : undefined
+    const target = new Uint8Array(
+      own ?? new ArrayBuffer(reuse ? Math.max(MAX_RUN_BYTES, length) : length),
+      0,
+      length,
+    )
+    await blocks.readInto({ pack: locations[first].pack, offset, length }, target)
     const ranges: number[] = []
     const placed: VerifiedRun['blocks'] = []
-    for (let i = run.start; i < run.end; i++) {
-      const from = run.span.byteOffset + locations[i].offset - run.offset
-      const to = from + locations[i].length
-      ranges.push(from, to)
-      placed.push({ leaf: leaves[i], from, to })
+    for (let i = first; i < last; i++) {
+      const from = locations[i].offset - offset
+      ranges.push(from, from + locations[i].length)
+      placed.push({ leaf: leaves[i], from, to: from + locations[i].length })
     }
-    const { digests, buffer } = await hasher.owned(run.span.buffer as ArrayBuffer, ranges)
+    const { digests, buffer } = await hasher.owned(target.buffer as ArrayBuffer, ranges)
+    // The buffer came back: the token owns it again (or the budget drops it, when not reused).
+    if (token !== undefined) token.buffer = buffer
     for (const [j, block] of placed.entries()) {
-      const expected = block.leaf.cid.multihash.digest
-      const actual = digests.subarray(j * 32, j * 32 + 32)
-      if (Buffer.compare(expected, actual) !== 0) {
+      if (Buffer.compare(block.leaf.cid.multihash.digest, digests.subarray(j * 32, j * 32 + 32)) !== 0) {
         throw new FerryError('ERR_CORRUPT_BLOCK', `block ${block.leaf.cid} does not match its hash`, {
           details: { cid: block.leaf.cid.toString() },
         })
       }
     }
-    return { bytes: new Uint8Array(buffer), blocks: placed }
+    return { bytes: new Uint8Array(buffer), blocks: placed, token }
   }
 
-  function* emit(run: VerifiedRun): Generator<Uint8Array[]> {
+  const piecesOf = (run: VerifiedRun): Uint8Array[] => {
     const pieces: Uint8Array[] = []
     for (const { leaf, from, to } of run.blocks) {
       const first = Math.max(from, from + (start - leaf.base))
       const last = Math.min(to, from + (end - leaf.base))
       if (last > first) pieces.push(run.bytes.subarray(first, last))
     }
-    if (pieces.length > 0) yield pieces
+    return pieces
   }
 
   for await (const leaves of leafBatches(blocks, root, start, end, options)) {
@@ -158,46 +189,53 @@ export async function* readFileVerifiedRuns(
       })
     }
     const locations = found as Location[]
-    const verifying: Array<Promise<VerifiedRun>> = []
-    // Gives the oldest run to the consumer, then its token back.
-    async function* next(): AsyncGenerator<Uint8Array[]> {
-      const run = verifying.shift() as Promise<VerifiedRun>
+    const inFlight: Array<{ run: Promise<VerifiedRun>; token?: ReadToken }> = []
+    // Gives the oldest run to the consumer; its token goes back when the consumer says done (or, unused, now).
+    async function* next(): AsyncGenerator<VerifiedPieces> {
+      const { run, token } = inFlight.shift() as (typeof inFlight)[number]
+      let given = false
       try {
-        yield* emit(await run)
+        const verified = await run
+        const pieces = piecesOf(verified)
+        if (pieces.length === 0) return
+        given = true
+        let released = false
+        yield {
+          pieces,
+          done: (again = true) => {
+            if (released) return
+            released = true
+            if (token !== undefined) budget?.release(token, reuse && again)
+          },
+        }
       } finally {
-        budget?.release()
+        if (!given && token !== undefined) budget?.release(token, false)
       }
     }
-    // Read ahead one run at a time (window 1): each run read is one token taken.
-    const runs = readRuns(blocks, locations, { window: 1, signal: options.signal })
+    let at = 0
     try {
-      for (;;) {
+      while (at < locations.length) {
+        options.signal?.throwIfAborted()
+        let token: ReadToken | undefined
         if (budget !== undefined) {
           // Holding runs, let the consumer take them before waiting for a token.
-          while (verifying.length > 0 && !budget.available()) yield* next()
-          await budget.acquire(options)
+          while (inFlight.length > 0 && !budget.available()) yield* next()
+          token = await budget.acquire(options)
         }
-        const read = await runs.next().catch((err) => {
-          budget?.release()
-          throw err
-        })
-        if (read.done === true) {
-          budget?.release()
-          break
-        }
-        const pending = verify(leaves, locations, read.value)
-        pending.catch(() => {}) // surfaced in order below
-        verifying.push(pending)
-        if (verifying.length >= AHEAD) yield* next()
+        const last = runEnd(locations, at)
+        const run = readAndVerify(leaves, locations, at, last, token)
+        run.catch(() => {}) // surfaced in order below
+        inFlight.push({ run, token })
+        at = last
+        if (inFlight.length >= AHEAD) yield* next()
       }
-      while (verifying.length > 0) yield* next()
+      while (inFlight.length > 0) yield* next()
     } finally {
-      // Stopped early (an abort, a damaged block): the tokens of runs never given back.
-      for (const pending of verifying.splice(0)) {
-        pending.catch(() => {})
-        budget?.release()
+      // Stopped early (an abort, a damaged block): runs never given out give their tokens back, not their buffers.
+      for (const { run, token } of inFlight.splice(0)) {
+        run.catch(() => {})
+        if (token !== undefined) budget?.release(token, false)
       }
-      await runs.return(undefined)
     }
   }
 }

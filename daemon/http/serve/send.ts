@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CID } from 'multiformats/cid'
-import { readFileVerifiedRuns, type Store } from '../../../store/index.js'
+import { readFileVerifiedRuns, type Store, type VerifiedPieces } from '../../../store/index.js'
 import type { Logger } from '../../runtime/logger.js'
 import { parseRange } from './range.js'
 
@@ -63,6 +63,12 @@ export async function sendArtefact(
   }
   const abort = new AbortController()
   res.once('close', () => abort.abort())
+  // Runs handed to the socket and not yet written out: given back when written, or unused when cut short.
+  const given = new Set<VerifiedPieces>()
+  const finish = (run: VerifiedPieces, written: boolean) => {
+    given.delete(run)
+    run.done(written)
+  }
   try {
     const runs = readFileVerifiedRuns(
       { blocks: store.blocks, hasher: store.pipeline.hasher },
@@ -71,13 +77,20 @@ export async function sendArtefact(
         offset: start,
         length: end - start,
         signal: abort.signal,
+        budget: store.pipeline.readBudget,
+        reuseBuffers: true,
       },
     )
-    for await (const pieces of runs) {
-      // A run's blocks in one writev.
+    for await (const run of runs) {
+      // A run's blocks in one writev; its buffer is reused once the socket has taken them.
+      given.add(run)
       res.cork()
       let full = false
-      for (const piece of pieces) full = !res.write(piece) || full
+      const last = run.pieces.length - 1
+      for (const [i, piece] of run.pieces.entries()) {
+        const taken = i === last ? res.write(piece, (err) => finish(run, err == null)) : res.write(piece)
+        full = !taken || full
+      }
       res.uncork()
       if (full && !res.destroyed) await once(res, 'drain', { signal: abort.signal })
     }
@@ -87,5 +100,7 @@ export async function sendArtefact(
       return
     log.error({ err, root: artefact.root.toString(), path: req.url }, 'serving: response aborted')
     res.destroy()
+  } finally {
+    if (res.destroyed) for (const run of given) finish(run, false)
   }
 }
