@@ -65,6 +65,8 @@ export async function loadImage(
     await engine.load(counted)
   } finally {
     options.signal?.removeEventListener('abort', stop)
+    // Done or failed: stop reading blocks for a tar nobody reads any more.
+    tar.stream.destroy()
   }
   return {
     image: entry.name,
