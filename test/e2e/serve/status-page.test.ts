@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Stream } from '@libp2p/interface'
 import test, { type ExecutionContext } from 'ava'
 import { chromium } from 'playwright-core'
+import { STATUS_PAGE } from '../../../daemon/http/serve/status/page.js'
 import type { StatusPageData } from '../../../daemon/http/serve/status/routes.js'
 import { SYNC_PROTOCOL } from '../../../protocols/sync/index.js'
 import { buildRelease } from '../../helpers/archive.js'
@@ -121,6 +122,16 @@ test('the status page shows the heads, a sync in progress, the peer and what was
   await fetch(`${url}/files/site/m/data.bin`).then((r) => r.arrayBuffer())
   await page.locator('#served td', { hasText: 'GET /files/site/m/data.bin' }).first().waitFor()
   t.is(await page.locator('#error').textContent(), '')
+  // What was served counts bodies sent whole too: the page itself, its size.
+  const after = (await (await fetch(`${url}/status.json`)).json()) as StatusPageData
+  t.like(
+    after.served.recent.find((r) => r.path === '/'),
+    { method: 'GET', status: 200, bytes: Buffer.byteLength(STATUS_PAGE) },
+  )
+  t.like(
+    after.served.recent.find((r) => r.path === '/files/site/m/data.bin'),
+    { status: 200, bytes: 70_000 },
+  )
 
   await mkdir(ARTIFACTS, { recursive: true })
   const shot = join(ARTIFACTS, 'status-page.png')
