@@ -3,8 +3,10 @@ import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import test, { type ExecutionContext } from 'ava'
 import { chromium } from 'playwright-core'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { STATUS_PAGE } from '../../../daemon/http/serve/status/page.js'
 import type { StatusPageData } from '../../../daemon/http/serve/status/routes.js'
 import { SYNC_PROTOCOL } from '../../../protocols/sync/index.js'
@@ -17,30 +19,57 @@ import { relayHeads, testPeer } from '../../helpers/test-peer.js'
 /*
  * The status page of the serving port in a real browser (Debian's chromium,
  * driven by playwright-core): the site's daemon serves its own release and
- * syncs another one from a peer that takes want lists and never answers, so
- * the sync stays in progress for as long as the test looks at it.
+ * syncs another one through a relay that slows the publisher's answers, so
+ * the sync is part of the way for as long as the test looks at it.
  */
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = join(import.meta.dirname, '../../../../test-artifacts')
 
-/** Publisher A's release `big` 1, relayed to the site by a peer that never sends a block of it. */
-async function stalledSyncSource(t: ExecutionContext) {
+/** Sends what comes on `from` to `to`, each chunk after `delayMs` of it, then closes `to`'s writing side. */
+async function pump(from: Stream, to: Stream, delayMs: (bytes: number) => number) {
+  for await (const chunk of from) {
+    const ms = delayMs(chunk.byteLength)
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms))
+    if (!to.send(chunk)) await to.onDrain()
+  }
+  await to.close()
+}
+
+/**
+ * Publisher A's release `big` 7 (6 MiB), offered to the site by a relay that
+ * passes the sync streams on to A's daemon, A's answers slowed to about
+ * `bytesPerSecond`: the site's sync of it stays in progress, its blocks
+ * arriving, for as long as the test looks at it.
+ */
+async function slowSyncSource(t: ExecutionContext, bytesPerSecond: number) {
   const { a, b: site } = await publisherAndSite(t, {
     name: 'big',
     version: '7',
     seed: 'status-page',
-    files: [{ name: 'big.bin', size: 4 * MiB }],
+    files: [{ name: 'big.bin', size: 6 * MiB }],
   })
   const da = await spawnDaemon(a.store, [], { t })
   const { node, addr } = await testPeer(t, true)
-  const held: Stream[] = []
+  const open: Stream[] = []
   t.teardown(() => {
-    for (const stream of held) stream.abort(new Error('test over'))
+    for (const stream of open) stream.abort(new Error('test over'))
   })
   await relayHeads(node, da)
-  await node.handle(SYNC_PROTOCOL, (stream) => {
-    held.push(stream)
+  await node.handle(SYNC_PROTOCOL, async (inbound) => {
+    open.push(inbound)
+    try {
+      // The want list whole first (read at once: its end must not pass unseen), then A's answer, slowed.
+      const want: Array<Uint8Array | Uint8ArrayList> = []
+      for await (const chunk of inbound) want.push(chunk)
+      const outbound = await node.dialProtocol(multiaddr(da.addr), SYNC_PROTOCOL)
+      open.push(outbound)
+      for (const chunk of want) outbound.send(chunk)
+      await outbound.close()
+      await pump(outbound, inbound, (bytes) => (1000 * bytes) / bytesPerSecond)
+    } catch (err) {
+      inbound.abort(err as Error)
+    }
   })
   return { site, addr }
 }
@@ -60,7 +89,7 @@ async function siteRelease(dir: string, store: string) {
 
 test('the status page shows the heads, a sync in progress, the peer and what was served; it refreshes from /status.json', async (t) => {
   if (!existsSync(CHROMIUM)) return t.fail(`${CHROMIUM} is not installed (apt-get install chromium)`)
-  const { site, addr } = await stalledSyncSource(t)
+  const { site, addr } = await slowSyncSource(t, 256 * 1024)
   const release = await siteRelease(site.dir, site.store)
   const { url } = await spawnServingDaemon(
     site.store,
@@ -68,12 +97,14 @@ test('the status page shows the heads, a sync in progress, the peer and what was
     { t },
   )
 
-  // The JSON the page draws from: both heads (only site complete), big's sync running.
+  // The JSON the page draws from: site's head complete, big's sync part of the way (blocks in, more to come).
   const deadline = Date.now() + 20_000
   let data: StatusPageData
+  const partly = (s: StatusPageData['status']['sync'][number]) =>
+    s.name === 'big' && s.state === 'syncing' && s.bytesReceived > 256 * 1024 && s.wantBlocks > 0
   for (;;) {
     data = (await (await fetch(`${url}/status.json`)).json()) as StatusPageData
-    if (data.status.sync.some((s) => s.name === 'big' && s.state === 'syncing')) break
+    if (data.status.sync.some(partly)) break
     if (Date.now() > deadline)
       return t.fail(`no sync of big in progress: ${JSON.stringify(data.status.sync)}`)
     await new Promise((resolve) => setTimeout(resolve, 200))
@@ -112,7 +143,12 @@ test('the status page shows the heads, a sync in progress, the peer and what was
   const syncRow = page.locator('#syncs tr[data-sync="big@7"]')
   await syncRow.waitFor()
   t.regex((await syncRow.locator('td').nth(1).textContent()) ?? '', /^syncing/)
-  t.is(await syncRow.locator('[role=progressbar]').count(), 1)
+  const bar = syncRow.locator('[role=progressbar]')
+  t.is(await bar.count(), 1)
+  // Part of the way: some blocks in, not all (the relay lets about 256 KiB/s through).
+  const percent = Number(await bar.getAttribute('aria-valuenow'))
+  t.true(percent > 0 && percent < 100, `progress ${percent}%`)
+  t.regex((await syncRow.locator('td').nth(4).textContent()) ?? '', /^[\d.]+ (KiB|MiB)$/, 'received')
 
   t.true((await page.locator('#peers tbody td.yes').count()) >= 1, 'a connected peer is listed')
   // What was served: the file fetched above, by its path.

@@ -80,9 +80,9 @@ function progress(row, done, total) {
   fillEl.style.width = (share * 100).toFixed(1) + '%'
   bar.appendChild(fillEl)
   td.appendChild(bar)
-  td.appendChild(document.createTextNode(' ' + Math.floor(share * 100) + '%'))
+  td.appendChild(document.createTextNode(' ' + (share * 100).toFixed(1) + '%'))
   bar.setAttribute('role', 'progressbar')
-  bar.setAttribute('aria-valuenow', String(Math.floor(share * 100)))
+  bar.setAttribute('aria-valuenow', (share * 100).toFixed(1))
 }
 function draw(data) {
   const s = data.status
