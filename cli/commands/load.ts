@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { action, defineCommand } from '../command.js'
 import { withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
+import { progress } from '../progress.js'
 
 interface LoadFlags extends CommonOptions {
   platform?: string
@@ -38,13 +39,19 @@ export function registerLoad(program: Command): void {
     .action(
       action<LoadFlags>(async ([image], options) => {
         const dockerHost = options.dockerHost ?? process.env.DOCKER_HOST
-        const result = await withOperations(options, (ops) =>
-          ops.load({
-            image,
-            ...(options.platform ? { platform: options.platform } : {}),
-            ...(dockerHost ? { dockerHost } : {}),
-          }),
-        )
+        const result = await withOperations(options, (ops) => {
+          const bar = progress('load', options)
+          return ops
+            .load(
+              {
+                image,
+                ...(options.platform ? { platform: options.platform } : {}),
+                ...(dockerHost ? { dockerHost } : {}),
+              },
+              { onProgress: (done, total) => bar.update(done, total) },
+            )
+            .finally(() => bar.stop())
+        })
         if (options.json) return printJson(result)
         const tags = result.tags.length > 0 ? result.tags.join(', ') : 'untagged'
         process.stdout.write(
