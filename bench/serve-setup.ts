@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
+import { ferry } from '../test/helpers/cli.js'
 import { writeOciLayout } from '../test/helpers/services/oci-layout.js'
 import { freePort, pushLayout, startRegistry, type TestRegistry } from '../test/helpers/services/registry.js'
 import type { Teardown } from '../test/helpers/store.js'
-import { ferry } from '../test/helpers/cli.js'
 import type { BlobRef } from './serve-clients.js'
 
 /** An image in both the registry and the ferry store. */
@@ -58,7 +58,16 @@ export async function pushedImage(
     requirements,
     `module: bench-${name}\nversion: "1"\nimages:\n  - ref: ${into.host}/bench/${name}:1\n`,
   )
-  const download = await ferry(['download', requirements, '--name', `bench-${name}`, '--version', '1', '--store', store])
+  const download = await ferry([
+    'download',
+    requirements,
+    '--name',
+    `bench-${name}`,
+    '--version',
+    '1',
+    '--store',
+    store,
+  ])
   if (download.code !== 0) throw new Error(`ferry download of bench/${name}: ${download.stderr}`)
   return {
     name: `bench/${name}`,

@@ -61,7 +61,14 @@ export async function serveBench(): Promise<void> {
       await ferryJson(['init', '--store', store])
       log(`building and pushing a one-layer image of ~${mib} MiB and a 4-layer image of ${imageMib} MiB`)
       const big = await pushedImage(t, work, store, 'big', { layers: 1, bytes: mib * MiB })
-      const many = await pushedImage(t, work, store, 'many', { layers: 4, bytes: imageMib * MiB }, big.registry)
+      const many = await pushedImage(
+        t,
+        work,
+        store,
+        'many',
+        { layers: 4, bytes: imageMib * MiB },
+        big.registry,
+      )
       const nginx = await startNginx(t, join(work, 'nginx'), join(big.layout, 'blobs'))
       const { daemon, url } = await spawnServingDaemon(store, [], { t, env: withDaemonLaunchEnv(FERRY_ENV) })
 

@@ -5,14 +5,14 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 /**
- * Commands that stream gigabytes through the store (downloads, archives,
+ * Commands that stream gigabytes through the store (downloads, archives, image loads,
  * builds of large trees). They run in a relaunched node with a small young
  * generation: V8 cannot resize it once the process runs, and with its
  * default (16 MiB semispaces) the dropped socket and read buffers of a 1 GiB
  * image download pile up to a peak RSS over 200 MiB, where `--max-semi-space-size=2`
  * keeps it near 175 MiB at the same CPU time (bench/RESULTS.md, Download).
  */
-export const BULK_COMMANDS: ReadonlySet<string> = new Set(['download', 'import', 'export', 'bom'])
+export const BULK_COMMANDS: ReadonlySet<string> = new Set(['download', 'import', 'export', 'bom', 'load'])
 
 /** The node options and environment a bulk command runs with. */
 export const BULK_LAUNCH = {

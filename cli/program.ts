@@ -13,6 +13,7 @@ import { registerDownload } from './commands/download.js'
 import { registerGc } from './commands/gc.js'
 import { registerInit } from './commands/init.js'
 import { registerKeys } from './commands/keys.js'
+import { registerLoad } from './commands/load.js'
 import { registerLs } from './commands/ls.js'
 import { registerPeers } from './commands/peers.js'
 import { registerSecret } from './commands/secret.js'
@@ -49,6 +50,7 @@ registerBom(program)
 registerDownload(program)
 registerLs(program)
 registerCat(program)
+registerLoad(program)
 registerVerify(program)
 registerGc(program)
 registerArchive(program)

@@ -54,6 +54,12 @@ export function localOperations(store: Store, gate = new StoreGate()): Operation
           onEvent: options.onEvent,
         })
       }),
+    load: (args, options = {}) =>
+      shared(async () => {
+        // Loaded on first use, as the download: dockerode is large.
+        const { loadImage } = await import('../docker-load/index.js')
+        return loadImage(store, args, options)
+      }),
     verify: ({ ref }, options = {}) => shared(() => verify(store, { ref, signal: options.signal })),
     gc: (options = {}) => gate.exclusive(() => gc(store, { signal: options.signal })),
     storeStatus: () => shared(() => statusSummary(store)),

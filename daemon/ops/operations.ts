@@ -6,6 +6,7 @@ import type {
   Inventory,
   VerifyReport,
 } from '../../store/index.js'
+import type { LoadArgs, LoadResult } from '../docker-load/index.js'
 import type { DownloadEvent, DownloadSummary } from '../sources/downloader.js'
 import type { EntrySummary, HeadSummary, StatusSummary, TrustedKey } from './types.js'
 
@@ -97,6 +98,11 @@ export interface Operations {
   buildBom(args: BuildArgs, options?: CallOptions): Promise<BuildSummary>
   /** Fetches what requirements files ask for, then signs and publishes a head; events through `onEvent`. */
   download(args: DownloadArgs, options?: CallOptions): Promise<DownloadSummary>
+  /**
+   * Puts an image of the store into a Docker engine (`ferry load`): a
+   * `docker load` stream made from its blocks; progress in bytes sent.
+   */
+  load(args: LoadArgs, options?: CallOptions): Promise<LoadResult>
   /** Re-hashes every block below the heads, or below one head or CID. */
   verify(args: { ref?: string }, options?: CallOptions): Promise<VerifyReport>
   gc(options?: CallOptions): Promise<GcResult>

@@ -62,6 +62,7 @@ function remoteOperations(api: ApiTransport): RemoteOperations {
     cat: (args, options) => api.stream(`/api/cat?ref=${encodeURIComponent(args.ref)}`, options),
     buildBom: (args, options) => api.post(NAMES.buildBom, args, options),
     download: (args, options) => api.post(NAMES.download, args, options),
+    load: (args, options) => api.post(NAMES.load, args, options),
     verify: (args, options) => api.post(NAMES.verify, args, options),
     gc: (options) => api.post(NAMES.gc, {}, options),
     storeStatus: () => api.post(NAMES.storeStatus, {}),

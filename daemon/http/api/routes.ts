@@ -69,6 +69,15 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
       true,
       (args, options) => ops.download(args, options),
     ),
+    [NAMES.load]: apiRoute(
+      v.strictObject({
+        image: nonEmptyText,
+        platform: v.optional(nonEmptyText),
+        dockerHost: v.optional(nonEmptyText),
+      }),
+      true,
+      (args, options) => ops.load(args, options),
+    ),
     [NAMES.verify]: apiRoute(v.strictObject({ ref: v.optional(nonEmptyText) }), true, (args, options) =>
       ops.verify(args, options),
     ),

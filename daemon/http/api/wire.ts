@@ -68,6 +68,7 @@ export const OPERATION_NAMES = {
   entries: 'entries',
   buildBom: 'bom-build',
   download: 'download',
+  load: 'load',
   verify: 'verify',
   gc: 'gc',
   storeStatus: 'store-status',

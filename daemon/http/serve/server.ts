@@ -113,11 +113,20 @@ export async function startServing(
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now()
     let bytes = 0
+    const count = (chunk: unknown) => {
+      if (typeof chunk === 'string' || chunk instanceof Uint8Array) bytes += Buffer.byteLength(chunk)
+    }
     const write = res.write.bind(res)
     res.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (typeof chunk === 'string' || chunk instanceof Uint8Array) bytes += Buffer.byteLength(chunk)
+      count(chunk)
       return (write as (...args: unknown[]) => boolean)(chunk, ...rest)
     }) as typeof res.write
+    // Short answers (JSON, text, the status page) are sent whole by end(body).
+    const end = res.end.bind(res)
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'function') count(chunk)
+      return (end as (...args: unknown[]) => ServerResponse)(chunk, ...rest)
+    }) as typeof res.end
     res.once('close', () => {
       served.record({
         at: new Date().toISOString(),

@@ -20,7 +20,19 @@ test('--help of the program and of each command exits 0 and mentions --store', a
   const main = await ferry(['--help'])
   t.is(main.code, 0, main.stderr)
   t.regex(main.stdout, /--store/)
-  for (const command of ['init', 'bom', 'ls', 'cat', 'verify', 'gc', 'status', 'key', 'apt-key', 'trust']) {
+  for (const command of [
+    'init',
+    'bom',
+    'ls',
+    'cat',
+    'load',
+    'verify',
+    'gc',
+    'status',
+    'key',
+    'apt-key',
+    'trust',
+  ]) {
     t.regex(main.stdout, new RegExp(`^ {2}${command}\\b`, 'm'), `the program help lists ${command}`)
   }
 
@@ -35,6 +47,7 @@ test('--help of the program and of each command exits 0 and mentions --store', a
     ['init'],
     ['ls'],
     ['cat'],
+    ['load'],
     ['verify'],
     ['gc'],
     ['status'],
