@@ -8,7 +8,8 @@
  *   serving the blob's file with sendfile (the near-limit);
  * - 50 clients at once pulling every blob of a 256 MiB image (BENCH_SERVE_IMAGE_MIB; each blob
  *   hashed and checked against its digest as it arrives): aggregate MiB/s
- *   from ferry and from docker-registry, and the ferry daemon's peak RSS.
+ *   from ferry and from docker-registry, and the ferry daemon's peak RSS;
+ * - `Packages` of a 2,000-package head: generated, then cached.
  *
  * The images are pushed to docker-registry with skopeo and downloaded into a
  * ferry store with `ferry download`, so both serve the same bytes.
@@ -21,6 +22,7 @@ import type { Teardown } from '../test/helpers/store.js'
 import { FERRY_ENV, ferryJson, withDaemonLaunchEnv } from './ferry.js'
 import { measured, median, requireProgram } from './measure.js'
 import { pullRound } from './serve-clients.js'
+import { PACKAGES, packagesTimes } from './serve-packages.js'
 import { type PushedImage, pushedImage, startNginx } from './serve-setup.js'
 import { withTempDir } from './temp.js'
 
@@ -28,6 +30,7 @@ const MiB = 1024 * 1024
 const RUNS = Number(process.env.BENCH_SERVE_RUNS ?? 3)
 const CLIENTS = 50
 const DAEMON_RSS_GOAL_MIB = 200
+const PACKAGES_GOAL_MS = 1000
 
 function log(message: string): void {
   process.stderr.write(`bench serve: ${message}\n`)
@@ -112,6 +115,10 @@ export async function serveBench(): Promise<void> {
       }
       const rss = await peakRssMiB(daemon.pid)
       await daemon.stop()
+      const apt = await packagesTimes(work)
+      log(
+        `Packages of ${PACKAGES} packages: ${apt.firstMs.toFixed(0)} ms generated, ${apt.cachedMs.toFixed(1)} ms cached`,
+      )
 
       const blobMiB = blob.size / MiB
       const oneRate = (who: keyof typeof one) => blobMiB / median(one[who])
@@ -151,8 +158,12 @@ export async function serveBench(): Promise<void> {
       process.stdout.write(
         `ferry daemon peak RSS (VmHWM, serving only): ${rss.toFixed(0)} MiB (≤ ${DAEMON_RSS_GOAL_MIB}: ${rss <= DAEMON_RSS_GOAL_MIB ? 'met' : 'NOT met'}); blobs that did not match their digest: ${wrong}\n`,
       )
+      const aptVerdict = apt.firstMs <= PACKAGES_GOAL_MS ? 'met' : 'NOT met'
       process.stdout.write(
-        `BENCH_JSON ${JSON.stringify({ bench: 'serve', machine, runs: RUNS, clients: CLIENTS, one, rounds, daemonPeakRssMiB: rss, wrong })}\n`,
+        `Packages of a ${PACKAGES}-package head (${(apt.bytes / 1024).toFixed(0)} KiB): generated in ${apt.firstMs.toFixed(0)} ms (≤ ${PACKAGES_GOAL_MS}: ${aptVerdict}), then ${apt.cachedMs.toFixed(1)} ms from the cache\n`,
+      )
+      process.stdout.write(
+        `BENCH_JSON ${JSON.stringify({ bench: 'serve', machine, runs: RUNS, clients: CLIENTS, one, rounds, daemonPeakRssMiB: rss, wrong, apt })}\n`,
       )
     })
   } finally {

@@ -1,18 +1,20 @@
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions } from '../blocks/blockstore.js'
-import { assertBlock, RAW } from '../blocks/cid.js'
+import { RAW } from '../blocks/cid.js'
 import { FerryError } from '../errors.js'
 import type { Hasher } from '../ingest/hasher.js'
 import type { Location } from '../packs/format.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
 import type { ReadBudget, ReadToken } from '../packs/read-budget.js'
 import { MAX_RUN_BYTES, runEnd } from '../packs/read-runs.js'
-import { fileNode } from './nodes/index.js'
+import { FileNodeCache } from './file-node-cache.js'
 
-/** What the verified reader needs of a store: its packs and its hashing threads. */
+/** What the verified reader needs of a store: its packs, its hashing threads, and (shared) decoded file nodes. */
 export interface VerifiedReadComponents {
   blocks: PackBlockstore
   hasher: Hasher
+  /** Decoded index nodes shared with other readers. @default a cache of this read's own */
+  fileNodes?: FileNodeCache
 }
 
 export interface VerifiedReadOptions extends AbortOptions {
@@ -30,14 +32,15 @@ interface Leaf {
   base: number
 }
 
-/** Leaves a batch: one index lookup for all of them. */
-const LEAF_BATCH = 4096
+/** Leaves a batch: one index lookup for all of them (a few hundred KiB of locations). */
+const LEAF_BATCH = 1024
 /** Runs read and being hashed ahead of the one given (both hashing threads busy, one queued). */
 const AHEAD = 3
 
 /** The leaves of the file DAG at `root` whose bytes overlap `[start, end)`, in order, in batches. */
 async function* leafBatches(
   blocks: PackBlockstore,
+  nodes: FileNodeCache,
   root: CID,
   start: number,
   end: number,
@@ -50,10 +53,8 @@ async function* leafBatches(
   let batch: Leaf[] = []
   async function* walk(cid: CID, base: number): AsyncGenerator<Leaf[]> {
     options.signal?.throwIfAborted()
-    const bytes = await blocks.get(cid, options)
-    assertBlock(cid, bytes)
     let offset = base
-    for (const [child, size] of fileNode.decode(cid, bytes).links) {
+    for (const [child, size] of (await nodes.get(blocks, cid, options)).links) {
       if (offset >= end) break
       if (offset + size > start) {
         if (child.code === RAW) {
@@ -180,7 +181,8 @@ export async function* readFileVerifiedRuns(
     return pieces
   }
 
-  for await (const leaves of leafBatches(blocks, root, start, end, options)) {
+  const nodes = components.fileNodes ?? new FileNodeCache(4)
+  for await (const leaves of leafBatches(blocks, nodes, root, start, end, options)) {
     const found = await blocks.locateMany(leaves.map((leaf) => leaf.cid))
     const missing = found.indexOf(undefined)
     if (missing >= 0) {

@@ -1,5 +1,6 @@
 import { MAX_NODE_BYTES } from '../blocks/cid.js'
 import { MAX_CHUNK } from '../chunk/chunker.js'
+import { FileNodeCache } from '../dag/file-node-cache.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
 import { ReadBudget } from '../packs/read-budget.js'
 import { ArenaPool } from './arena.js'
@@ -28,13 +29,15 @@ export interface PipelineComponents {
    * port's responses): READ_BUDGET_RUNS runs of up to 1 MiB.
    */
   readBudget: ReadBudget
+  /** Decoded file nodes shared by verified readers (many clients of one image walk the same nodes). */
+  fileNodes: FileNodeCache
 }
 
 /**
- * Runs that verified readers may hold at once, in all: ~32 MiB however many
+ * Runs that verified readers may hold at once, in all: ~16 MiB however many
  * clients are served, enough for a few streams to keep both hashing threads busy.
  */
-export const READ_BUDGET_RUNS = 32
+export const READ_BUDGET_RUNS = 16
 
 /**
  * Slots per arena: the hashing window (3), the slot being parsed and the
@@ -67,5 +70,6 @@ export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
     importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096),
     syncArenas: new ArenaPool(SYNC_ARENA_SLOTS, 0, MAX_NODE_BYTES),
     readBudget: new ReadBudget(READ_BUDGET_RUNS),
+    fileNodes: new FileNodeCache(),
   }
 }

@@ -71,7 +71,7 @@ export async function sendArtefact(
   }
   try {
     const runs = readFileVerifiedRuns(
-      { blocks: store.blocks, hasher: store.pipeline.hasher },
+      { blocks: store.blocks, hasher: store.pipeline.hasher, fileNodes: store.pipeline.fileNodes },
       artefact.root,
       {
         offset: start,
