@@ -7,13 +7,7 @@ import { aptCache, aptRoutes } from '../../../../../../daemon/http/serve/apt/ind
 import { type ServeServer, startServing } from '../../../../../../daemon/http/serve/index.js'
 import type { DaemonStatus } from '../../../../../../daemon/index.js'
 import { silentLogger } from '../../../../../../daemon/runtime/logger.js'
-import {
-  type Entry,
-  ingestStream,
-  type PackageEntry,
-  publishRelease,
-  type Store,
-} from '../../../../../../store/index.js'
+import { ingestStream, publishRelease, type Store } from '../../../../../../store/index.js'
 import { publishPackages } from '../../../../../helpers/apt-packages.js'
 import { newStore, testDir } from '../../../../../helpers/store.js'
 
