@@ -13,6 +13,7 @@ import { PeerDialer } from './p2p/dialer.js'
 import { pull } from './p2p/pull.js'
 import { startReplication } from './p2p/replication.js'
 import type { Replicator } from './p2p/replicator.js'
+import { tuneHeapForServing } from './runtime/heap-tuning.js'
 import type { Logger } from './runtime/logger.js'
 
 export interface DaemonInit {
@@ -71,6 +72,7 @@ export class Daemon {
             await serveInit(config.serve),
             SERVE_ROUTES,
           )
+          tuneHeapForServing()
         } catch (err) {
           await api.close()
           await replicator.stop()

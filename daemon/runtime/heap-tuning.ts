@@ -20,3 +20,18 @@ export const HEAP_GROWING_PERCENT = 200
 export function tuneHeapForTransfers(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
 }
+
+/**
+ * Old-generation growth for a daemon that serves (`--serve`): serving many
+ * clients promotes short-lived objects (a response's runs and promises), and
+ * at 200 % they pile up to three times the live heap before a full GC. Fifty
+ * clients pulling a 1 GiB image: peak RSS 232 MiB at 200 %, 164 MiB at 50 %,
+ * at the same throughput (613 and 625 MiB/s). Syncs in that daemon run with
+ * it too (not measured at 50 %).
+ */
+export const SERVING_HEAP_GROWING_PERCENT = 50
+
+/** Sets the old-generation growth factor for a daemon that serves (after the libp2p node has set its own). */
+export function tuneHeapForServing(): void {
+  setFlagsFromString(`--heap-growing-percent=${SERVING_HEAP_GROWING_PERCENT}`)
+}
