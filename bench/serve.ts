@@ -22,6 +22,7 @@ import type { Teardown } from '../test/helpers/store.js'
 import { FERRY_ENV, ferryJson, withDaemonLaunchEnv } from './ferry.js'
 import { measured, median, requireProgram } from './measure.js'
 import { pullRound } from './serve-clients.js'
+import { verifiedReadSeconds } from './serve-floor.js'
 import { PACKAGES, packagesTimes } from './serve-packages.js'
 import { type PushedImage, pushedImage, startNginx } from './serve-setup.js'
 import { withTempDir } from './temp.js'
@@ -73,9 +74,12 @@ export async function serveBench(): Promise<void> {
         big.registry,
       )
       const nginx = await startNginx(t, join(work, 'nginx'), join(big.layout, 'blobs'))
+      const bigBlob = big.blobs.reduce((a, b) => (a.size >= b.size ? a : b))
+      const floorSeconds = await verifiedReadSeconds(store, bigBlob.digest)
+      log(`reading and verifying the blob alone (no sending): ${floorSeconds.toFixed(2)} s`)
       const { daemon, url } = await spawnServingDaemon(store, [], { t, env: withDaemonLaunchEnv(FERRY_ENV) })
 
-      const blob = big.blobs.reduce((a, b) => (a.size >= b.size ? a : b))
+      const blob = bigBlob
       const paths = {
         ferry: `${url}/v2/${big.name}/blobs/${blob.digest}`,
         registry: `${big.registry.url}/v2/${big.name}/blobs/${blob.digest}`,
@@ -155,6 +159,10 @@ export async function serveBench(): Promise<void> {
         `ferry serve benchmark, ${machine.date}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${RUNS} interleaved runs each, medians\n`,
       )
       process.stdout.write(`${table(rows)}\n`)
+      const floorRate = blobMiB / floorSeconds
+      process.stdout.write(
+        `floor: reading and verifying the ${blobMiB.toFixed(0)} MiB blob alone, nothing sent: ${floorRate.toFixed(0)} MiB/s, so at best ${(floorRate / oneRate('registry')).toFixed(2)}× docker-registry for one client\n`,
+      )
       process.stdout.write(
         `ferry daemon peak RSS (VmHWM, serving only): ${rss.toFixed(0)} MiB (≤ ${DAEMON_RSS_GOAL_MIB}: ${rss <= DAEMON_RSS_GOAL_MIB ? 'met' : 'NOT met'}); blobs that did not match their digest: ${wrong}\n`,
       )
@@ -163,7 +171,7 @@ export async function serveBench(): Promise<void> {
         `Packages of a ${PACKAGES}-package head (${(apt.bytes / 1024).toFixed(0)} KiB): generated in ${apt.firstMs.toFixed(0)} ms (≤ ${PACKAGES_GOAL_MS}: ${aptVerdict}), then ${apt.cachedMs.toFixed(1)} ms from the cache\n`,
       )
       process.stdout.write(
-        `BENCH_JSON ${JSON.stringify({ bench: 'serve', machine, runs: RUNS, clients: CLIENTS, one, rounds, daemonPeakRssMiB: rss, wrong, apt })}\n`,
+        `BENCH_JSON ${JSON.stringify({ bench: 'serve', machine, runs: RUNS, clients: CLIENTS, one, rounds, daemonPeakRssMiB: rss, wrong, apt, floorSeconds })}\n`,
       )
     })
   } finally {
