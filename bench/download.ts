@@ -9,13 +9,12 @@
  */
 import { statSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
-import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
 import { table } from '../cli/output.js'
 import { aptCase, type DownloadCase, ferryDownload, imageCase, urlCase } from './download-cases.js'
 import { aptFloor, type Floor, passCosts, transferFloor } from './download-floor.js'
 import { ferryJson } from './ferry.js'
-import { type Measured, median } from './measure.js'
+import { type Measured, machineFacts, median } from './measure.js'
 import { withTempDir } from './temp.js'
 
 const MiB = 1024 * 1024
@@ -192,12 +191,7 @@ export async function downloadBench(): Promise<void> {
   } finally {
     for (const fn of teardowns.reverse()) await fn()
   }
-  const machine = {
-    date: new Date().toISOString(),
-    cpus: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-  }
+  const machine = machineFacts()
   process.stdout.write(
     `ferry download benchmark, ${machine.date}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${mib} MiB, ${RUNS} interleaved runs each, medians\n`,
   )

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, cpus } from 'node:os'
 import { promisify } from 'node:util'
 
 const execFileAsync = promisify(execFile)
@@ -218,4 +218,14 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+/** The machine a benchmark ran on, for its report and BENCH_JSON line. */
+export function machineFacts(): { date: string; cpus: number; cpuModel: string; node: string } {
+  return {
+    date: new Date().toISOString(),
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+  }
 }

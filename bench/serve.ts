@@ -14,13 +14,13 @@
  * The images are pushed to docker-registry with skopeo and downloaded into a
  * ferry store with `ferry download`, so both serve the same bytes.
  */
-import { availableParallelism, cpus } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { table } from '../cli/output.js'
 import { spawnServingDaemon } from '../test/helpers/ferry-daemon.js'
 import type { Teardown } from '../test/helpers/store.js'
 import { FERRY_ENV, ferryJson, withDaemonLaunchEnv } from './ferry.js'
-import { machineCpuSeconds, measured, median, requireProgram } from './measure.js'
+import { machineCpuSeconds, machineFacts, measured, median, requireProgram } from './measure.js'
 import { pullRound } from './serve-clients.js'
 import { verifiedRead } from './serve-floor.js'
 import { PACKAGES, packagesTimes } from './serve-packages.js'
@@ -164,12 +164,7 @@ export async function serveBench(): Promise<void> {
           '',
         ],
       ]
-      const machine = {
-        date: new Date().toISOString(),
-        cpus: availableParallelism(),
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-      }
+      const machine = machineFacts()
       process.stdout.write(
         `ferry serve benchmark, ${machine.date}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${RUNS} interleaved runs each, medians\n`,
       )

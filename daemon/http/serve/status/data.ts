@@ -1,17 +1,10 @@
+import type { HeadSummary } from '../../../../store/index.js'
 import type { DaemonStatus } from '../../../ops/types.js'
 import type { ServeContext } from '../index.js'
 import type { ServedSummary } from '../served-log.js'
 
-/** A head as the status page lists it: every head of the store, served (complete) or not. */
-export interface StatusPageHead {
-  name: string
-  version: string
-  seq: number
-  /** The head's BOM root CID. */
-  root: string
-  publisher: string
-  /** Every block below the root is in the store: only complete heads are served. */
-  complete: boolean
+/** A head as the status page lists it: every head of the store, served (complete: only those are served) or not. */
+export interface StatusPageHead extends HeadSummary {
   /** Bytes of all its entries; null while it is incomplete (its entries may not be here yet). */
   size: number | null
   /** How many entries it has; null while it is incomplete. */
