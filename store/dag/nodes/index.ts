@@ -12,6 +12,7 @@ import { entriesNode } from './entries.js'
 import { envelopeNode, partNode } from './envelope.js'
 import { fileNode } from './file.js'
 import { headNode } from './head.js'
+import { patchNode } from './patch.js'
 import { type NodeCodec, type TypedNode, typeOf } from './node-type.js'
 
 export { type BomNode, bomNode, type ModuleRef } from './bom.js'
@@ -39,9 +40,10 @@ export {
 } from './envelope.js'
 export { type FileNode, fileNode } from './file.js'
 export { type HeadNode, headNode } from './head.js'
+export { MAX_PATCH_BASE_BYTES, type PatchBase, type PatchNode, patchNode } from './patch.js'
 export { decodeNamed, defineNode, type NodeCodec, type TypedNode, typeOf } from './node-type.js'
 
-const builtins: NodeCodec[] = [fileNode, bomNode, entriesNode, headNode, envelopeNode, partNode]
+const builtins: NodeCodec[] = [fileNode, bomNode, entriesNode, headNode, envelopeNode, partNode, patchNode]
 
 const registry = new Map<string, NodeCodec>(builtins.map((codec) => [codec.type, codec]))
 
