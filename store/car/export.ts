@@ -10,6 +10,7 @@ import type { Location } from '../packs/format.js'
 import { blockIn, readRuns } from '../packs/read-runs.js'
 import type { HeadRecord, SignedHead } from '../sign/heads.js'
 import type { Store } from '../store.js'
+import { planPatches } from './export-patches.js'
 import { encodeCarHeader, sectionBytes } from './format.js'
 import { readInventory } from './inventory.js'
 import { CarFileWriter } from './writer.js'
@@ -23,6 +24,13 @@ export interface ExportOptions extends AbortOptions {
   out: string
   /** Largest part, in bytes. Default: one archive. */
   splitBytes?: number
+  /**
+   * Carry changed blocks of entries the base releases also have as patches
+   * against them (when this store holds those releases). @default true
+   */
+  patches?: boolean
+  /** zstd level of patches. @default 3 */
+  deltaLevel?: number
   onProgress?: (done: number, total: number) => void
 }
 
@@ -35,13 +43,16 @@ export interface ExportResult {
   bytes: number
   /** Blocks left out because the base has them. */
   skipped: number
+  /** Blocks carried as patches, and the bytes those patches take instead of the blocks'. */
+  patched: number
+  patchBytes: number
   warnings: string[]
 }
 
-interface Planned {
-  cid: CID
-  location: Location
-}
+/** A block to write: read from the packs at `location`, or (a patch) already made. */
+type Planned = { cid: CID; location: Location } | { cid: CID; block: Block }
+
+const plannedBytes = (item: Planned) => ('block' in item ? item.block.bytes.byteLength : item.location.length)
 
 const READ_AHEAD = 4
 
@@ -106,19 +117,24 @@ async function plan(store: Store, records: HeadRecord[], base: BaseRef[], option
   return { blocks, skipped }
 }
 
-/** Reads planned blocks from the packs, coalescing neighbours into one read, a few reads ahead. */
+/**
+ * Reads planned blocks from the packs, coalescing neighbours into one read, a
+ * few reads ahead; patches made beforehand are given in their place.
+ */
 async function* readPlanned(
   store: Store,
   planned: Planned[],
   options: AbortOptions,
 ): AsyncGenerator<Block[]> {
-  const locations = planned.map((item) => item.location)
+  // A patch has no location: a read of nothing, then the patch itself in its place.
+  const locations = planned.map((item) => ('block' in item ? undefined : item.location))
   // Read buffers are reused: the consumer asks for more only once it has written every block of a run.
   const runs = readRuns(store.blocks, locations, { ...options, window: READ_AHEAD, reuseBuffers: true })
   for await (const run of runs) {
     const blocks: Block[] = []
     for (let i = run.start; i < run.end; i++) {
-      blocks.push({ cid: planned[i].cid, bytes: blockIn(run, locations[i]) })
+      const item = planned[i]
+      blocks.push('block' in item ? item.block : { cid: item.cid, bytes: blockIn(run, item.location) })
     }
     yield blocks
   }
@@ -141,7 +157,24 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
   const records = await Promise.all(options.heads.map((name) => store.resolveHead(name)))
   const signed: SignedHead[] = await Promise.all(records.map((record) => store.signedHead(record)))
   const base = await resolveBase(store, options.base ?? [], warnings)
-  const { blocks: planned, skipped } = await plan(store, records, base, options)
+  const { blocks: raw, skipped } = await plan(store, records, base, options)
+  const patches =
+    options.patches === false || base.length === 0
+      ? new Map<string, Block>()
+      : await planPatches(
+          store,
+          records.map((r) => parseCid(r.root)),
+          base.map((b) => b.root),
+          new Set(raw.map((item) => item.cid.toString())),
+          { signal: options.signal, level: options.deltaLevel },
+        )
+  let patchBytes = 0
+  const planned: Planned[] = raw.map((item) => {
+    const patch = patches.get(item.cid.toString())
+    if (patch === undefined) return item
+    patchBytes += patch.bytes.byteLength
+    return { cid: patch.cid, block: patch }
+  })
   const heads: Block[] = signed.map((s) => ({ cid: s.cid, bytes: s.bytes }))
 
   // Split planning: every part starts with header, envelope, heads and its marker.
@@ -169,7 +202,7 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
   let used = prefixBytes
   let count = 0
   for (const item of planned) {
-    const size = sectionBytes(item.cid, item.location.length)
+    const size = sectionBytes(item.cid, plannedBytes(item))
     if (prefixBytes + size > limit) {
       throw new FerryError(
         'ERR_INVALID_ARGUMENT',
@@ -187,7 +220,7 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
   partSizes.push(count)
 
   const envelope = envelopeNode.encode(envelopeFor(partSizes.length))
-  const total = planned.reduce((sum, p) => sum + p.location.length, 0)
+  const total = planned.reduce((sum, p) => sum + plannedBytes(p), 0)
   const result: ExportResult = {
     envelope: envelope.cid.toString(),
     heads: records.map((r) => ({ name: r.name, version: r.version, seq: r.seq, root: r.root })),
@@ -195,6 +228,8 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
     blocks: planned.length,
     bytes: total,
     skipped,
+    patched: patches.size,
+    patchBytes,
     warnings,
   }
   const source = readPlanned(store, planned, options)

@@ -1,9 +1,11 @@
 import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
-import type { EnvelopeNode, PartNode } from '../dag/nodes/index.js'
+import { DAG_CBOR, decodeNode } from '../blocks/cid.js'
+import { type EnvelopeNode, type PartNode, type PatchNode, patchNode, typeOf } from '../dag/nodes/index.js'
 import { FerryError } from '../errors.js'
 import { readFromHandle } from '../ingest/slot-reader.js'
+import { expandPatch } from '../patch/index.js'
 import { type SignedHead, signedHeadFrom } from '../sign/heads.js'
 import type { Store } from '../store.js'
 import { decodeEnvelope, decodePart } from './envelope.js'
@@ -120,10 +122,29 @@ export async function importArchive(
     for (const signed of heads) await store.admit(signed, options)
 
     let sections = 2 + heads.length
+    const bases = new Map<string, Promise<boolean>>()
+    const baseHeld = (root: PatchNode['base']['root']) => {
+      let held = bases.get(root.toString())
+      if (held === undefined) {
+        held = store.completeness.isComplete(root, options)
+        bases.set(root.toString(), held)
+      }
+      return held
+    }
     async function* rest(): AsyncGenerator<Block> {
       for await (const block of car.blocks) {
         sections++
-        yield block
+        const patch = patchIn(block)
+        if (patch === undefined) {
+          yield block
+          continue
+        }
+        // A patch: the block it stands for, expanded from what this store holds and verified; the patch is not kept.
+        release(block)
+        // Its base not here (the delta's base release is missing): the target stays missing, and the
+        // import ends ERR_INCOMPLETE naming that release, as for any delta without its base.
+        if (!(await baseHeld(patch.base.root))) continue
+        yield await expandPatch(store.blocks, patch)
       }
     }
     const onStored = (stored: Block[]) => {
@@ -157,6 +178,18 @@ export async function importArchive(
     store.pipeline.importArenas.release(arena)
     await handle.close()
   }
+}
+
+/** The patch node `block` is, if it is one (a dag-cbor block whose type is `patch`). */
+function patchIn(block: Block): PatchNode | undefined {
+  if (block.cid.code !== DAG_CBOR) return undefined
+  let value: unknown
+  try {
+    value = decodeNode(block.cid, block.bytes)
+  } catch {
+    return undefined // a malformed node is stored and found by the walk, as before
+  }
+  return typeOf(value) === 'patch' ? patchNode.check(block.cid, value) : undefined
 }
 
 /**

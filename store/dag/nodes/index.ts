@@ -12,8 +12,8 @@ import { entriesNode } from './entries.js'
 import { envelopeNode, partNode } from './envelope.js'
 import { fileNode } from './file.js'
 import { headNode } from './head.js'
-import { patchNode } from './patch.js'
 import { type NodeCodec, type TypedNode, typeOf } from './node-type.js'
+import { patchNode } from './patch.js'
 
 export { type BomNode, bomNode, type ModuleRef } from './bom.js'
 export { type EntriesPage, entriesNode } from './entries.js'
@@ -40,8 +40,8 @@ export {
 } from './envelope.js'
 export { type FileNode, fileNode } from './file.js'
 export { type HeadNode, headNode } from './head.js'
-export { MAX_PATCH_BASE_BYTES, type PatchBase, type PatchNode, patchNode } from './patch.js'
 export { decodeNamed, defineNode, type NodeCodec, type TypedNode, typeOf } from './node-type.js'
+export { MAX_PATCH_BASE_BYTES, type PatchBase, type PatchNode, patchNode } from './patch.js'
 
 const builtins: NodeCodec[] = [fileNode, bomNode, entriesNode, headNode, envelopeNode, partNode, patchNode]
 

@@ -1,6 +1,8 @@
 import { stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
+import { DAG_CBOR, decodeNode } from '../../../../store/blocks/cid.js'
+import { patchNode, typeOf } from '../../../../store/dag/nodes/index.js'
 import {
   blockKey,
   exportArchive,
@@ -53,10 +55,19 @@ test('a delta against the site inventory carries only the blocks the site lacks'
   t.is(exported.blocks, missing.size)
   t.true(exported.skipped > 0, 'blocks held by the base were left out')
   t.deepEqual(exported.warnings, [])
-  // The blocks in the file (read with @ipld/car), less envelope, head and part marker.
+  // The blocks in the file (read with @ipld/car), less envelope, head and part marker: each missing
+  // block once, as itself or as a patch against v1 (which the site has) that stands for it.
   const { blocks } = await carBlocks(delta)
-  const carried = blocks.map((b) => blockKey(b.cid)).filter((key) => all.has(key))
-  t.is(blocks.length, carried.length + 3)
+  const raw = blocks.map((b) => blockKey(b.cid)).filter((key) => all.has(key))
+  const patches = blocks.flatMap((b) => {
+    const value = b.cid.code === DAG_CBOR ? decodeNode(b.cid, b.bytes) : undefined
+    return typeOf(value) === 'patch' ? [patchNode.check(b.cid, value)] : []
+  })
+  t.is(blocks.length, raw.length + patches.length + 3)
+  t.is(exported.patched, patches.length)
+  t.true(patches.length > 0, 'the edited chunks of app.bin travel as patches')
+  t.true(exported.patchBytes < patches.reduce((sum, p) => sum + p.size, 0) / 5)
+  const carried = [...raw, ...patches.map((p) => blockKey(p.target))]
   t.deepEqual(carried.sort(), [...missing].sort(), 'exactly the missing blocks, each once')
   t.true((await stat(delta)).size < (await stat(v2.archive)).size / 2)
 
