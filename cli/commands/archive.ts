@@ -13,6 +13,17 @@ interface ExportFlags extends CommonOptions {
   out: string
   base?: string[]
   split?: string
+  /** commander's `--no-patches` sets `patches: false`. */
+  patches?: boolean
+  deltaLevel?: string
+}
+
+/** `--delta-level`: a zstd level from 1 to 19. */
+function parseDeltaLevel(text: string): number {
+  const level = Number(text)
+  if (!Number.isInteger(level) || level < 1 || level > 19)
+    throw new FerryError('ERR_INVALID_ARGUMENT', `--delta-level ${text}: must be a whole number from 1 to 19`)
+  return level
 }
 
 interface ImportFlags extends CommonOptions {
@@ -50,6 +61,11 @@ export function registerArchive(program: Command): void {
     .requiredOption('--out <file>', 'the archive to write (parts: FILE.001, FILE.002, … with --split)')
     .option('--base <head|cid|inventory>', 'leave out everything reachable from this (repeatable)', collect)
     .option('--split <size>', 'write parts of at most SIZE (K/M/G/T), each a valid archive')
+    .option(
+      '--no-patches',
+      'carry changed chunks whole, not as patches against the releases --base names (patches need those releases here)',
+    )
+    .option('--delta-level <n>', 'zstd level of patches, 1 (fast) to 19 (smallest); default 3')
     .addHelpText(
       'after',
       '\nFor an upgrade, run `ferry inventory --out site.json` at the site, carry it back, and\n' +
@@ -62,7 +78,16 @@ export function registerArchive(program: Command): void {
           const bar = progress('export', options)
           return ops
             .exportArchive(
-              { heads, base: options.base?.map(baseArgument), out: resolve(options.out), splitBytes },
+              {
+                heads,
+                base: options.base?.map(baseArgument),
+                out: resolve(options.out),
+                splitBytes,
+                ...(options.patches === false ? { patches: false } : {}),
+                ...(options.deltaLevel === undefined
+                  ? {}
+                  : { deltaLevel: parseDeltaLevel(options.deltaLevel) }),
+              },
               { onProgress: (done, total) => bar.update(done, total) },
             )
             .finally(() => bar.stop())
@@ -73,7 +98,8 @@ export function registerArchive(program: Command): void {
         process.stdout.write(
           `wrote ${result.parts.length === 1 ? result.parts[0].path : `${result.parts.length} parts (${result.parts[0].path} …)`}: ` +
             `${result.blocks} blocks, ${formatBytes(size)}` +
-            `${result.skipped > 0 ? `; left out ${result.skipped} block(s) the base holds` : ''}\n`,
+            `${result.skipped > 0 ? `; left out ${result.skipped} block(s) the base holds` : ''}` +
+            `${result.patched > 0 ? `; ${result.patched} changed chunk(s) as patches (${formatBytes(result.patchBytes)})` : ''}\n`,
         )
       }),
     )

@@ -72,6 +72,10 @@ export interface ExportArgs {
   base?: string[]
   out: string
   splitBytes?: number
+  /** Carry changed chunks as patches against the base releases this store holds. @default true */
+  patches?: boolean
+  /** zstd level of the patches (1–19). @default 3 */
+  deltaLevel?: number
 }
 
 /** `ferry import` of one archive file (an absolute path). */

@@ -100,6 +100,8 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
         base: v.optional(v.array(nonEmptyText, 'must be a list')),
         out: absolutePath,
         splitBytes: v.optional(positiveInt),
+        patches: v.optional(trueOrFalse),
+        deltaLevel: v.optional(v.pipe(positiveInt, v.maxValue(19, 'must be at most 19'))),
       }),
       true,
       (args, options) => ops.exportArchive(args, options),
