@@ -14,7 +14,9 @@ export async function archiveDeltaBench(): Promise<void> {
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
   const rows = [
     `release: ${result.release.description}`,
-    `ferry delta archive: ${kib(result.ferry.bytes)} (${result.ferry.blocks} blocks carried, ${result.ferry.skipped} left out)`,
+    `ferry delta archive: ${kib(result.ferry.bytes)} (${result.ferry.blocks} blocks carried, ${result.ferry.patched ?? 0} of them as patches of ${kib(result.ferry.patchBytes ?? 0)}; ${result.ferry.skipped} left out)`,
+    `ferry export --base (v2: ${(result.release.v2Bytes / 2 ** 20).toFixed(0)} MiB): ${result.ferry.exportSeconds?.toFixed(2)} s, ` +
+      `${(result.release.v2Bytes / 2 ** 20 / (result.ferry.exportSeconds ?? Number.NaN)).toFixed(0)} MiB/s of target bytes; its import: ${result.ferry.importSeconds?.toFixed(2)} s`,
     `rsync batch: ${'missing' in result.rsync ? result.rsync.missing : kib(result.rsync.bytes)}`,
     `casync: ${'missing' in result.casync ? result.casync.missing : kib(result.casync.bytes)}`,
   ]

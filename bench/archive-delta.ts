@@ -17,8 +17,19 @@ export type Baseline = { bytes: number; detail: string } | { missing: string }
 
 export interface DeltaResult {
   release: Omit<ReleasePair, 'v1' | 'v2'>
-  /** `ferry export release --base inventory.json` after v2 was built: file size, blocks written and left out. */
-  ferry: { bytes: number; blocks: number; skipped: number }
+  /**
+   * `ferry export release --base inventory.json` after v2 was built: file size, blocks written and left out,
+   * blocks carried as patches and their bytes, and the wall seconds of that export and of its import.
+   */
+  ferry: {
+    bytes: number
+    blocks: number
+    skipped: number
+    patched?: number
+    patchBytes?: number
+    exportSeconds?: number
+    importSeconds?: number
+  }
   /** The full v2 archive, for scale. */
   ferryFullBytes: number
   /** The delta archive through `zstd -3`, for comparison with casync's compressed chunks; undefined without zstd. */
@@ -56,6 +67,7 @@ async function ferryDelta(
   await ferryJson(['inventory', '--out', inventory, '--store', site])
   await buildRelease(sender, join(dir, 'v2.yaml'), '2')
   const delta = join(dir, 'delta.car')
+  const exportStarted = performance.now()
   const result = await ferryJson<ExportResult>([
     'export',
     RELEASE,
@@ -66,7 +78,10 @@ async function ferryDelta(
     '--store',
     sender,
   ])
+  const exportSeconds = (performance.now() - exportStarted) / 1000
+  const importStarted = performance.now()
   await importPublished(site, delta)
+  const importSeconds = (performance.now() - importStarted) / 1000
   const full = join(dir, 'v2.car')
   await ferryJson(['export', RELEASE, '--out', full, '--store', sender])
   let ferryZstdBytes: number | undefined
@@ -75,7 +90,15 @@ async function ferryDelta(
     ferryZstdBytes = await fileSize(`${delta}.zst`)
   }
   return {
-    ferry: { bytes: await fileSize(delta), blocks: result.blocks, skipped: result.skipped },
+    ferry: {
+      bytes: await fileSize(delta),
+      blocks: result.blocks,
+      skipped: result.skipped,
+      patched: result.patched,
+      patchBytes: result.patchBytes,
+      exportSeconds,
+      importSeconds,
+    },
     ferryFullBytes: await fileSize(full),
     ferryZstdBytes,
   }

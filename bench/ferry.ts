@@ -60,6 +60,9 @@ export interface ExportResult {
   bytes: number
   /** Blocks left out because the base holds them (subtrees count once). */
   skipped: number
+  /** Blocks carried as patches, and those patches' bytes. */
+  patched: number
+  patchBytes: number
   warnings: string[]
 }
 
