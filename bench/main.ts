@@ -3,6 +3,7 @@
  * Usage: npm run bench -- NAME [ARGS]   (node dist/bench/main.js NAME [ARGS])
  */
 import { archiveBench } from './archive.js'
+import { deltaBench } from './delta.js'
 import { downloadBench } from './download.js'
 import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
@@ -14,6 +15,7 @@ import { syncAbBench } from './sync-ab.js'
 
 const benches: Record<string, () => Promise<void>> = {
   archive: archiveBench,
+  delta: deltaBench,
   download: downloadBench,
   ingest: ingestBench,
   'ingest-ab': ingestAbBench,
