@@ -58,7 +58,7 @@ export function report(results: PairResult[], cache: string): string {
         `- ${result.name}: ${result.description}; ${result.chunks.newChunks} of ${result.chunks.chunks} chunks new` +
         ('error' in result.ferryArchive
           ? ''
-          : `; archive ${result.ferryArchive.blocks} blocks, ${result.ferryArchive.skipped} left out, full v2 archive ${bytes(result.ferryFull ?? 0)} B`) +
+          : `; archive ${result.ferryArchive.blocks} blocks, ${result.ferryArchive.skipped} left out, ${bytes(result.ferryArchive.bytes - result.chunks.bytes)} B more than the new chunks (BOM blocks, head, CAR framing), full v2 archive ${bytes(result.ferryFull ?? 0)} B`) +
         ('windowLog' in result.zstd ? `; zstd --long=${result.zstd.windowLog}` : ''),
     ),
   ]

@@ -6,9 +6,23 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { chunk } from '../store/chunk/chunker.js'
 import { execFileAsync, fileSize } from './archive-common.js'
+
+/** sha256 of a file's bytes, hex. */
+async function fileHash(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(path)) hash.update(piece as Buffer)
+  return hash.digest('hex')
+}
+
+/** Fails unless `decoded` holds exactly the bytes of `expected` (a patch that does not round-trip measures nothing). */
+async function requireSame(decoded: string, expected: string, tool: string): Promise<void> {
+  if ((await fileHash(decoded)) !== (await fileHash(expected))) {
+    throw new Error(`${tool}: the patch does not decode to ${expected}`)
+  }
+}
 
 /** zstd's smallest long-distance window for the benchmark (128 MiB), and its largest (2 GiB). */
 const MIN_WINDOW_LOG = 27
@@ -55,28 +69,24 @@ export async function windowLog(oldPath: string, newPath: string): Promise<numbe
   return Math.min(MAX_WINDOW_LOG, Math.max(MIN_WINDOW_LOG, Math.ceil(Math.log2(total + 1))))
 }
 
-/** `zstd -19 --long=W --patch-from=OLD NEW -o PATCH`: the patch's size and the window used. */
+/** `zstd -19 --long=W --patch-from=OLD NEW -o PATCH`, checked by decoding it: the patch's size and the window used. */
 export async function zstdPatch(
   oldPath: string,
   newPath: string,
   patch: string,
 ): Promise<{ bytes: number; windowLog: number }> {
   const log = await windowLog(oldPath, newPath)
-  await execFileAsync('zstd', [
-    '-q',
-    '-f',
-    '-19',
-    `--long=${log}`,
-    `--patch-from=${oldPath}`,
-    newPath,
-    '-o',
-    patch,
-  ])
+  const window = [`--long=${log}`, `--patch-from=${oldPath}`]
+  await execFileAsync('zstd', ['-q', '-f', '-19', ...window, newPath, '-o', patch])
+  const decoded = `${patch}.decoded`
+  await execFileAsync('zstd', ['-q', '-d', '-f', ...window, patch, '-o', decoded])
+  await requireSame(decoded, newPath, 'zstd')
+  await rm(decoded)
   return { bytes: await fileSize(patch), windowLog: log }
 }
 
 /**
- * `xdelta3 -9 -e -B SIZE -s OLD NEW PATCH`: the patch's size. The source
+ * `xdelta3 -9 -e -B SIZE -s OLD NEW PATCH`, checked by decoding it: the patch's size. The source
  * window (-B, 64 MiB by default) is raised to cover the whole old file.
  */
 export async function xdelta3Patch(oldPath: string, newPath: string, patch: string): Promise<number> {
@@ -84,16 +94,11 @@ export async function xdelta3Patch(oldPath: string, newPath: string, patch: stri
     XDELTA_MIN_SOURCE_WINDOW,
     2 ** Math.ceil(Math.log2((await stat(oldPath)).size + 1)),
   )
-  await execFileAsync('xdelta3', [
-    '-f',
-    '-9',
-    '-e',
-    '-B',
-    String(sourceWindow),
-    '-s',
-    oldPath,
-    newPath,
-    patch,
-  ])
+  const source = ['-B', String(sourceWindow), '-s', oldPath]
+  await execFileAsync('xdelta3', ['-f', '-9', '-e', ...source, newPath, patch])
+  const decoded = `${patch}.decoded`
+  await execFileAsync('xdelta3', ['-f', '-d', ...source, patch, decoded])
+  await requireSame(decoded, newPath, 'xdelta3')
+  await rm(decoded)
   return fileSize(patch)
 }
