@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { biggestCommonFile, exists, type FetchedVersion, fetchDeb, fetchNpm } from './delta-fetch.js'
-import { SYNTHETIC_BYTES, SYNTHETIC_EDITS, writeSyntheticPair } from './delta-synthetic.js'
+import { SYNTHETIC_BYTES, syntheticEditCount, writeSyntheticPair } from './delta-synthetic.js'
 
 /** One old → new pair of files, as the benchmark moves it. */
 export interface DeltaPair {
@@ -106,7 +106,7 @@ async function syntheticPair(cache: string): Promise<DeltaPair> {
   }
   return {
     name: 'synthetic 64 MiB',
-    description: `${SYNTHETIC_BYTES / 1024 / 1024} MiB pseudo-random, then up to ${SYNTHETIC_EDITS} scattered inserts or replacements of 1–100 bytes (seed ${SYNTHETIC_SEED})`,
+    description: `${SYNTHETIC_BYTES / 1024 / 1024} MiB pseudo-random, then ${syntheticEditCount(SYNTHETIC_SEED)} scattered inserts or replacements of 1–100 bytes (seed ${SYNTHETIC_SEED})`,
     ...pair,
   }
 }

@@ -66,11 +66,16 @@ async function fetchVersion(
   const partial = `${dir}.partial`
   await rm(partial, { recursive: true, force: true })
   await mkdir(join(partial, 'tree'), { recursive: true })
-  await download(partial)
-  const file = await onlyFile(partial, suffix)
-  await unpack(file, join(partial, 'tree'))
-  await rename(file, join(partial, `download${suffix}`))
-  await deterministicTar(join(partial, 'tree'), join(partial, 'tree.tar'))
+  try {
+    await download(partial)
+    const file = await onlyFile(partial, suffix)
+    await unpack(file, join(partial, 'tree'))
+    await rename(file, join(partial, `download${suffix}`))
+    await deterministicTar(join(partial, 'tree'), join(partial, 'tree.tar'))
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true })
+    throw err
+  }
   await rm(dir, { recursive: true, force: true })
   await rename(partial, dir)
   return done
@@ -81,7 +86,8 @@ export function fetchNpm(dir: string, name: string, version: string): Promise<Fe
   return fetchVersion(
     dir,
     '.tgz',
-    (into) => run('npm', ['pack', `${name}@${version}`, '--pack-destination', into, '--silent'], into),
+    (into) =>
+      run('npm', ['pack', `${name}@${version}`, '--pack-destination', into, '--loglevel=error'], into),
     async (file, into) => {
       await run('tar', ['-xzf', file, '-C', into])
       // npm tarballs hold one folder, `package/`; its content is the tree.

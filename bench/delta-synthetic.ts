@@ -43,6 +43,11 @@ function edits(seed: string, size: number): Edit[] {
   return list
 }
 
+/** How many edits the pair of `seed` makes (fewer than SYNTHETIC_EDITS when offsets collide). */
+export function syntheticEditCount(seed: string): number {
+  return edits(seed, SYNTHETIC_BYTES).length
+}
+
 /** Writes the synthetic pair to `oldPath` and `newPath` (each through a temporary name); returns the edits made. */
 export async function writeSyntheticPair(oldPath: string, newPath: string, seed: string): Promise<number> {
   const old = new PseudoRandom(seed).next(SYNTHETIC_BYTES)
