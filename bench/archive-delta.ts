@@ -51,8 +51,12 @@ async function importPublished(store: string, archive: string): Promise<void> {
     throw new Error(`import of ${archive}: ${states.join(', ')}`)
 }
 
-/** ferry's delta: v1 carried to the site, its inventory carried back, v2 exported against it. */
-async function ferryDelta(
+/**
+ * ferry's delta: v1 carried to the site, its inventory carried back, v2
+ * exported against it. `dir` holds `v1.yaml` and `v2.yaml` (requirements of
+ * head RELEASE); the stores and archives are written below it.
+ */
+export async function ferryDelta(
   dir: string,
   zstd: string | undefined,
 ): Promise<Omit<DeltaResult, 'release' | 'rsync' | 'casync'>> {
@@ -105,7 +109,7 @@ async function ferryDelta(
 }
 
 /** `rsync --only-write-batch=BATCH -r v2/ v1/`: the batch file is what would travel (v1/ is only read). */
-async function rsyncDelta(dir: string, rsync: string | undefined): Promise<Baseline> {
+export async function rsyncDelta(dir: string, rsync: string | undefined): Promise<Baseline> {
   if (rsync === undefined) return { missing: missing('rsync') }
   const batch = join(dir, 'rsync.batch')
   await execFileAsync(rsync, [`--only-write-batch=${batch}`, '-r', 'v2/', 'v1/'], { cwd: dir })

@@ -4,6 +4,7 @@
  */
 import { archiveBench } from './archive.js'
 import { archiveDeltaBench } from './archive-delta-only.js'
+import { deltaBench } from './delta.js'
 import { downloadBench } from './download.js'
 import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
@@ -16,6 +17,7 @@ import { syncAbBench } from './sync-ab.js'
 const benches: Record<string, () => Promise<void>> = {
   archive: archiveBench,
   'archive-delta': archiveDeltaBench,
+  delta: deltaBench,
   download: downloadBench,
   ingest: ingestBench,
   'ingest-ab': ingestAbBench,
