@@ -120,6 +120,12 @@ export class Daemon {
     this.log.info('daemon stopped')
   }
 
+  /** The serving port's line of the status. */
+  private servingStatus(serving: ServeServer): NonNullable<DaemonStatus['serve']> {
+    const { requests, bytes } = serving.served.summary()
+    return { address: serving.address, tls: serving.tls, requests, bytes }
+  }
+
   /** `GET /api/status`. */
   async status(): Promise<DaemonStatus> {
     const summary = await statusSummary(this.store)
@@ -140,16 +146,7 @@ export class Daemon {
       addrs: this.node.getMultiaddrs().map(String),
       peers,
       sync: this.replicator.syncs(),
-      ...(this.serving === undefined
-        ? {}
-        : {
-            serve: {
-              address: this.serving.address,
-              tls: this.serving.tls,
-              requests: this.serving.served.summary().requests,
-              bytes: this.serving.served.summary().bytes,
-            },
-          }),
+      ...(this.serving === undefined ? {} : { serve: this.servingStatus(this.serving) }),
     }
   }
 }

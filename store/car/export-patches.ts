@@ -2,9 +2,8 @@ import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { encodeNode } from '../blocks/cid.js'
 import { entriesOf } from '../dag/bom-dag.js'
-import { readFile } from '../dag/file-dag.js'
 import type { Entry } from '../dag/nodes/index.js'
-import { type PatchLevel, patchFor } from '../patch/index.js'
+import { type PatchLevel, patchFor, readBase } from '../patch/index.js'
 import { chooseWindows, leafSpans } from '../patch/reference.js'
 import type { Store } from '../store.js'
 
@@ -21,12 +20,6 @@ async function entriesByKey(store: Store, root: CID, options: AbortOptions): Pro
     out.set(entryKey(entry), entry)
   }
   return out
-}
-
-async function bytesOf(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const pieces: Uint8Array[] = []
-  for await (const piece of source) pieces.push(piece)
-  return Buffer.concat(pieces)
 }
 
 /**
@@ -64,13 +57,11 @@ export async function planPatches(
         const key = leaf.cid.toString()
         if (!wanted.has(key) || patched.has(key)) continue
         const bytes = await store.blocks.get(leaf.cid, options)
-        const reference = await bytesOf(
-          readFile(store.blocks, base.root, { offset, length, signal: options.signal }),
-        )
+        const window = { root: base.root, offset, length }
         const patch = patchFor(
           { cid: leaf.cid, bytes },
-          { root: base.root, offset, length },
-          reference,
+          window,
+          await readBase(store.blocks, window),
           options,
         )
         if (patch !== undefined) patched.set(key, encodeNode(patch))

@@ -180,9 +180,21 @@ export async function importArchive(
   }
 }
 
+/** `"type": "patch"` as dag-cbor writes it: two text strings of 4 and 5 bytes. */
+const PATCH_TYPE = Buffer.from([0x64, ...Buffer.from('type'), 0x65, ...Buffer.from('patch')])
+
 /** The patch node `block` is, if it is one (a dag-cbor block whose type is `patch`). */
 function patchIn(block: Block): PatchNode | undefined {
   if (block.cid.code !== DAG_CBOR) return undefined
+  // dag-cbor orders map keys by length, then bytes: a patch node's `type: "patch"` comes after only its
+  // `base` map, within its first few hundred bytes. Anything else (file nodes of 8,192 links) is not
+  // decoded here; the walk decodes it later.
+  if (
+    Buffer.from(block.bytes.buffer, block.bytes.byteOffset, Math.min(block.bytes.byteLength, 512)).indexOf(
+      PATCH_TYPE,
+    ) < 0
+  )
+    return undefined
   let value: unknown
   try {
     value = decodeNode(block.cid, block.bytes)

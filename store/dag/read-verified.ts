@@ -1,12 +1,12 @@
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions } from '../blocks/blockstore.js'
-import { RAW } from '../blocks/cid.js'
 import { FerryError } from '../errors.js'
 import type { Hasher } from '../ingest/hasher.js'
 import type { Location } from '../packs/format.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
 import type { ReadBudget, ReadToken } from '../packs/read-budget.js'
 import { MAX_RUN_BYTES, runEnd } from '../packs/read-runs.js'
+import { fileLeaves, type FileLeaf as Leaf } from './file-leaves.js'
 import { FileNodeCache } from './file-node-cache.js'
 
 /** What the verified reader needs of a store: its packs, its hashing threads, and (shared) decoded file nodes. */
@@ -26,18 +26,12 @@ export interface VerifiedReadOptions extends AbortOptions {
   budget?: ReadBudget
 }
 
-/** A leaf of a file DAG: its CID and where its bytes start in the file. */
-interface Leaf {
-  cid: CID
-  base: number
-}
-
 /** Leaves a batch: one index lookup for all of them (a few hundred KiB of locations). */
 const LEAF_BATCH = 1024
 /** Runs read and being hashed ahead of the one given (both hashing threads busy, one queued). */
 const AHEAD = 3
 
-/** The leaves of the file DAG at `root` whose bytes overlap `[start, end)`, in order, in batches. */
+/** The leaves of the file DAG at `root` overlapping `[start, end)`, in batches of LEAF_BATCH. */
 async function* leafBatches(
   blocks: PackBlockstore,
   nodes: FileNodeCache,
@@ -46,31 +40,14 @@ async function* leafBatches(
   end: number,
   options: AbortOptions,
 ): AsyncGenerator<Leaf[]> {
-  if (root.code === RAW) {
-    yield [{ cid: root, base: 0 }]
-    return
-  }
   let batch: Leaf[] = []
-  async function* walk(cid: CID, base: number): AsyncGenerator<Leaf[]> {
-    options.signal?.throwIfAborted()
-    let offset = base
-    for (const [child, size] of (await nodes.get(blocks, cid, options)).links) {
-      if (offset >= end) break
-      if (offset + size > start) {
-        if (child.code === RAW) {
-          batch.push({ cid: child, base: offset })
-          if (batch.length === LEAF_BATCH) {
-            yield batch
-            batch = []
-          }
-        } else {
-          yield* walk(child, offset)
-        }
-      }
-      offset += size
+  for await (const leaf of fileLeaves(blocks, root, { ...options, start, end, nodes })) {
+    batch.push(leaf)
+    if (batch.length === LEAF_BATCH) {
+      yield batch
+      batch = []
     }
   }
-  yield* walk(root, 0)
   if (batch.length > 0) yield batch
 }
 
@@ -174,8 +151,8 @@ export async function* readFileVerifiedRuns(
   const piecesOf = (run: VerifiedRun): Uint8Array[] => {
     const pieces: Uint8Array[] = []
     for (const { leaf, from, to } of run.blocks) {
-      const first = Math.max(from, from + (start - leaf.base))
-      const last = Math.min(to, from + (end - leaf.base))
+      const first = Math.max(from, from + (start - leaf.offset))
+      const last = Math.min(to, from + (end - leaf.offset))
       if (last > first) pieces.push(run.bytes.subarray(first, last))
     }
     return pieces

@@ -30,6 +30,14 @@ function reply(message: HashReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(message, transfer)
 }
 
+/** sha256 of `bytes`' ranges `[start0, end0, start1, end1, …]` (blocks that need not be contiguous): 32 bytes each. */
+function hashRanges(bytes: Uint8Array, ranges: number[]): Uint8Array<ArrayBuffer> {
+  const digests = new Uint8Array(16 * ranges.length)
+  for (let i = 0; i < ranges.length; i += 2)
+    digests.set(sha256Digest(bytes.subarray(ranges[i], ranges[i + 1])), i * 16)
+  return digests
+}
+
 parentPort?.on('message', (request: HashRequest) => {
   switch (request.type) {
     case 'arena':
@@ -54,23 +62,13 @@ parentPort?.on('message', (request: HashRequest) => {
     }
     case 'owned': {
       // A buffer handed over (transferred) with ranges to hash; handed back with the digests.
-      const { ranges, buffer } = request
-      const bytes = new Uint8Array(buffer)
-      const digests = new Uint8Array(16 * ranges.length)
-      for (let i = 0; i < ranges.length; i += 2) {
-        digests.set(sha256Digest(bytes.subarray(ranges[i], ranges[i + 1])), i * 16)
-      }
+      const { buffer } = request
+      const digests = hashRanges(new Uint8Array(buffer), request.ranges)
       reply({ type: 'owned', digests, buffer }, [digests.buffer, buffer])
       return
     }
     case 'ranges': {
-      // [start0, end0, start1, end1, …]: blocks that are not contiguous (archive sections).
-      const { ranges } = request
-      const bytes = arenas.get(request.arena)!
-      const digests = new Uint8Array(16 * ranges.length)
-      for (let i = 0; i < ranges.length; i += 2) {
-        digests.set(sha256Digest(bytes.subarray(ranges[i], ranges[i + 1])), i * 16)
-      }
+      const digests = hashRanges(arenas.get(request.arena)!, request.ranges)
       reply({ type: 'chunks', digests }, [digests.buffer])
       return
     }

@@ -1,7 +1,6 @@
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Blockstore } from '../blocks/blockstore.js'
-import { RAW } from '../blocks/cid.js'
-import { fileNode } from '../dag/nodes/index.js'
+import { fileLeaves } from '../dag/file-leaves.js'
 
 /** A leaf (chunk) of a file DAG and where its bytes lie in the file. */
 export interface LeafSpan {
@@ -10,26 +9,17 @@ export interface LeafSpan {
   size: number
 }
 
-/** The leaves of the file DAG at `root`, in order, with their offsets. */
+/** The leaves of the file DAG at `root`, in order, with their offsets and sizes. */
 export async function leafSpans(
   blockstore: Blockstore,
   root: CID,
   options: AbortOptions = {},
 ): Promise<LeafSpan[]> {
   const spans: LeafSpan[] = []
-  if (root.code === RAW) {
-    const bytes = await blockstore.get(root, options)
-    return [{ cid: root, offset: 0, size: bytes.byteLength }]
+  for await (const leaf of fileLeaves(blockstore, root, options)) {
+    // A root that is its one leaf says no size: its bytes do.
+    spans.push({ ...leaf, size: leaf.size ?? (await blockstore.get(leaf.cid, options)).byteLength })
   }
-  async function walk(cid: CID, base: number): Promise<void> {
-    let offset = base
-    for (const [child, size] of fileNode.decode(cid, await blockstore.get(cid, options)).links) {
-      if (child.code === RAW) spans.push({ cid: child, offset, size })
-      else await walk(child, offset)
-      offset += size
-    }
-  }
-  await walk(root, 0)
   return spans
 }
 

@@ -5,19 +5,13 @@ import {
   type ImageEntry,
   ingestStream,
 } from '../../../store/index.js'
+import { parsePlatform, platformMatches } from '../image/platform.js'
 import { type ImageReference, parseReference } from '../image/reference.js'
 import type { RequirementItem } from '../index.js'
 import { keepArtefacts } from '../keep.js'
 import { type EngineImage, engineProblem } from './engine.js'
 import { type ImageParts, partsFromSave } from './from-save.js'
-import {
-  OCI_CONFIG,
-  OCI_LAYER_TAR,
-  OCI_MANIFEST,
-  ociManifest,
-  parseImageConfig,
-  platformMatches,
-} from './oci.js'
+import { OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, ociManifest, parseImageConfig } from './oci.js'
 import { heldPart, type Part, type Run, readPart, reportHeld } from './parts.js'
 
 export type ImageItem = Extract<RequirementItem, { kind: 'image' }>
@@ -165,7 +159,8 @@ export async function fetchImage(run: Run, item: ImageItem, signal: AbortSignal)
     const labelOf = (what: string) => `${item.module}/${ref.name} ${what}`
     const platform = item.requirement.platform ?? run.ctx.settings.platform
     const image = await inspect(run, item)
-    if (!platformMatches(image.platform, platform)) {
+    // An engine holds one platform of an image: `all` (keep every platform) is the one it has.
+    if (platform !== 'all' && !platformMatches(parsePlatform(platform), parsePlatform(image.platform))) {
       throw new FerryError(
         'ERR_PLATFORM_NOT_FOUND',
         `the engine's image is ${image.platform}, not ${platform}`,

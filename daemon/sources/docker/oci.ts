@@ -42,13 +42,6 @@ export function platformOf(value: unknown): string {
   ].join('/')
 }
 
-/** Whether an image's platform is the one wanted (a wanted platform without a variant takes any). */
-export function platformMatches(actual: string, wanted: string): boolean {
-  if (actual === wanted) return true
-  const [os, arch, variant] = wanted.split('/')
-  return variant === undefined && actual.startsWith(`${os}/${arch}/`)
-}
-
 /** Parses an image config's bytes; throws an `Error` saying what is missing. */
 export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   const config = JSON.parse(Buffer.from(bytes).toString('utf8')) as { rootfs?: { diff_ids?: unknown } }

@@ -1,5 +1,6 @@
 import { FerryError } from '../../../store/index.js'
-import { platformMatches, platformOf } from './oci.js'
+import { parsePlatform, platformMatches } from '../image/platform.js'
+import { platformOf } from './oci.js'
 import { archivePath, type SaveContents } from './save-reader.js'
 
 /** Which files of a save are the image: archive paths, links resolved. */
@@ -77,7 +78,9 @@ async function fromIndexJson(
       descriptors.length === 1
         ? descriptors[0]
         : descriptors.find(
-            (d) => d.platform !== undefined && platformMatches(platformOf(d.platform), platform),
+            (d) =>
+              d.platform !== undefined &&
+              platformMatches(parsePlatform(platform), parsePlatform(platformOf(d.platform))),
           )
     if (chosen === undefined) throw bad(`has no manifest for ${platform} in ${path}`)
     path = blobPath(chosen.digest)

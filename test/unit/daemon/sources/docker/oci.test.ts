@@ -4,12 +4,12 @@ import {
   dockerHostOf,
   engineOptions,
 } from '../../../../../daemon/sources/docker/engine.js'
-import {
-  OCI_LAYER_TAR,
-  ociManifest,
-  parseImageConfig,
-  platformMatches,
-} from '../../../../../daemon/sources/docker/oci.js'
+import { OCI_LAYER_TAR, ociManifest, parseImageConfig } from '../../../../../daemon/sources/docker/oci.js'
+import { parsePlatform, platformMatches } from '../../../../../daemon/sources/image/platform.js'
+
+/** Whether an engine image of platform `actual` serves `wanted`, as the docker source checks it. */
+const serves = (actual: string, wanted: string) =>
+  platformMatches(parsePlatform(wanted), parsePlatform(actual))
 
 test('the generated manifest is compact JSON in a fixed order: same image, same bytes', (t) => {
   const config = {
@@ -35,10 +35,13 @@ test('image configs and platforms', (t) => {
   }
   const parsed = parseImageConfig(new TextEncoder().encode(JSON.stringify(config)))
   t.deepEqual(parsed, { platform: 'linux/arm/v7', diffIds: [`sha256:${'e'.repeat(64)}`] })
-  t.true(platformMatches('linux/arm/v7', 'linux/arm'))
-  t.true(platformMatches('linux/amd64', 'linux/amd64'))
-  t.false(platformMatches('linux/arm/v6', 'linux/arm/v7'))
-  t.false(platformMatches('linux/arm64', 'linux/amd64'))
+  t.true(serves('linux/arm/v7', 'linux/arm'))
+  t.true(serves('linux/amd64', 'linux/amd64'))
+  t.false(serves('linux/arm/v6', 'linux/arm/v7'))
+  t.false(serves('linux/arm64', 'linux/amd64'))
+  // One spelling for every source: aarch64 is arm64, and arm64 means arm64/v8.
+  t.true(serves('linux/arm64', 'linux/arm64/v8'))
+  t.true(serves('linux/aarch64', 'linux/arm64'))
   t.throws(() => parseImageConfig(new TextEncoder().encode('{"os":"linux"}')))
 })
 
