@@ -4,11 +4,12 @@
  * the content-defined chunks of the new file that the old one lacks (ferry's
  * own chunker, so exactly the chunks its store would hold).
  */
+
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
-import { chunk } from '../store/chunk/chunker.js'
 import { execFileAsync, fileSize } from './archive-common.js'
+import { chunkDigests } from './ingest.js'
 
 /** sha256 of a file's bytes, hex. */
 async function fileHash(path: string): Promise<string> {
@@ -40,19 +41,10 @@ export interface NewChunks {
   bytes: number
 }
 
-/** sha256 → size of the distinct chunks of a file. */
-async function chunksOf(path: string): Promise<Map<string, number>> {
-  const chunks = new Map<string, number>()
-  for await (const piece of chunk(createReadStream(path, { highWaterMark: 4 * 1024 * 1024 }))) {
-    chunks.set(createHash('sha256').update(piece).digest('hex'), piece.byteLength)
-  }
-  return chunks
-}
-
 /** The chunks of `newPath` that `oldPath` lacks, cut as ferry cuts them. */
 export async function newChunks(oldPath: string, newPath: string): Promise<NewChunks> {
-  const before = await chunksOf(oldPath)
-  const after = await chunksOf(newPath)
+  const before = await chunkDigests(oldPath)
+  const after = await chunkDigests(newPath)
   let newCount = 0
   let bytes = 0
   for (const [hash, size] of after) {

@@ -246,7 +246,7 @@ async function measureSet(set: DataSet, work: string): Promise<SetResult> {
 }
 
 /** Distinct chunks of a file as ferry's chunker cuts it: sha256 hex → size. */
-async function chunkDigests(path: string): Promise<Map<string, number>> {
+export async function chunkDigests(path: string): Promise<Map<string, number>> {
   const chunks = new Map<string, number>()
   for await (const bytes of chunk(createReadStream(path, { highWaterMark: 4 * MiB }))) {
     chunks.set(createHash('sha256').update(bytes).digest('hex'), bytes.byteLength)

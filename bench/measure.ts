@@ -77,7 +77,7 @@ export async function requireProgram(command: string, args: string[], hint: stri
 }
 
 /** CPU seconds that all processes have used since boot (from /proc/stat, steal included). */
-export async function machineCpuSeconds(): Promise<number> {
+async function machineCpuSeconds(): Promise<number> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
   return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS

@@ -20,7 +20,8 @@ import { table } from '../cli/output.js'
 import { spawnServingDaemon } from '../test/helpers/ferry-daemon.js'
 import type { Teardown } from '../test/helpers/store.js'
 import { FERRY_ENV, ferryJson, withDaemonLaunchEnv } from './ferry.js'
-import { machineCpuSeconds, machineFacts, measured, median, requireProgram } from './measure.js'
+import { machineFacts, measured, median, requireProgram } from './measure.js'
+import { machineCpuSeconds, peakRssKiB } from './proc.js'
 import { pullRound } from './serve-clients.js'
 import { verifiedRead } from './serve-floor.js'
 import { PACKAGES, packagesTimes } from './serve-packages.js'
@@ -42,14 +43,6 @@ async function curlRun(url: string): Promise<{ seconds: number; cpu: number }> {
   const before = await machineCpuSeconds()
   const run = await measured('curl', ['-sS', '-f', '-o', '/dev/null', url])
   return { seconds: run.wallSeconds, cpu: (await machineCpuSeconds()) - before }
-}
-
-/** Peak RSS (VmHWM) of a process, MiB. */
-async function peakRssMiB(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises')
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN)
-  return kib / 1024
 }
 
 const rate = (bytes: number, seconds: number) => bytes / MiB / seconds
@@ -132,7 +125,7 @@ export async function serveBench(): Promise<void> {
           `${CLIENTS} clients ${i}/${RUNS}: ferry ${rounds.ferry[i - 1].toFixed(0)} MiB/s, registry ${rounds.registry[i - 1].toFixed(0)} MiB/s`,
         )
       }
-      const rss = await peakRssMiB(daemon.pid)
+      const rss = ((await peakRssKiB(daemon.pid)) ?? Number.NaN) / 1024
       await daemon.stop()
       const apt = await packagesTimes(work)
       log(
