@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { BULK_LAUNCH, commandOf, storeDirOf } from '../../../cli/launch.js'
 import { FERRY_BIN, ferry, initStore, pseudoRandom, sha256Hex } from '../../helpers/cli.js'
+import { waitFor } from '../../helpers/ferry-daemon.js'
 import { testOrigin } from '../../helpers/http-origin.js'
 
 /** The processes whose parent is `pid`, with their command lines (from /proc). */
@@ -29,16 +30,6 @@ async function childrenOf(pid: number): Promise<Array<{ pid: number; args: strin
     }
   }
   return found
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const started = Date.now()
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 const alive = (pid: number) => {
@@ -72,7 +63,7 @@ async function stalledDownload(t: Parameters<typeof initStore>[0]) {
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
     child.on('close', (code, signal) => resolve([code, signal])),
   )
-  await until('the request', async () => (origin.requests.length > 0 ? true : undefined))
+  await waitFor('the request', async () => (origin.requests.length > 0 ? true : undefined))
   return { store, child, exited, stderr: () => stderr }
 }
 
@@ -102,7 +93,7 @@ test('storeDirOf reads --store as the commands do', (t) => {
 
 test('a download runs in a relaunched node with the bulk options; a signal to ferry reaches it and it stops cleanly', async (t) => {
   const { store, child, exited, stderr } = await stalledDownload(t)
-  const [worker] = await until('the relaunched process', async () => {
+  const [worker] = await waitFor('the relaunched process', async () => {
     const found = await childrenOf(pidOf(child))
     return found.length > 0 ? found : undefined
   })
@@ -122,14 +113,16 @@ test('a download runs in a relaunched node with the bulk options; a signal to fe
 
 test('ferry killed with -9: the relaunched process goes too, and the store opens at once', async (t) => {
   const { store, child, exited } = await stalledDownload(t)
-  const [worker] = await until('the relaunched process', async () => {
+  const [worker] = await waitFor('the relaunched process', async () => {
     const found = await childrenOf(pidOf(child))
     return found.length > 0 ? found : undefined
   })
   child.kill('SIGKILL')
   const [, signal] = await exited
   t.is(signal, 'SIGKILL')
-  await until('the relaunched process to end', async () => (alive(worker.pid) ? undefined : true), 5_000)
+  await waitFor('the relaunched process to end', async () => (alive(worker.pid) ? undefined : true), {
+    timeoutMs: 5_000,
+  })
   const ls = await ferry(['ls', '--store', store, '--json'])
   t.is(ls.code, 0, ls.stderr)
   t.deepEqual(JSON.parse(ls.stdout), [])
