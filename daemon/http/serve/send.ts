@@ -18,6 +18,14 @@ export interface ServedArtefact {
   headers?: Record<string, string>
 }
 
+/** Whether the request's `If-None-Match` names `etag` (or is `*`): the client's copy is current. */
+export function notModified(req: IncomingMessage, etag: string): boolean {
+  const matches = req.headers['if-none-match']
+  return (
+    matches !== undefined && (matches.trim() === '*' || matches.split(',').some((tag) => tag.trim() === etag))
+  )
+}
+
 /**
  * Answers GET or HEAD of one artefact straight from its blocks: `ETag`
  * (the sha256) with `If-None-Match`, one `Range` (206, or 416 past the end),
@@ -39,11 +47,7 @@ export async function sendArtefact(
     etag,
     ...artefact.headers,
   }
-  const matches = req.headers['if-none-match']
-  if (
-    matches !== undefined &&
-    (matches.trim() === '*' || matches.split(',').some((tag) => tag.trim() === etag))
-  ) {
+  if (notModified(req, etag)) {
     res.writeHead(304, headers).end()
     return
   }

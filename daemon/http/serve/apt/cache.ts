@@ -7,10 +7,17 @@
 import type { PackageEntry } from '../../../../store/index.js'
 import type { ServedHead } from '../catalog.js'
 
+/** A generated index file and its ETag. */
+export interface GeneratedFile {
+  bytes: Buffer
+  etag: string
+}
+
 /** A head's repository: its index files by name, and the .debs by `Filename`. */
 export interface AptRepository {
   /** `Packages`, `Packages.gz`, `Release`, `InRelease`, `Release.gpg`. */
-  files: Map<string, Buffer>
+  /** Each index file's bytes and ETag (their sha256), made with them. */
+  files: Map<string, GeneratedFile>
   pool: Map<string, PackageEntry>
   /** Stanzas in `Packages`. */
   packages: number
