@@ -20,6 +20,7 @@ export interface ServedHead {
  */
 export class ServeCatalog {
   private current?: Promise<ServedHead[]>
+  private previous?: ServedHead[]
   private readonly loaded = new Map<string, Promise<ServedHead | undefined>>()
   private readonly onHeads = () => {
     this.current = undefined
@@ -69,9 +70,20 @@ export class ServeCatalog {
     // Forget heads that were replaced.
     const live = new Set(records.map((record) => record.cid))
     for (const cid of this.loaded.keys()) if (!live.has(cid)) this.loaded.delete(cid)
-    return served.sort((a, b) =>
+    served.sort((a, b) =>
       a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0,
     )
+    // The same heads as last time (a recheck found the incomplete ones still incomplete): the same array,
+    // so that what is built from it (the registry's image index) is not built again.
+    const previous = this.previous
+    if (
+      previous !== undefined &&
+      previous.length === served.length &&
+      previous.every((h, i) => h === served[i])
+    )
+      return previous
+    this.previous = served
+    return served
   }
 
   private headOf(record: HeadRecord): Promise<ServedHead | undefined> {
