@@ -29,6 +29,8 @@ export interface DeltaResult {
     patchBytes?: number
     exportSeconds?: number
     importSeconds?: number
+    /** The same delta exported with `--no-patches`. */
+    chunksOnlyBytes?: number
   }
   /** The full v2 archive, for scale. */
   ferryFullBytes: number
@@ -83,6 +85,19 @@ export async function ferryDelta(
     sender,
   ])
   const exportSeconds = (performance.now() - exportStarted) / 1000
+  // The same delta with whole chunks: what patches save.
+  const chunksOnly = join(dir, 'delta-chunks.car')
+  await ferryJson([
+    'export',
+    RELEASE,
+    '--base',
+    inventory,
+    '--no-patches',
+    '--out',
+    chunksOnly,
+    '--store',
+    sender,
+  ])
   const importStarted = performance.now()
   await importPublished(site, delta)
   const importSeconds = (performance.now() - importStarted) / 1000
@@ -102,6 +117,7 @@ export async function ferryDelta(
       patchBytes: result.patchBytes,
       exportSeconds,
       importSeconds,
+      chunksOnlyBytes: await fileSize(chunksOnly),
     },
     ferryFullBytes: await fileSize(full),
     ferryZstdBytes,
