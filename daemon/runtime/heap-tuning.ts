@@ -24,10 +24,11 @@ export function tuneHeapForTransfers(): void {
 /**
  * Old-generation growth for a daemon that serves (`--serve`): serving many
  * clients promotes short-lived objects (a response's runs and promises), and
- * at 200 % they pile up to three times the live heap before a full GC. Fifty
- * clients pulling a 1 GiB image: peak RSS 232 MiB at 200 %, 164 MiB at 50 %,
- * at the same throughput (613 and 625 MiB/s). Syncs in that daemon run with
- * it too (not measured at 50 %).
+ * at 200 % they pile up to three times the live heap before a full GC.
+ * `npm run bench -- serve` (50 clients pulling a 256 MiB image): the daemon's
+ * peak RSS 313 MiB at 200 % (commit 2424b3b), 183 MiB at 50 % (9014e87), at
+ * the same throughput (575 and 589 MiB/s). Syncs in that daemon run with it
+ * too (not measured at 50 %).
  */
 export const SERVING_HEAP_GROWING_PERCENT = 50
 
