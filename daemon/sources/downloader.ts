@@ -20,6 +20,7 @@ import {
   type Source,
   type SourceContext,
 } from './index.js'
+import { refuseImageTwice } from './registry/source.js'
 import { assignItems, requirementFilesOf, requirementItems } from './requirement-items.js'
 import { allOrNothing } from './settle.js'
 
@@ -98,7 +99,9 @@ export async function download(
   }
   const files = await loadRequirementFiles(await requirementFilesOf(paths))
   const sources = options.sources ?? sourceCatalog()
-  const assigned = assignItems(requirementItems(files), sources)
+  const items = requirementItems(files)
+  refuseImageTwice(items)
+  const assigned = assignItems(items, sources)
   const emit = options.onEvent ?? (() => {})
   emit({
     type: 'start',

@@ -117,19 +117,41 @@ class Clients {
  * one name: ERR_INVALID_REQUIREMENTS naming both (several platforms of one
  * image are one item with `platform: all`).
  */
-function refuseTwice(images: ImageItem[], refs: ImageReference[]): void {
+function refuseTwice(images: ImageItem[], refs: Array<ImageReference | undefined>): void {
   const seen = new Map<string, ImageItem>()
   for (const [i, item] of images.entries()) {
-    const key = `${item.module}\0${refs[i].name}`
+    const ref = refs[i]
+    if (ref === undefined) continue
+    const key = `${item.module}\0${ref.name}`
     const other = seen.get(key)
     if (other !== undefined)
       throw new FerryError(
         'ERR_INVALID_REQUIREMENTS',
-        `${label(item)}: module ${item.module} asks for ${refs[i].name} already (${label(other)}); for several platforms of one image, ask once with platform: all`,
+        `${label(item)}: module ${item.module} asks for ${ref.name} already (${label(other)}); for several platforms of one image, ask once with platform: all`,
         { details: { file: item.file, field: item.field, ref: item.requirement.ref } },
       )
     seen.set(key, item)
   }
+}
+
+/**
+ * Refuses a module that asks for one image twice, whatever source fetches
+ * each (a registry, the Docker engine): checked on every item of a download
+ * before anything is fetched, since both would become the same entry. A
+ * reference that does not parse is left to its source, which names it.
+ */
+export function refuseImageTwice(items: RequirementItem[]): void {
+  const images = items.filter((item): item is ImageItem => item.kind === 'image')
+  refuseTwice(
+    images,
+    images.map((item) => {
+      try {
+        return parseReference(item.requirement.ref)
+      } catch {
+        return undefined
+      }
+    }),
+  )
 }
 
 /** `kafka/requirements.yaml: images[0] (127.0.0.1:5000/x:1)`: the file (relative to here when below), field and ref. */

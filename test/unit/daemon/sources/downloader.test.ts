@@ -141,3 +141,28 @@ test('a folder means every requirements.yaml below it, sorted, each once; a fold
   const err = await t.throwsAsync(requirementFilesOf([join(dir, 'empty')]), { instanceOf: FerryError })
   t.is(err?.code, 'ERR_INVALID_ARGUMENT')
 })
+
+test('one image asked twice by a module, through two sources, is refused before either fetches', async (t) => {
+  const dir = await testDir(t)
+  const store = await newStore(t, dir, 'store')
+  // docker.io/library/x:1 both times, once as the engine's and once as the registry's (normalised as docker does).
+  await writeModule(
+    join(dir, 'mods', 'a'),
+    'a',
+    'images:\n  - ref: x:1\n    from: docker\n  - ref: docker.io/library/x:1\n',
+  )
+  const engine = {
+    ...imageSource('engine'),
+    canHandle: (item: RequirementItem) => item.kind === 'image' && item.requirement.from === 'docker',
+  }
+  const registry = {
+    ...imageSource('registry'),
+    canHandle: (item: RequirementItem) => item.kind === 'image' && item.requirement.from !== 'docker',
+  }
+  const err = await t.throwsAsync(
+    download(store, [join(dir, 'mods')], { name: 'rel', version: '1', sources: [engine, registry] }),
+  )
+  t.is((err as FerryError).code, 'ERR_INVALID_REQUIREMENTS')
+  t.regex(err?.message ?? '', /module a asks for docker\.io\/library\/x:1 already/)
+  t.deepEqual([engine.calls, registry.calls], [[], []])
+})
