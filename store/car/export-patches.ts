@@ -1,72 +1,57 @@
 import type { CID } from 'multiformats/cid'
+import pLimit from 'p-limit'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { encodeNode } from '../blocks/cid.js'
-import { entriesOf } from '../dag/bom-dag.js'
-import type { Entry } from '../dag/nodes/index.js'
-import { type PatchLevel, patchFor, readBase } from '../patch/index.js'
-import { chooseWindows, leafSpans } from '../patch/reference.js'
+import { batchPatches } from '../patch/batch.js'
+import { makeBatchPatch } from '../patch/make.js'
+import { planReferences } from '../patch/plan.js'
+import { patchPool } from '../patch/pool.js'
 import type { Store } from '../store.js'
 
-/** Blocks of an export carried as patches: the patch node block by the CID of the block it stands for. */
-export type PatchedBlocks = Map<string, Block>
-
-/** `module/name`: how an entry of one release finds itself in another. */
-const entryKey = (entry: Entry) => `${entry.module}/${entry.name}`
-
-async function entriesByKey(store: Store, root: CID, options: AbortOptions): Promise<Map<string, Entry>> {
-  const out = new Map<string, Entry>()
-  for await (const entry of entriesOf(store.blocks, root)) {
-    options.signal?.throwIfAborted()
-    out.set(entryKey(entry), entry)
-  }
-  return out
+/** A patch an export carries: the patch node's block, and how many blocks it stands for. */
+export interface PlannedPatch {
+  block: Block
+  covers: number
 }
 
+/** Patches of an export, by the index in its blocks of the first block each stands for. */
+export type PatchedBlocks = Map<number, PlannedPatch>
+
 /**
- * Patches for the blocks an export carries (`wanted`, by CID string) that
- * belong to an entry whose namesake (same module/name) is in a base release
- * this store holds: each changed chunk against the base window chosen by
- * content (store/patch/reference.ts), kept only when well below the block.
- * A base release this store does not hold (an inventory of the site's
- * only) gives no patches: its blocks go raw.
+ * Patches for the blocks an export carries (`wanted`, in the order they are
+ * written) that belong to an entry whose namesake (same module/name) is in a
+ * base release this store holds: runs of changed chunks against the base
+ * windows chosen by content (store/patch/), made on the patch threads, each
+ * kept only when well below its blocks. A base release this store does not
+ * hold (an inventory of the site's only) gives no patches: its blocks go raw.
  */
 export async function planPatches(
   store: Store,
   heads: CID[],
   bases: CID[],
-  wanted: Set<string>,
-  options: AbortOptions & PatchLevel = {},
+  wanted: ReadonlyArray<{ cid: CID }>,
+  options: AbortOptions & { level?: number } = {},
 ): Promise<PatchedBlocks> {
   const patched: PatchedBlocks = new Map()
-  const baseEntries = new Map<string, Entry>()
-  for (const root of bases) {
-    if (!(await store.completeness.isComplete(root, options))) continue
-    for (const [key, entry] of await entriesByKey(store, root, options)) baseEntries.set(key, entry)
-  }
-  if (baseEntries.size === 0) return patched
-  for (const head of heads) {
-    for await (const entry of entriesOf(store.blocks, head)) {
-      const base = baseEntries.get(entryKey(entry))
-      if (base === undefined || base.root.equals(entry.root)) continue
-      const targetLeaves = await leafSpans(store.blocks, entry.root, options)
-      if (!targetLeaves.some((leaf) => wanted.has(leaf.cid.toString()))) continue
-      const baseLeaves = await leafSpans(store.blocks, base.root, options)
-      for (const [index, offset, length] of chooseWindows(targetLeaves, baseLeaves)) {
-        options.signal?.throwIfAborted()
-        const leaf = targetLeaves[index]
-        const key = leaf.cid.toString()
-        if (!wanted.has(key) || patched.has(key)) continue
-        const bytes = await store.blocks.get(leaf.cid, options)
-        const window = { root: base.root, offset, length }
-        const patch = patchFor(
-          { cid: leaf.cid, bytes },
-          window,
-          await readBase(store.blocks, window),
-          options,
-        )
-        if (patch !== undefined) patched.set(key, encodeNode(patch))
-      }
-    }
-  }
+  const held: CID[] = []
+  for (const root of bases) if (await store.completeness.isComplete(root, options)) held.push(root)
+  if (held.length === 0) return patched
+  const only = new Set(wanted.map((item) => item.cid.toString()))
+  const references = await planReferences(store.blocks, heads, held, { ...options, only })
+  const pool = patchPool()
+  const limit = pLimit(pool.threads * 2)
+  await Promise.all(
+    batchPatches(wanted, references).map((batch) =>
+      limit(async () => {
+        const blocks: Block[] = []
+        for (let i = batch.start; i < batch.end; i++) {
+          const { cid } = wanted[i]
+          blocks.push({ cid, bytes: await store.blocks.get(cid, options) })
+        }
+        const patch = await makeBatchPatch(store.blocks, batch, blocks, { ...options, pool })
+        if (patch !== undefined) patched.set(batch.start, { block: encodeNode(patch), covers: blocks.length })
+      }),
+    ),
+  )
   return patched
 }

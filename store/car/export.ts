@@ -38,7 +38,7 @@ export interface ExportResult {
   envelope: string
   heads: Array<{ name: string; version: string; seq: number; root: string }>
   parts: Array<{ path: string; sections: number; bytes: number }>
-  /** Data blocks written (heads and envelope not counted) and their bytes. */
+  /** Data blocks carried, as themselves or inside patches (heads and envelope not counted), and the bytes written for them. */
   blocks: number
   bytes: number
   /** Blocks left out because the base has them. */
@@ -160,21 +160,28 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
   const { blocks: raw, skipped } = await plan(store, records, base, options)
   const patches =
     options.patches === false || base.length === 0
-      ? new Map<string, Block>()
+      ? new Map()
       : await planPatches(
           store,
           records.map((r) => parseCid(r.root)),
           base.map((b) => b.root),
-          new Set(raw.map((item) => item.cid.toString())),
+          raw,
           { signal: options.signal, level: options.deltaLevel },
         )
   let patchBytes = 0
-  const planned: Planned[] = raw.map((item) => {
-    const patch = patches.get(item.cid.toString())
-    if (patch === undefined) return item
-    patchBytes += patch.bytes.byteLength
-    return { cid: patch.cid, block: patch }
-  })
+  let patched = 0
+  const planned: Planned[] = []
+  for (let i = 0; i < raw.length; i++) {
+    const patch = patches.get(i)
+    if (patch === undefined) {
+      planned.push(raw[i])
+      continue
+    }
+    patchBytes += patch.block.bytes.byteLength
+    patched += patch.covers
+    planned.push({ cid: patch.block.cid, block: patch.block })
+    i += patch.covers - 1
+  }
   const heads: Block[] = signed.map((s) => ({ cid: s.cid, bytes: s.bytes }))
 
   // Split planning: every part starts with header, envelope, heads and its marker.
@@ -225,10 +232,10 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
     envelope: envelope.cid.toString(),
     heads: records.map((r) => ({ name: r.name, version: r.version, seq: r.seq, root: r.root })),
     parts: [],
-    blocks: planned.length,
+    blocks: raw.length,
     bytes: total,
     skipped,
-    patched: patches.size,
+    patched,
     patchBytes,
     warnings,
   }

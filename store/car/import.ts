@@ -144,7 +144,7 @@ export async function importArchive(
         // Its base not here (the delta's base release is missing): the target stays missing, and the
         // import ends ERR_INCOMPLETE naming that release, as for any delta without its base.
         if (!(await baseHeld(patch.base.root))) continue
-        yield await expandPatch(store.blocks, patch)
+        yield* await expandPatch(store.blocks, patch)
       }
     }
     const onStored = (stored: Block[]) => {

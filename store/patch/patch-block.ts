@@ -1,30 +1,37 @@
-import type { Block, Blockstore } from '../blocks/blockstore.js'
+import type { AbortOptions, Block, Blockstore } from '../blocks/blockstore.js'
 import { blockMatches } from '../blocks/cid.js'
 import { readFile } from '../dag/file-dag.js'
 import type { PatchBase, PatchNode } from '../dag/nodes/index.js'
 import { FerryError, isFerryError } from '../errors.js'
-import { applyPatch, makePatch, type PatchLevel, ZSTD_PATCH_CODEC } from './zstd-patch.js'
+import { applyPatch, ZSTD_PATCH_CODEC } from './zstd-patch.js'
 
-/** A patch is sent only when it is this much smaller than the block, else the block itself. */
+/** A patch is sent only when it is this much smaller than its blocks, else the blocks themselves. */
 export const PATCH_WORTH = 0.9
 
+/** The bytes of `blocks`, one after the other: what a patch of them expands to. */
+export function concatBlocks(blocks: Block[]): Uint8Array {
+  if (blocks.length === 1) return blocks[0].bytes
+  const out = new Uint8Array(blocks.reduce((sum, block) => sum + block.bytes.byteLength, 0))
+  let at = 0
+  for (const block of blocks) {
+    out.set(block.bytes, at)
+    at += block.bytes.byteLength
+  }
+  return out
+}
+
 /**
- * The patch node that carries `block` as a delta against `reference`, the
- * bytes `base` names on the receiving side; undefined when the patch would
- * not be well below the block (PATCH_WORTH), so the block goes raw.
+ * The patch node that carries `blocks` as `bytes` (a delta made against the
+ * bytes `base` names on the receiving side); undefined when the delta would
+ * not be well below the blocks (PATCH_WORTH), so they go raw.
  */
-export function patchFor(
-  block: Block,
-  base: PatchBase,
-  reference: Uint8Array,
-  options: PatchLevel = {},
-): PatchNode | undefined {
-  const bytes = makePatch(block.bytes, reference, options)
-  if (bytes.byteLength >= block.bytes.byteLength * PATCH_WORTH) return undefined
+export function patchNodeFor(blocks: Block[], base: PatchBase, bytes: Uint8Array): PatchNode | undefined {
+  const size = blocks.reduce((sum, block) => sum + block.bytes.byteLength, 0)
+  if (bytes.byteLength >= size * PATCH_WORTH) return undefined
   return {
     type: 'patch',
-    target: block.cid,
-    size: block.bytes.byteLength,
+    targets: blocks.map((block) => block.cid),
+    sizes: blocks.map((block) => block.bytes.byteLength),
     base,
     codec: ZSTD_PATCH_CODEC,
     bytes,
@@ -32,41 +39,44 @@ export function patchFor(
 }
 
 /** The bytes `base` names, read (verified) from a file DAG the receiver holds; ERR_NOT_FOUND when it does not. */
-export async function readBase(blockstore: Blockstore, base: PatchBase): Promise<Uint8Array> {
-  const out = new Uint8Array(base.length)
+export async function readBase(
+  blockstore: Blockstore,
+  base: PatchBase,
+  options: AbortOptions = {},
+): Promise<Uint8Array> {
+  const out = new Uint8Array(base.ranges.reduce((sum, [, length]) => sum + length, 0))
   let at = 0
-  for await (const piece of readFile(blockstore, base.root, { offset: base.offset, length: base.length })) {
-    out.set(piece, at)
-    at += piece.byteLength
-  }
-  if (at !== base.length) {
-    throw new FerryError(
-      'ERR_NOT_FOUND',
-      `${base.root} has ${at} bytes from ${base.offset}, not ${base.length}`,
-      {
-        details: { root: base.root.toString(), offset: base.offset, length: base.length },
-      },
-    )
+  for (const [offset, length] of base.ranges) {
+    options.signal?.throwIfAborted()
+    let got = 0
+    for await (const piece of readFile(blockstore, base.root, { offset, length })) {
+      out.set(piece, at + got)
+      got += piece.byteLength
+    }
+    if (got !== length) {
+      throw new FerryError('ERR_NOT_FOUND', `${base.root} has ${got} bytes from ${offset}, not ${length}`, {
+        details: { root: base.root.toString(), offset, length },
+      })
+    }
+    at += length
   }
   return out
 }
 
 /**
- * The block a patch stands for: its base read from `blockstore`, expanded,
- * and verified against the target's CID. Every way it can fail — an unknown
- * codec, a base the receiver lacks, a frame that declares or gives another
- * size, bytes that do not hash to the target — is ERR_CORRUPT_BLOCK naming
- * the target, as a damaged block is.
+ * The blocks a patch stands for: its base read from `blockstore`, expanded,
+ * each verified against its CID. Every way it can fail — an unknown codec, a
+ * base the receiver lacks, a frame that declares or gives another size,
+ * bytes that do not hash to a target — is ERR_CORRUPT_BLOCK naming the
+ * (first) target, as a damaged block is.
  */
-export async function expandPatch(blockstore: Blockstore, patch: PatchNode): Promise<Block> {
-  const name = patch.target.toString()
+export async function expandPatch(blockstore: Blockstore, patch: PatchNode): Promise<Block[]> {
+  const name = `${patch.targets[0]}${patch.targets.length > 1 ? ` (and ${patch.targets.length - 1} more)` : ''}`
   if (patch.codec !== ZSTD_PATCH_CODEC) {
     throw new FerryError(
       'ERR_CORRUPT_BLOCK',
       `patch for ${name} has codec ${patch.codec}, this ferry reads ${ZSTD_PATCH_CODEC}`,
-      {
-        details: { target: name, codec: patch.codec },
-      },
+      { details: { target: patch.targets[0].toString(), codec: patch.codec } },
     )
   }
   let reference: Uint8Array
@@ -77,17 +87,22 @@ export async function expandPatch(blockstore: Blockstore, patch: PatchNode): Pro
     throw new FerryError(
       'ERR_CORRUPT_BLOCK',
       `patch for ${name} needs ${patch.base.root} here, which this store lacks`,
-      {
-        cause,
-        details: { target: name, base: patch.base.root.toString() },
-      },
+      { cause, details: { target: patch.targets[0].toString(), base: patch.base.root.toString() } },
     )
   }
-  const bytes = applyPatch(patch.bytes, reference, patch.size, name)
-  if (!blockMatches(patch.target, bytes)) {
-    throw new FerryError('ERR_CORRUPT_BLOCK', `patch for ${name} expands to bytes that do not match it`, {
-      details: { target: name },
-    })
+  const size = patch.sizes.reduce((sum, n) => sum + n, 0)
+  const bytes = applyPatch(patch.bytes, reference, size, name)
+  const blocks: Block[] = []
+  let at = 0
+  for (const [i, cid] of patch.targets.entries()) {
+    const block = { cid, bytes: bytes.subarray(at, at + patch.sizes[i]) }
+    at += patch.sizes[i]
+    if (!blockMatches(cid, block.bytes)) {
+      throw new FerryError('ERR_CORRUPT_BLOCK', `patch for ${cid} expands to bytes that do not match it`, {
+        details: { target: cid.toString() },
+      })
+    }
+    blocks.push(block)
   }
-  return { cid: patch.target, bytes }
+  return blocks
 }

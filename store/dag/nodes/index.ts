@@ -41,7 +41,15 @@ export {
 export { type FileNode, fileNode } from './file.js'
 export { type HeadNode, headNode } from './head.js'
 export { decodeNamed, defineNode, type NodeCodec, type TypedNode, typeOf } from './node-type.js'
-export { MAX_PATCH_BASE_BYTES, type PatchBase, type PatchNode, patchNode } from './patch.js'
+export {
+  type ByteRange,
+  MAX_PATCH_BASE_BYTES,
+  MAX_PATCH_TARGET_BYTES,
+  MAX_PATCH_TARGETS,
+  type PatchBase,
+  type PatchNode,
+  patchNode,
+} from './patch.js'
 
 const builtins: NodeCodec[] = [fileNode, bomNode, entriesNode, headNode, envelopeNode, partNode, patchNode]
 

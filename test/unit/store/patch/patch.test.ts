@@ -1,4 +1,5 @@
 import test from 'ava'
+import type { CID } from 'multiformats/cid'
 import { cidFor, encodeNode, RAW } from '../../../../store/blocks/cid.js'
 import { patchNode } from '../../../../store/dag/nodes/index.js'
 import { ingestStream, isFerryError } from '../../../../store/index.js'
@@ -7,7 +8,8 @@ import {
   expandPatch,
   frameContentSize,
   makePatch,
-  patchFor,
+  mergeRanges,
+  patchNodeFor,
 } from '../../../../store/patch/index.js'
 import { pseudoRandom } from '../../../helpers/cli.js'
 import { newStore, testDir } from '../../../helpers/store.js'
@@ -67,20 +69,55 @@ test('a frame that declares another size is refused before it is expanded; garba
   )
 })
 
-test('a patch node above a block in size is refused by its schema, before anything is allocated', (t) => {
+/** A patch carrying `block` against `reference`, which are the bytes `base` names. */
+const patchFor = (
+  block: { cid: CID; bytes: Uint8Array },
+  base: { root: CID; ranges: Array<[number, number]> },
+  reference: Uint8Array,
+) => patchNodeFor([block], base, makePatch(block.bytes, reference))
+
+test('a patch node above a block in size, or whose targets and sizes disagree, is refused by its schema', (t) => {
   const target = cidFor(RAW, new Uint8Array(1))
   const node = {
     type: 'patch',
-    target,
-    size: 2 ** 31,
-    base: { root: target, offset: 0, length: 1 },
+    targets: [target],
+    sizes: [2 ** 31],
+    base: { root: target, ranges: [[0, 1]] },
     codec: 'zstd-ref-1',
     bytes: new Uint8Array(1),
   }
-  const block = encodeNode(node)
-  const err = t.throws(() => patchNode.decode(block.cid, block.bytes))
-  t.true(isFerryError(err, 'ERR_CORRUPT_BLOCK'))
-  t.regex(err?.message ?? '', /size/)
+  for (const [bad, why] of [
+    [node, /sizes\.0 must be at most/],
+    [{ ...node, sizes: [1, 1] }, /one size a target/],
+    [
+      { ...node, sizes: new Array(300).fill(1024 * 1024), targets: new Array(300).fill(target) },
+      /sizes must add up/,
+    ],
+    [{ ...node, sizes: [1], base: { root: target, ranges: [[0, 2 ** 30]] } }, /base\.ranges must add up/],
+    [{ ...node, sizes: [1], targets: [] }, /targets must name a block/],
+  ] as const) {
+    const block = encodeNode(bad)
+    const err = t.throws(() => patchNode.decode(block.cid, block.bytes))
+    t.true(isFerryError(err, 'ERR_CORRUPT_BLOCK'))
+    t.regex(err?.message ?? '', why)
+  }
+})
+
+test('mergeRanges: overlapping and touching windows become one, in file order', (t) => {
+  t.deepEqual(
+    mergeRanges([
+      [100, 50],
+      [0, 10],
+      [140, 20],
+      [10, 5],
+      [300, 1],
+    ]),
+    [
+      [0, 15],
+      [100, 60],
+      [300, 1],
+    ],
+  )
 })
 
 test('expandPatch: the target from the base the store holds; a missing base or wrong bytes are ERR_CORRUPT_BLOCK', async (t) => {
@@ -89,14 +126,15 @@ test('expandPatch: the target from the base the store holds; a missing base or w
   const file = await ingestStream(store.pipeline, [old])
   const nextBytes = edited(old.subarray(100_000, 164_000), 10, 'target')
   const block = { cid: cidFor(RAW, nextBytes), bytes: nextBytes }
-  const base = { root: file.root, offset: 90_000, length: 84_000 }
+  const base = { root: file.root, ranges: [[90_000, 84_000]] as Array<[number, number]> }
   const patch = patchFor(block, base, old.subarray(90_000, 174_000))
   if (patch === undefined) return t.fail('the patch should be worth sending')
   t.true(patch.bytes.byteLength < nextBytes.byteLength / 10)
   // Through its node encoding, as it travels.
   const carried = encodeNode(patch)
   const decoded = patchNode.decode(carried.cid, carried.bytes)
-  const expanded = await expandPatch(store.blocks, decoded)
+  const [expanded, ...more] = await expandPatch(store.blocks, decoded)
+  t.is(more.length, 0)
   t.true(expanded.cid.equals(block.cid))
   t.is(Buffer.compare(expanded.bytes, nextBytes), 0)
 
@@ -105,7 +143,10 @@ test('expandPatch: the target from the base the store holds; a missing base or w
   t.true(isFerryError(lacking, 'ERR_CORRUPT_BLOCK'))
   t.regex(lacking?.message ?? '', /which this store lacks/)
 
-  const shifted = { ...decoded, base: { ...decoded.base, offset: 90_001 } }
+  const shifted = {
+    ...decoded,
+    base: { ...decoded.base, ranges: [[90_001, 84_000]] as Array<[number, number]> },
+  }
   const wrong = await t.throwsAsync(expandPatch(store.blocks, shifted))
   t.true(isFerryError(wrong, 'ERR_CORRUPT_BLOCK'))
   t.regex(wrong?.message ?? '', /do not match it/)
@@ -115,7 +156,7 @@ test('a block unlike its reference goes raw: no patch', (t) => {
   const bytes = pseudoRandom(64_000, 'new')
   const block = { cid: cidFor(RAW, bytes), bytes }
   t.is(
-    patchFor(block, { root: block.cid, offset: 0, length: 64_000 }, pseudoRandom(64_000, 'unrelated')),
+    patchFor(block, { root: block.cid, ranges: [[0, 64_000]] }, pseudoRandom(64_000, 'unrelated')),
     undefined,
   )
 })
