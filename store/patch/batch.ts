@@ -63,11 +63,7 @@ export function batchPatches(
       close()
       continue
     }
-    if (
-      current !== undefined &&
-      current.base.equals(reference.base) &&
-      current.bytes + reference.size <= maxTarget
-    ) {
+    if (current?.base.equals(reference.base) && current.bytes + reference.size <= maxTarget) {
       const ranges = mergeRanges([...current.windows, reference.window])
       if (spanOf(ranges) <= maxBase) {
         current.end = index + 1
