@@ -5,7 +5,7 @@
 
 export { blockKey } from './blocks/block-key.js'
 export type { AbortOptions, Block, Blockstore } from './blocks/blockstore.js'
-export { blockMatches, CID, cidFor, DAG_CBOR, parseCid, RAW } from './blocks/cid.js'
+export { blockMatches, CID, cidFor, DAG_CBOR, encodeNode, parseCid, RAW } from './blocks/cid.js'
 export { MemoryBlockstore } from './blocks/memory-blockstore.js'
 export { type BuildOptions, type BuildResult, type BuildSummary, buildBom } from './build/build.js'
 export { loadRequirementFiles } from './build/load.js'
@@ -52,6 +52,8 @@ export {
   type ImageBlob,
   type ImageEntry,
   type PackageEntry,
+  type PatchNode,
+  patchNode,
 } from './dag/nodes/index.js'
 export {
   readFileVerified,
@@ -79,6 +81,15 @@ export {
   readRuns,
   runEnd,
 } from './packs/read-runs.js'
+export {
+  batchPatches,
+  expandPatch,
+  type LeafReference,
+  makeBatchPatch,
+  PatchPool,
+  patchPool,
+  planReferences,
+} from './patch/index.js'
 export { issueKeys, issueMessage } from './schema/issues.js'
 export { nonEmptyText, timeoutSeconds, trueOrFalse } from './schema/parts.js'
 export {

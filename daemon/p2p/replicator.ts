@@ -9,6 +9,7 @@ import { packBlockReader } from './block-reader.js'
 import { coalesce } from './coalesce.js'
 import { storeFetchComponents } from './fetch-components.js'
 import { type HeadOutcome, judgeHead } from './head-offers.js'
+import { storePatchAnswers } from './patch-answers.js'
 import { hangUp, peerProvider } from './peer-provider.js'
 import { SyncJob } from './sync-job.js'
 
@@ -47,6 +48,17 @@ export interface ReplicatorInit {
    * @default 30 (the protocols' own 10 for streams peers open)
    */
   peerTimeoutSeconds?: number
+  /**
+   * Sync with patches (/ferry/sync/1.1.0): ask peers for changed blocks as patches against the
+   * releases held here, and make them for peers that ask. False speaks 1.0.0 only (blocks).
+   * @default true
+   */
+  patches?: boolean
+  /**
+   * zstd level of the patches made for peers.
+   * @default 3
+   */
+  deltaLevel?: number
 }
 
 export type { HeadOutcome }
@@ -82,7 +94,7 @@ export class Replicator {
     private readonly init: ReplicatorInit,
   ) {
     this.peerTimeoutMs = init.peerTimeoutSeconds === undefined ? undefined : init.peerTimeoutSeconds * 1000
-    this.components = storeFetchComponents(store, init.flushBytes ?? 4 * 1024 * 1024)
+    this.components = storeFetchComponents(store, init.flushBytes ?? 4 * 1024 * 1024, init.patches !== false)
   }
 
   /** Registers the heads and sync protocols (with their caps and timeouts) and starts following. */
@@ -93,7 +105,13 @@ export class Replicator {
     const init = { timeoutMs: this.peerTimeoutMs, signal: this.controller.signal }
     const reader = packBlockReader(this.store.blocks)
     const guard = <T>(answer: () => Promise<T>) => this.shared(answer)
-    this.sync = await registerSync(this.node, { reader, guard, failed: failed('sync stream failed') }, init)
+    const patches =
+      this.init.patches === false ? undefined : storePatchAnswers(this.store, { level: this.init.deltaLevel })
+    this.sync = await registerSync(
+      this.node,
+      { reader, guard, patches, failed: failed('sync stream failed') },
+      { ...init, patches: this.init.patches !== false },
+    )
     const heads = () => this.ourHeads()
     const received = async (connection: Connection, theirs: ReceivedHeads) => {
       await this.consider(connection, theirs.heads, theirs.rejected)

@@ -9,7 +9,15 @@ import type { SignedHead } from '../../store/index.js'
 import type { SyncStatus } from '../ops/types.js'
 
 /** The progress of no attempt (between attempts, what earlier ones received is in the totals). */
-const IDLE: FetchProgress = { blocks: 0, bytes: 0, discovered: 0, providers: [], bytesByPeer: {} }
+const IDLE: FetchProgress = {
+  blocks: 0,
+  bytes: 0,
+  discovered: 0,
+  providers: [],
+  bytesByPeer: {},
+  patched: 0,
+  patchBytes: 0,
+}
 
 /**
  * One followed head being synced: attempts (each a DagFetch) until its DAG

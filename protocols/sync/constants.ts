@@ -1,5 +1,15 @@
-/** The protocol's identifier. */
+/** The protocol's identifier: blocks only (what every ferry speaks). */
 export const SYNC_PROTOCOL = '/ferry/sync/1.0.0'
+
+/**
+ * The version with patches: a want list may name the releases the requester holds, and a reply
+ * may carry neighbouring changed blocks as one patch against them. A requester offers both
+ * versions; a peer that speaks only 1.0.0 answers with blocks.
+ */
+export const SYNC_PROTOCOL_PATCHES = '/ferry/sync/1.1.0'
+
+/** Most base releases one want list may name. */
+export const MAX_PATCH_BASES = 16
 
 /** Most CIDs one want list may name; a longer list is refused (twice the default batch: room to tune). */
 export const MAX_WANT_BLOCKS = 256

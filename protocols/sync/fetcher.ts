@@ -1,5 +1,13 @@
 import type { CID } from 'multiformats/cid'
-import { type Arena, blockKey, FerryError, isFerryError, isIndexNode } from '../../store/index.js'
+import {
+  type Arena,
+  type Block,
+  blockKey,
+  FerryError,
+  isFerryError,
+  isIndexNode,
+  type PatchNode,
+} from '../../store/index.js'
 import {
   DEFAULT_BATCH_BLOCKS,
   DEFAULT_IN_FLIGHT,
@@ -9,6 +17,7 @@ import {
 } from './constants.js'
 import { Frontier } from './frontier.js'
 import type { FetchComponents, FetchInit, FetchProgress, FetchResult, Provider } from './index.js'
+import type { PatchRequest } from './messages.js'
 import { ReceiveBuffer } from './receive-buffer.js'
 import { BlockSink } from './sink.js'
 
@@ -46,7 +55,11 @@ export class DagFetch {
     discovered: 0,
     providers: [],
     bytesByPeer: {},
+    patched: 0,
+    patchBytes: 0,
   }
+  /** What want lists ask for patches against (asked of the store once, at the first want list). */
+  private patchRequest?: Promise<PatchRequest | undefined>
   /** Providers that answered "absent" for a CID, by CID key; a CID no provider has fails the fetch. */
   private readonly absent = new Map<string, Set<string>>()
   private settled = false
@@ -151,17 +164,23 @@ export class DagFetch {
       // Verified blocks wait for room in the sink while the stream is read on, at most MAX_VERIFYING at once.
       const verifying: Array<Promise<void>> = []
       try {
+        const patch = await this.patchesAgainst()
         await state.provider.request(
           batch,
-          async (index, bytes) => {
-            const landed = this.receive(state, batch[index], bytes).then(() => {
-              stored[index] = true
+          async (index, bytes, patch) => {
+            const answers = patch?.targets.length ?? 1
+            const received =
+              patch === undefined
+                ? this.receive(state, batch[index], bytes)
+                : this.receivePatch(state, patch, bytes as Uint8Array)
+            const landed = received.then(() => {
+              stored.fill(true, index, index + answers)
             })
             landed.catch(() => {}) // awaited below
             verifying.push(landed)
             if (verifying.length >= MAX_VERIFYING) await verifying.shift()
           },
-          { signal: this.controller.signal, buffer: this.buffer, idleMs: this.peerTimeoutMs },
+          { signal: this.controller.signal, buffer: this.buffer, idleMs: this.peerTimeoutMs, patch },
         )
         await Promise.all(verifying)
         state.failures = 0
@@ -210,6 +229,49 @@ export class DagFetch {
       }
     } finally {
       if (!handedOver) this.buffer.release(bytes)
+    }
+  }
+
+  /** The releases held here that patches may be made against, once per fetch; undefined for none. */
+  private patchesAgainst(): Promise<PatchRequest | undefined> {
+    const { patchBases, expand } = this.components
+    if (patchBases === undefined || expand === undefined) return Promise.resolve(undefined)
+    this.patchRequest ??= patchBases(this.root, { signal: this.controller.signal }).then((bases) =>
+      bases.length === 0 ? undefined : { root: this.root, bases },
+    )
+    return this.patchRequest
+  }
+
+  /**
+   * Expands a patch (its targets verified against their CIDs) and stores the
+   * blocks; `view` is the frame's, released here. A patch that does not
+   * expand to its targets is ERR_CORRUPT_BLOCK naming the peer: it is dropped.
+   */
+  private async receivePatch(state: ProviderState, patch: PatchNode, view: Uint8Array): Promise<void> {
+    let blocks: Block[]
+    const peer = state.provider.id
+    try {
+      blocks = await (this.components.expand as NonNullable<FetchComponents['expand']>)(patch)
+    } catch (err) {
+      if (!isFerryError(err, 'ERR_CORRUPT_BLOCK')) throw err
+      throw new FerryError('ERR_CORRUPT_BLOCK', `peer ${peer} sent a bad patch: ${err.message}`, {
+        cause: err,
+        details: { ...err.details, peer },
+      })
+    } finally {
+      this.buffer.release(view)
+    }
+    if (this.settled) return
+    this.progress.patched += blocks.length
+    this.progress.patchBytes += view.byteLength
+    this.progress.bytesByPeer[peer] = (this.progress.bytesByPeer[peer] ?? 0) + view.byteLength
+    for (const block of blocks) {
+      this.progress.blocks++
+      this.progress.bytes += block.bytes.byteLength
+      if (isIndexNode(block.cid)) {
+        await this.components.putIndex({ cid: block.cid, bytes: block.bytes.slice() })
+        this.frontier.expand(block.cid)
+      } else await this.sink.push(block)
     }
   }
 

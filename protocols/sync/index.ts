@@ -1,13 +1,17 @@
 /**
- * /ferry/sync/1.0.0: fetch every block missing below a root, in large
- * pipelined batches from several peers at once, each block verified before
- * it is stored. The wire format is in messages.ts; limits and defaults in
+ * /ferry/sync/1.0.0 and 1.1.0: fetch every block missing below a root, in
+ * large pipelined batches from several peers at once, each block verified
+ * before it is stored. In 1.1.0 the requester names the releases it holds
+ * and the responder may send changed blocks as patches against them
+ * (expanded and verified on arrival); a peer of either version syncs with
+ * any other. The wire format is in messages.ts; limits and defaults in
  * constants.ts. The responder side (registerSync) bounds what a peer can
  * hold: streams a peer, bytes a want list, time until it arrives.
  */
 import type { Connection } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import type { ArenaPool, Block, FerryError } from '../../store/index.js'
+import type { ArenaPool, Block, FerryError, PatchNode } from '../../store/index.js'
+import type { PatchRequest } from './messages.js'
 import type { ReceiveBuffer } from './receive-buffer.js'
 import type { DurableWriter } from './sink.js'
 
@@ -25,7 +29,21 @@ export interface RequestOptions extends AbortOptions {
   buffer: ReceiveBuffer
   /** Give up (ERR_PEER) when the peer sends nothing for this long while its reply is awaited. */
   idleMs?: number
+  /** Ask for patches against these releases (1.1.0; a 1.0.0 peer sends blocks). */
+  patch?: PatchRequest
 }
+
+/**
+ * Gets each reply in request order. A block: `bytes` is a view held in the
+ * request's buffer, which the callee then owns; undefined when the peer lacks
+ * it. A patch: it answers the wants from `index` on, one a target; `bytes`
+ * is the frame's view (the callee owns it; `patch.bytes` lies in it).
+ */
+export type OnFrame = (
+  index: number,
+  bytes: Uint8Array | undefined,
+  patch?: PatchNode,
+) => Promise<void> | void
 
 /** A peer that holds the root being fetched. */
 export interface Provider {
@@ -35,11 +53,7 @@ export interface Provider {
    * Asks for `cids`; `onFrame` gets each reply in request order: a view held in `options.buffer`,
    * which `onFrame` then owns, or undefined when the peer lacks it.
    */
-  request(
-    cids: CID[],
-    onFrame: (index: number, bytes: Uint8Array | undefined) => Promise<void>,
-    options: RequestOptions,
-  ): Promise<void>
+  request(cids: CID[], onFrame: OnFrame, options: RequestOptions): Promise<void>
   /**
    * Called when the provider is left out of the fetch: it misbehaved (ERR_CORRUPT_BLOCK: it sent
    * a block that does not match its CID) or failed too often (ERR_PEER: three requests running, a
@@ -63,6 +77,16 @@ export interface FetchComponents {
    * bytes match (`blockMatches`).
    */
   verify(cid: CID, bytes: Uint8Array): boolean
+  /**
+   * The complete releases held here that a peer may make patches against for `root`
+   * (at most MAX_PATCH_BASES, the likeliest first). Without it, no patches are asked for.
+   */
+  patchBases?(root: CID, options?: AbortOptions): Promise<CID[]>
+  /**
+   * The blocks a patch stands for, expanded against the bases held here and verified
+   * (ERR_CORRUPT_BLOCK when it does not expand to its targets). Needed with `patchBases`.
+   */
+  expand?(patch: PatchNode): Promise<Block[]>
 }
 
 export interface FetchInit extends AbortOptions {
@@ -95,16 +119,38 @@ export interface FetchProgress {
   providers: string[]
   /** Bytes received from each provider, by peer ID. */
   bytesByPeer: Record<string, number>
+  /** Of `blocks`, those that came as patches, and the bytes of those patches. */
+  patched: number
+  patchBytes: number
 }
 
 export interface FetchResult extends FetchProgress {
   seconds: number
 }
 
+/** One answer to a want: a block (undefined when not held), or a patch node standing for the next `covers` wants. */
+export type Answer = Uint8Array | undefined | { patch: Uint8Array; covers: number }
+
+/** Makes patches for a 1.1.0 want list that names the releases the requester holds. */
+export interface PatchAnswers {
+  /**
+   * The answers to `want`, in order: blocks read with `reader`, runs of them as patches against
+   * `request.bases` where that pays. Without a usable base, the blocks as `reader` gives them.
+   */
+  answer(
+    want: CID[],
+    request: PatchRequest,
+    reader: BlockReader,
+    options?: AbortOptions,
+  ): AsyncIterable<Answer>
+}
+
 /** What the responder side needs of its host. */
 export interface SyncComponents {
   /** Reads the blocks a peer asks for. */
   reader: BlockReader
+  /** Answers 1.1.0 want lists with patches. @default blocks only (1.1.0 is still spoken) */
+  patches?: PatchAnswers
   /**
    * Runs each answer, once its want list has arrived (the daemon holds its gc gate shared meanwhile).
    * @default runs it as is
@@ -134,6 +180,11 @@ export interface SyncInit {
   timeoutMs?: number
   /** Aborts the answers in progress (the host is stopping). */
   signal?: AbortSignal
+  /**
+   * Speak 1.1.0 too (patches). False registers 1.0.0 only, as a ferry before patches did.
+   * @default true
+   */
+  patches?: boolean
 }
 
 /** The registered responder side. */
@@ -148,12 +199,15 @@ export {
   MAX_FRAME_BYTES,
   MAX_INBOUND_STREAMS,
   MAX_OUTBOUND_STREAMS,
+  MAX_PATCH_BASES,
   MAX_WANT_BLOCKS,
   MAX_WANT_BYTES,
   SYNC_PROTOCOL,
+  SYNC_PROTOCOL_PATCHES,
   TIMEOUT_MS,
 } from './constants.js'
 export { DagFetch } from './fetcher.js'
+export type { PatchRequest } from './messages.js'
 export { ReceiveBuffer } from './receive-buffer.js'
 export { serveWant } from './server.js'
 export { registerSync } from './service.js'

@@ -1,6 +1,6 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { FerryError } from '../../store/index.js'
-import { FRAME_ABSENT, FRAME_BLOCK } from './messages.js'
+import { FRAME_ABSENT, FRAME_BLOCK, FRAME_PATCH } from './messages.js'
 import type { ReceiveBuffer } from './receive-buffer.js'
 
 /** An unsigned varint of a frame at most MAX_FRAME_BYTES long takes at most this many bytes. */
@@ -10,19 +10,29 @@ const PREFIX = 0
 const TYPE = 1
 const BODY = 2
 
+/** A patch reply: the patch node's bytes, a view held in the buffer (released by the consumer). */
+export interface PatchFrame {
+  patch: Uint8Array
+}
+
+/** One reply: a block (a view held in the buffer), undefined for "absent", or a patch. */
+export type ReplyFrame = Uint8Array | undefined | PatchFrame
+
 /**
  * Reads the reply frames of one want list (messages.ts) off a stream,
  * copying each block's bytes from the chunks as they arrive straight into
  * `buffer` (no concatenation, no buffer a block). Yields each frame in order:
  * a view held in `buffer` (the consumer releases it), or undefined for
  * "absent". A frame that is empty, too long or of an unknown type is
- * ERR_PROTOCOL. A frame cut short by the end of the stream is released here.
+ * ERR_PROTOCOL, as is a patch frame when `patches` is false (1.0.0). A frame
+ * cut short by the end of the stream is released here.
  */
 export async function* readReplyFrames(
   source: AsyncIterable<Uint8Array | Uint8ArrayList>,
   buffer: ReceiveBuffer,
   maxFrameBytes: number,
-): AsyncGenerator<Uint8Array | undefined> {
+  patches = false,
+): AsyncGenerator<ReplyFrame> {
   // The frame being read: its length prefix, then its type byte, then its body.
   let state = PREFIX
   let length = 0
@@ -32,6 +42,7 @@ export async function* readReplyFrames(
   /** `body` as a Buffer, for copyInto. */
   let target: Buffer | undefined
   let filled = 0
+  let isPatch = false
   const reset = () => {
     state = PREFIX
     length = 0
@@ -72,7 +83,8 @@ export async function* readReplyFrames(
               yield undefined
               continue
             }
-            if (type !== FRAME_BLOCK)
+            isPatch = type === FRAME_PATCH && patches
+            if (type !== FRAME_BLOCK && !isPatch)
               throw new FerryError('ERR_PROTOCOL', `sync: unknown reply frame type ${type}`)
             body = await buffer.reserve(length - 1)
             target = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
@@ -88,7 +100,7 @@ export async function* readReplyFrames(
           if (state === BODY && filled === (body as Uint8Array).byteLength) {
             const block = body as Uint8Array
             reset()
-            yield block
+            yield isPatch ? { patch: block } : block
           }
         }
       }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import test from 'ava'
 import * as lp from 'it-length-prefixed'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { encodeBlockFrame } from '../../../../protocols/sync/messages.js'
+import { encodeBlockFrame, encodePatchFrame } from '../../../../protocols/sync/messages.js'
 import { ReceiveBuffer } from '../../../../protocols/sync/receive-buffer.js'
 import { readReplyFrames } from '../../../../protocols/sync/reply-reader.js'
 import { ArenaPool } from '../../../../store/ingest/arena.js'
@@ -37,7 +37,8 @@ async function readAll(
   buffer: ReceiveBuffer,
 ): Promise<Array<Uint8Array | undefined>> {
   const out: Array<Uint8Array | undefined> = []
-  for await (const frame of readReplyFrames(source, buffer, MAX_FRAME)) {
+  for await (const reply of readReplyFrames(source, buffer, MAX_FRAME)) {
+    const frame = reply as Uint8Array | undefined // 1.0.0: no patch frames
     out.push(frame === undefined ? undefined : frame.slice())
     if (frame !== undefined) buffer.release(frame)
   }
@@ -67,7 +68,8 @@ test('frames split anywhere (1, 3, 7 and 65 536 B chunks, lists of pieces) decod
 
 test('block views live in the arena, not in buffers of their own', async (t) => {
   const { buffer } = newBuffer()
-  for await (const frame of readReplyFrames(chunked(wire([randomBytes(5000)]), 1000), buffer, MAX_FRAME)) {
+  for await (const reply of readReplyFrames(chunked(wire([randomBytes(5000)]), 1000), buffer, MAX_FRAME)) {
+    const frame = reply as Uint8Array | undefined
     t.true(frame !== undefined && frame.buffer === buffer.arena.buffer)
     t.true(frame !== undefined && buffer.holds(frame))
     if (frame !== undefined) buffer.release(frame)
@@ -86,7 +88,33 @@ const bad: Array<[string, Uint8Array, RegExp]> = [
   ['a length prefix of five bytes', Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x01), /prefix is too long/],
   ['a stream cut inside a block', wire([randomBytes(1000)]).subarray(0, 500), /ended inside a reply frame/],
   ['a stream cut inside a length prefix', Uint8Array.of(0x80), /ended inside a reply frame/],
+  [
+    'a patch frame on a 1.0.0 stream',
+    encodePatchFrame(randomBytes(20)).subarray(),
+    /unknown reply frame type 2/,
+  ],
 ]
+
+test('on a 1.1.0 stream a patch frame comes out as one, its bytes in the arena, between blocks', async (t) => {
+  const { buffer } = newBuffer()
+  const node = randomBytes(3000)
+  const block = randomBytes(100)
+  const bytes = new Uint8ArrayList(
+    encodePatchFrame(node),
+    encodeBlockFrame(block),
+    encodeBlockFrame(undefined),
+  )
+  const got = []
+  for await (const reply of readReplyFrames(chunked(bytes.subarray(), 7), buffer, MAX_FRAME, true))
+    got.push(reply)
+  const [patch, raw, absent] = got
+  if (patch === undefined || patch instanceof Uint8Array) return t.fail('the first reply is a patch')
+  t.true(buffer.holds(patch.patch))
+  t.deepEqual(Buffer.from(patch.patch), Buffer.from(node))
+  t.deepEqual(Buffer.from(raw as Uint8Array), Buffer.from(block))
+  t.is(absent, undefined)
+  t.is(got.length, 3)
+})
 
 for (const [what, bytes, message] of bad) {
   test(`${what} is ERR_PROTOCOL and leaves nothing held`, async (t) => {
