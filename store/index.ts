@@ -43,6 +43,7 @@ export { type Artefact, ArtefactIndex, artefactsOf } from './dag/artefacts.js'
 export { entriesOf, loadBom } from './dag/bom-dag.js'
 export { isIndexNode, linksOf } from './dag/dag.js'
 export { FileDagBuilder, fileSize, readFile } from './dag/file-dag.js'
+export { FileNodeCache } from './dag/file-node-cache.js'
 export {
   type BomNode,
   type Entry,

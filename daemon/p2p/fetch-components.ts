@@ -1,5 +1,5 @@
 import { type FetchComponents, MAX_PATCH_BASES } from '../../protocols/sync/index.js'
-import { blockMatches, expandPatch, parseCid, type Store } from '../../store/index.js'
+import { blockMatches, expandPatch, FileNodeCache, parseCid, type Store } from '../../store/index.js'
 
 /**
  * What a fetch (protocols/sync DagFetch) needs of `store`: leaves are
@@ -25,6 +25,8 @@ export function storeFetchComponents(store: Store, flushBytes: number, patches =
     verify: blockMatches,
   }
   if (!patches) return components
+  // The base files' index nodes, decoded once for all the patches expanded against them.
+  const nodes = new FileNodeCache(8)
   return {
     ...components,
     async patchBases(root, options) {
@@ -39,6 +41,6 @@ export function storeFetchComponents(store: Store, flushBytes: number, patches =
       }
       return bases
     },
-    expand: (patch) => expandPatch(store.blocks, patch),
+    expand: (patch) => expandPatch(store.blocks, patch, { nodes }),
   }
 }

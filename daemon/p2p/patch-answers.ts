@@ -4,6 +4,7 @@ import {
   type Block,
   batchPatches,
   encodeNode,
+  FileNodeCache,
   type LeafReference,
   makeBatchPatch,
   type PatchPool,
@@ -36,6 +37,8 @@ const PLANS_KEPT = 4
 export function storePatchAnswers(store: Store, init: PatchAnswersInit = {}): PatchAnswers {
   const plans = new Map<string, Promise<Map<string, LeafReference>>>()
   const level = init.level ?? 3
+  // The base files' index nodes, decoded once for all the patches made against them.
+  const nodes = new FileNodeCache(8)
 
   const planFor = (request: PatchRequest, options: AbortOptions) => {
     const key = [request.root, ...request.bases].join(' ')
@@ -89,6 +92,7 @@ export function storePatchAnswers(store: Store, init: PatchAnswersInit = {}): Pa
               patchOrBlocks(store, done.start, want, done, replies, {
                 level,
                 pool,
+                nodes,
                 signal: options.signal,
               }).finally(() => making--),
             )

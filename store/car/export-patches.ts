@@ -2,6 +2,7 @@ import type { CID } from 'multiformats/cid'
 import pLimit from 'p-limit'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { encodeNode } from '../blocks/cid.js'
+import { FileNodeCache } from '../dag/file-node-cache.js'
 import { batchPatches } from '../patch/batch.js'
 import { makeBatchPatch } from '../patch/make.js'
 import { planReferences } from '../patch/plan.js'
@@ -39,6 +40,7 @@ export async function planPatches(
   const only = new Set(wanted.map((item) => item.cid.toString()))
   const references = await planReferences(store.blocks, heads, held, { ...options, only })
   const pool = patchPool()
+  const nodes = new FileNodeCache(8)
   const limit = pLimit(pool.threads * 2)
   await Promise.all(
     batchPatches(wanted, references).map((batch) =>
@@ -48,7 +50,7 @@ export async function planPatches(
           const { cid } = wanted[i]
           blocks.push({ cid, bytes: await store.blocks.get(cid, options) })
         }
-        const patch = await makeBatchPatch(store.blocks, batch, blocks, { ...options, pool })
+        const patch = await makeBatchPatch(store.blocks, batch, blocks, { ...options, pool, nodes })
         if (patch !== undefined) patched.set(batch.start, { block: encodeNode(patch), covers: blocks.length })
       }),
     ),

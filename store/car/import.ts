@@ -2,6 +2,7 @@ import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { DAG_CBOR, decodeNode } from '../blocks/cid.js'
+import { FileNodeCache } from '../dag/file-node-cache.js'
 import { type EnvelopeNode, type PartNode, type PatchNode, patchNode, typeOf } from '../dag/nodes/index.js'
 import { FerryError } from '../errors.js'
 import { readFromHandle } from '../ingest/slot-reader.js'
@@ -123,6 +124,8 @@ export async function importArchive(
 
     let sections = 2 + heads.length
     const bases = new Map<string, Promise<boolean>>()
+    // The base files' index nodes, decoded once for all the patches made against them.
+    const nodes = new FileNodeCache(8)
     const baseHeld = (root: PatchNode['base']['root']) => {
       let held = bases.get(root.toString())
       if (held === undefined) {
@@ -144,7 +147,7 @@ export async function importArchive(
         // Its base not here (the delta's base release is missing): the target stays missing, and the
         // import ends ERR_INCOMPLETE naming that release, as for any delta without its base.
         if (!(await baseHeld(patch.base.root))) continue
-        yield* await expandPatch(store.blocks, patch)
+        yield* await expandPatch(store.blocks, patch, { nodes })
       }
     }
     const onStored = (stored: Block[]) => {

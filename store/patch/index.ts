@@ -8,7 +8,14 @@
 export { type BatchLimits, batchPatches, mergeRanges, type PatchBatch } from './batch.js'
 export { frameContentSize } from './frame.js'
 export { type MakePatchOptions, makeBatchPatch } from './make.js'
-export { concatBlocks, expandPatch, PATCH_WORTH, patchNodeFor, readBase } from './patch-block.js'
+export {
+  concatBlocks,
+  expandPatch,
+  PATCH_WORTH,
+  patchNodeFor,
+  type ReadBaseOptions,
+  readBase,
+} from './patch-block.js'
 export { type LeafReference, planReferences } from './plan.js'
 export { PatchPool, type PatchPoolInit, patchPool } from './pool.js'
 export { applyPatch, makePatch, type PatchLevel, ZSTD_PATCH_CODEC } from './zstd-patch.js'

@@ -1,11 +1,11 @@
-import type { AbortOptions, Block, Blockstore } from '../blocks/blockstore.js'
+import type { Block, Blockstore } from '../blocks/blockstore.js'
 import type { PatchNode } from '../dag/nodes/index.js'
 import type { PatchBatch } from './batch.js'
-import { concatBlocks, patchNodeFor, readBase } from './patch-block.js'
+import { concatBlocks, patchNodeFor, type ReadBaseOptions, readBase } from './patch-block.js'
 import type { PatchPool } from './pool.js'
 
 /** What making patches needs: the level and the threads. */
-export interface MakePatchOptions extends AbortOptions {
+export interface MakePatchOptions extends ReadBaseOptions {
   /** zstd level. @default 3 */
   level?: number
   /** The threads that compress. */

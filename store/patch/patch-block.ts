@@ -1,6 +1,7 @@
 import type { AbortOptions, Block, Blockstore } from '../blocks/blockstore.js'
 import { blockMatches } from '../blocks/cid.js'
-import { readFile } from '../dag/file-dag.js'
+import { fileLeaves } from '../dag/file-leaves.js'
+import { FileNodeCache } from '../dag/file-node-cache.js'
 import type { PatchBase, PatchNode } from '../dag/nodes/index.js'
 import { FerryError, isFerryError } from '../errors.js'
 import { applyPatch, ZSTD_PATCH_CODEC } from './zstd-patch.js'
@@ -38,20 +39,37 @@ export function patchNodeFor(blocks: Block[], base: PatchBase, bytes: Uint8Array
   }
 }
 
-/** The bytes `base` names, read (verified) from a file DAG the receiver holds; ERR_NOT_FOUND when it does not. */
+/** How base bytes are read: the file index nodes decoded so far, shared by the reads of one import, export or sync. */
+export interface ReadBaseOptions extends AbortOptions {
+  /** @default a cache of this read's own */
+  nodes?: FileNodeCache
+}
+
+/**
+ * The bytes `base` names, from a file DAG this store holds; ERR_NOT_FOUND
+ * when it does not hold them all. Index nodes are verified as they are
+ * decoded (once per `options.nodes`); leaves are not re-hashed: what they
+ * expand to is verified against its CID.
+ */
 export async function readBase(
   blockstore: Blockstore,
   base: PatchBase,
-  options: AbortOptions = {},
+  options: ReadBaseOptions = {},
 ): Promise<Uint8Array> {
   const out = new Uint8Array(base.ranges.reduce((sum, [, length]) => sum + length, 0))
+  const nodes = options.nodes ?? new FileNodeCache(4)
   let at = 0
   for (const [offset, length] of base.ranges) {
     options.signal?.throwIfAborted()
+    const end = offset + length
     let got = 0
-    for await (const piece of readFile(blockstore, base.root, { offset, length })) {
-      out.set(piece, at + got)
-      got += piece.byteLength
+    for await (const leaf of fileLeaves(blockstore, base.root, { ...options, nodes, start: offset, end })) {
+      const bytes = await blockstore.get(leaf.cid, options)
+      const from = Math.max(0, offset - leaf.offset)
+      const to = Math.min(bytes.byteLength, end - leaf.offset)
+      if (to <= from) continue
+      out.set(bytes.subarray(from, to), at + got)
+      got += to - from
     }
     if (got !== length) {
       throw new FerryError('ERR_NOT_FOUND', `${base.root} has ${got} bytes from ${offset}, not ${length}`, {
@@ -70,7 +88,11 @@ export async function readBase(
  * bytes that do not hash to a target — is ERR_CORRUPT_BLOCK naming the
  * (first) target, as a damaged block is.
  */
-export async function expandPatch(blockstore: Blockstore, patch: PatchNode): Promise<Block[]> {
+export async function expandPatch(
+  blockstore: Blockstore,
+  patch: PatchNode,
+  options: ReadBaseOptions = {},
+): Promise<Block[]> {
   const name = `${patch.targets[0]}${patch.targets.length > 1 ? ` (and ${patch.targets.length - 1} more)` : ''}`
   if (patch.codec !== ZSTD_PATCH_CODEC) {
     throw new FerryError(
@@ -81,7 +103,7 @@ export async function expandPatch(blockstore: Blockstore, patch: PatchNode): Pro
   }
   let reference: Uint8Array
   try {
-    reference = await readBase(blockstore, patch.base)
+    reference = await readBase(blockstore, patch.base, options)
   } catch (cause) {
     if (!isFerryError(cause, 'ERR_NOT_FOUND')) throw cause
     throw new FerryError(
