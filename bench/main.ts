@@ -4,6 +4,7 @@
  */
 import { archiveBench } from './archive.js'
 import { archiveDeltaBench } from './archive-delta-only.js'
+import { compressedBench } from './compressed.js'
 import { deltaBench } from './delta.js'
 import { downloadBench } from './download.js'
 import { ingestBench } from './ingest.js'
@@ -17,6 +18,7 @@ import { syncAbBench } from './sync-ab.js'
 const benches: Record<string, () => Promise<void>> = {
   archive: archiveBench,
   'archive-delta': archiveDeltaBench,
+  compressed: compressedBench,
   delta: deltaBench,
   download: downloadBench,
   ingest: ingestBench,
