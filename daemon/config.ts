@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import * as v from 'valibot'
 import {
+  deltaLevel,
   FerryError,
   issueKeys,
   issueMessage,
@@ -26,6 +27,10 @@ export interface DaemonConfig {
   peerTimeoutSeconds?: number
   /** The serving port (`--serve`), when one is asked for. */
   serve?: ServeConfig
+  /** Sync with patches (/ferry/sync/1.1.0); false: blocks only, as a ferry before patches (default true). */
+  patches: boolean
+  /** zstd level of the patches made for peers (default 3). */
+  deltaLevel?: number
 }
 
 /** `--serve HOST:PORT` and what goes with it, as files (read when the daemon starts). */
@@ -59,6 +64,8 @@ const fileSchema = v.strictObject({
   'tls-key': v.optional(nonEmptyText),
   'serve-token': v.optional(nonEmptyText),
   'serve-allow': v.optional(list),
+  patches: v.optional(trueOrFalse),
+  'delta-level': v.optional(deltaLevel),
 })
 
 /** Flags as commander gives them. */
@@ -77,6 +84,10 @@ export interface DaemonFlags {
   tlsKey?: string
   serveToken?: string
   serveAllow?: string[]
+  /** commander's `--no-patches` sets `patches: false`. */
+  patches?: boolean
+  /** `--delta-level` (commander gives the text; checked here). */
+  deltaLevel?: string
 }
 
 /** Reads the config file (if any) and applies flags over it: flags win. */
@@ -96,7 +107,17 @@ export async function resolveConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     peerTimeoutSeconds:
       flags.peerTimeout === undefined ? file['peer-timeout'] : parsePeerTimeout(flags.peerTimeout),
     serve: serveConfig(flags, file),
+    patches: flags.patches === false ? false : (file.patches ?? true),
+    deltaLevel: flags.deltaLevel === undefined ? file['delta-level'] : parseDeltaLevel(flags.deltaLevel),
   }
+}
+
+/** `--delta-level`'s value, checked as the config's `delta-level` is; ERR_INVALID_ARGUMENT names the flag. */
+export function parseDeltaLevel(text: string): number {
+  const parsed = v.safeParse(deltaLevel, text.trim() === '' ? Number.NaN : Number(text))
+  if (!parsed.success)
+    throw new FerryError('ERR_INVALID_ARGUMENT', `--delta-level ${text}: ${issueMessage(parsed.issues[0])}`)
+  return parsed.output
 }
 
 /** `HOST:PORT` (`[::1]:8080` for IPv6); ERR_INVALID_ARGUMENT names the flag. */

@@ -13,7 +13,13 @@ import './runtime/shim.js'
 import type { DaemonFlags } from './config.js'
 import type { PullOptions, PullResult } from './p2p/pull.js'
 
-export { type DaemonConfig, type DaemonFlags, DEFAULT_LISTEN, parsePeerTimeout } from './config.js'
+export {
+  type DaemonConfig,
+  type DaemonFlags,
+  DEFAULT_LISTEN,
+  parseDeltaLevel,
+  parsePeerTimeout,
+} from './config.js'
 export type { LoadArgs, LoadResult } from './docker-load/index.js'
 // The client alone, not the folder's index: the server side (routing) is the daemon's, not every command's.
 export { connectDaemon, type RemoteOperations } from './http/api/client.js'

@@ -92,7 +92,7 @@ export {
   planReferences,
 } from './patch/index.js'
 export { issueKeys, issueMessage } from './schema/issues.js'
-export { nonEmptyText, timeoutSeconds, trueOrFalse } from './schema/parts.js'
+export { deltaLevel, nonEmptyText, timeoutSeconds, trueOrFalse } from './schema/parts.js'
 export {
   assertHeadSignature,
   type HeadRecord,

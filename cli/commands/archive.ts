@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
+import { parseDeltaLevel } from '../../daemon/index.js'
 import { archiveFiles, FerryError, type ImportResult } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { withOperations } from '../context.js'
@@ -16,14 +17,6 @@ interface ExportFlags extends CommonOptions {
   /** commander's `--no-patches` sets `patches: false`. */
   patches?: boolean
   deltaLevel?: string
-}
-
-/** `--delta-level`: a zstd level from 1 to 19. */
-function parseDeltaLevel(text: string): number {
-  const level = Number(text)
-  if (!Number.isInteger(level) || level < 1 || level > 19)
-    throw new FerryError('ERR_INVALID_ARGUMENT', `--delta-level ${text}: must be a whole number from 1 to 19`)
-  return level
 }
 
 interface ImportFlags extends CommonOptions {

@@ -15,7 +15,7 @@ export function registerDaemon(program: Command): void {
     .option(
       '--config <file>',
       'YAML file with the same keys as these flags (listen, peer, follow, secret, mdns, peer-timeout, ' +
-        'serve, tls-cert, tls-key, serve-token, serve-allow); flags win',
+        'serve, tls-cert, tls-key, serve-token, serve-allow, patches, delta-level); flags win',
     )
     .option(
       '--listen <multiaddr>',
@@ -56,6 +56,14 @@ export function registerDaemon(program: Command): void {
       '--serve-allow <cidr>',
       'client addresses --serve answers (10.0.0.0/8, 192.168.1.7, ::1; repeatable); others get 403',
       collect,
+    )
+    .option(
+      '--no-patches',
+      'sync blocks only (/ferry/sync/1.0.0, as a ferry before patches): ask peers for no patches, make none for them',
+    )
+    .option(
+      '--delta-level <n>',
+      'zstd level of the patches made for peers that sync from this daemon, 1 (fast) to 19 (smallest); default 3',
     )
     .addHelpText(
       'after',

@@ -57,7 +57,11 @@ export interface SyncStatus {
   haveBlocks: number
   /** Blocks known to be missing still (grows as index nodes arrive). */
   wantBlocks: number
+  /** Bytes that came for the blocks received (blocks, and patches standing for blocks). */
   bytesReceived: number
+  /** Of `haveBlocks`, those that came inside patches (sync 1.1.0), and the bytes they expanded to. */
+  patchedBlocks: number
+  patchedBytes: number
   /** Bytes a second over this attempt. */
   rate: number
   /** Peer IDs asked for this head's blocks. */

@@ -16,7 +16,7 @@ const IDLE: FetchProgress = {
   providers: [],
   bytesByPeer: {},
   patched: 0,
-  patchBytes: 0,
+  patchedBytes: 0,
 }
 
 /**
@@ -33,6 +33,8 @@ export class SyncJob {
   private readonly excluded = new Map<string, string>()
   private bytesBefore = 0
   private blocksBefore = 0
+  private patchedBefore = 0
+  private patchedBytesBefore = 0
   private attemptStarted = Date.now()
   private readonly bytesByPeerBefore: Record<string, number> = {}
 
@@ -97,6 +99,8 @@ export class SyncJob {
       const progress = fetch.status()
       this.bytesBefore += progress.bytes
       this.blocksBefore += progress.blocks
+      this.patchedBefore += progress.patched
+      this.patchedBytesBefore += progress.patchedBytes
       for (const [peer, bytes] of Object.entries(progress.bytesByPeer))
         this.bytesByPeerBefore[peer] = (this.bytesByPeerBefore[peer] ?? 0) + bytes
       this.fetch = undefined
@@ -121,6 +125,8 @@ export class SyncJob {
       haveBlocks: this.blocksBefore + live.blocks,
       wantBlocks: this.state === 'complete' ? 0 : Math.max(0, live.discovered - live.blocks),
       bytesReceived: this.bytesBefore + live.bytes,
+      patchedBlocks: this.patchedBefore + live.patched,
+      patchedBytes: this.patchedBytesBefore + live.patchedBytes,
       rate: this.fetch === undefined ? 0 : Math.round(live.bytes / seconds),
       peers: this.fetch === undefined ? [...this.providers.keys()] : live.providers,
       bytesByPeer: sumByPeer(this.bytesByPeerBefore, live.bytesByPeer),

@@ -56,7 +56,7 @@ export class DagFetch {
     providers: [],
     bytesByPeer: {},
     patched: 0,
-    patchBytes: 0,
+    patchedBytes: 0,
   }
   /** What want lists ask for patches against (asked of the store once, at the first want list). */
   private patchRequest?: Promise<PatchRequest | undefined>
@@ -262,12 +262,12 @@ export class DagFetch {
       this.buffer.release(view)
     }
     if (this.settled) return
-    this.progress.patched += blocks.length
-    this.progress.patchBytes += view.byteLength
+    this.progress.blocks += blocks.length
+    this.progress.bytes += view.byteLength
     this.progress.bytesByPeer[peer] = (this.progress.bytesByPeer[peer] ?? 0) + view.byteLength
+    this.progress.patched += blocks.length
     for (const block of blocks) {
-      this.progress.blocks++
-      this.progress.bytes += block.bytes.byteLength
+      this.progress.patchedBytes += block.bytes.byteLength
       if (isIndexNode(block.cid)) {
         await this.components.putIndex({ cid: block.cid, bytes: block.bytes.slice() })
         this.frontier.expand(block.cid)

@@ -110,7 +110,7 @@ export interface FetchInit extends AbortOptions {
 }
 
 export interface FetchProgress {
-  /** Blocks and bytes received and verified. */
+  /** Blocks received and verified (as themselves or inside patches), and the bytes that came for them. */
   blocks: number
   bytes: number
   /** Blocks found missing so far (grows as index nodes arrive). */
@@ -119,9 +119,9 @@ export interface FetchProgress {
   providers: string[]
   /** Bytes received from each provider, by peer ID. */
   bytesByPeer: Record<string, number>
-  /** Of `blocks`, those that came as patches, and the bytes of those patches. */
+  /** Of `blocks`, those that came inside patches, and the bytes they expanded to. */
   patched: number
-  patchBytes: number
+  patchedBytes: number
 }
 
 export interface FetchResult extends FetchProgress {
