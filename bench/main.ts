@@ -9,6 +9,7 @@ import { deltaBench } from './delta.js'
 import { downloadBench } from './download.js'
 import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
+import { patchSpeedBench } from './patch-speed.js'
 import { profileTopBench } from './profile-top.js'
 import { serveBench } from './serve.js'
 import { statusBench } from './status.js'
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<void>> = {
   download: downloadBench,
   ingest: ingestBench,
   'ingest-ab': ingestAbBench,
+  'patch-speed': patchSpeedBench,
   'profile-top': profileTopBench,
   sync: syncBench,
   'sync-ab': syncAbBench,

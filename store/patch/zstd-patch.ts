@@ -15,10 +15,24 @@ const REFERENCE_PREFIX = 0x00
 /** Largest window a patch may need (reference and target together): 256 MiB. */
 const MAX_WINDOW_LOG = 28
 
+/**
+ * Largest hash and chain tables at low levels: 2^22 entries, 16 MiB each, so a thread's context
+ * stays near 40 MiB with an 8 MiB reference (at 2^24 two threads took over 300 MiB).
+ */
+const MAX_TABLE_LOG = 22
+
 /** How hard to look for matches. @default 3 (fast, for sync); export may ask for more. */
 export interface PatchLevel {
   level?: number
 }
+
+/*
+ * One context of each kind a thread, reused: a zstd context holds its tables (tens of MiB at large
+ * windows) in native memory that V8 does not count, so one a patch piles up gigabytes before a
+ * collection frees them. setParameters resets a context, dictionary and all.
+ */
+let compressor: Compressor | undefined
+let decompressor: Decompressor | undefined
 
 function withPrefix(reference: Uint8Array): Uint8Array {
   const out = new Uint8Array(reference.byteLength + 1)
@@ -41,11 +55,13 @@ function windowLogFor(bytes: number): number {
 export function makePatch(target: Uint8Array, reference: Uint8Array, options: PatchLevel = {}): Uint8Array {
   const level = options.level ?? 3
   const windowLog = windowLogFor(reference.byteLength + 1 + target.byteLength)
-  const compressor = new Compressor()
+  compressor ??= new Compressor()
   compressor.setParameters({
     compressionLevel: level,
     windowLog,
-    ...(level <= 9 ? { hashLog: Math.min(windowLog, 24), chainLog: Math.min(windowLog, 24) } : {}),
+    ...(level <= 9
+      ? { hashLog: Math.min(windowLog, MAX_TABLE_LOG), chainLog: Math.min(windowLog, MAX_TABLE_LOG) }
+      : {}),
     contentSizeFlag: true,
     checksumFlag: false,
   })
@@ -68,7 +84,7 @@ export function applyPatch(patch: Uint8Array, reference: Uint8Array, size: numbe
       { details: { target: name, declared, size } },
     )
   }
-  const decompressor = new Decompressor()
+  decompressor ??= new Decompressor()
   decompressor.setParameters({ windowLogMax: MAX_WINDOW_LOG })
   decompressor.loadDictionary(withPrefix(reference))
   let out: Uint8Array
