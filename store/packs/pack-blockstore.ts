@@ -11,6 +11,7 @@ import { decodeLocation, type Location } from './format.js'
 import { LiveCounter, type LiveCounts, type PackUsage, tally } from './live-counts.js'
 import { PackFiles } from './pack-files.js'
 import { PendingWrites } from './pending-writes.js'
+import { blockIn, readRuns } from './read-runs.js'
 import { recover } from './recover.js'
 import { type PutHashedOptions, writeBlocks } from './writer.js'
 
@@ -35,6 +36,9 @@ export interface PackBlockstoreComponents {
   /** The folder holding `*.pack` files. */
   packDir: string
 }
+
+/** CIDs `getMany` looks up in one index read. */
+const GET_MANY_GROUP = 64
 
 /**
  * Blocks in append-only pack files, located through the LevelDB index.
@@ -162,8 +166,33 @@ export class PackBlockstore implements Blockstore {
     return this.parts.appender.written()
   }
 
+  /**
+   * `get` for many blocks: one index lookup a group of GET_MANY_GROUP, and
+   * neighbouring blocks read in one go (readRuns). Each block's bytes are a
+   * view of its run's buffer.
+   */
   async *getMany(cids: AsyncIterable<CID> | Iterable<CID>, options?: AbortOptions): AsyncGenerator<Block> {
-    for await (const cid of cids) yield { cid, bytes: await this.get(cid, options) }
+    let group: CID[] = []
+    for await (const cid of cids) {
+      group.push(cid)
+      if (group.length < GET_MANY_GROUP) continue
+      yield* this.readGroup(group, options)
+      group = []
+    }
+    if (group.length > 0) yield* this.readGroup(group, options)
+  }
+
+  private async *readGroup(cids: CID[], options?: AbortOptions): AsyncGenerator<Block> {
+    options?.signal?.throwIfAborted()
+    const locations = await this.locateMany(cids)
+    // The blocks before the first absent one are given, then ERR_NOT_FOUND names it.
+    const absent = locations.indexOf(undefined)
+    const present = absent < 0 ? locations : locations.slice(0, absent)
+    for await (const run of readRuns(this, present, options)) {
+      for (let i = run.start; i < run.end; i++)
+        yield { cid: cids[i], bytes: blockIn(run, present[i] as Location) }
+    }
+    if (absent >= 0) throw new FerryError('ERR_NOT_FOUND', `block ${cids[absent]} is not in the store`)
   }
 
   async delete(cid: CID, options?: AbortOptions): Promise<void> {

@@ -1,3 +1,4 @@
+import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Block, Blockstore } from '../blocks/blockstore.js'
 import { blockMatches } from '../blocks/cid.js'
 import { fileLeaves } from '../dag/file-leaves.js'
@@ -63,8 +64,15 @@ export async function readBase(
     options.signal?.throwIfAborted()
     const end = offset + length
     let got = 0
-    for await (const leaf of fileLeaves(blockstore, base.root, { ...options, nodes, start: offset, end })) {
-      const bytes = await blockstore.get(leaf.cid, options)
+    const leaves: Array<{ offset: number; cid: CID }> = []
+    for await (const leaf of fileLeaves(blockstore, base.root, { ...options, nodes, start: offset, end }))
+      leaves.push(leaf)
+    let index = 0
+    for await (const { bytes } of blockstore.getMany(
+      leaves.map((leaf) => leaf.cid),
+      options,
+    )) {
+      const leaf = leaves[index++]
       const from = Math.max(0, offset - leaf.offset)
       const to = Math.min(bytes.byteLength, end - leaf.offset)
       if (to <= from) continue

@@ -6,7 +6,7 @@ import type { PatchTask } from './patch-worker.js'
 export interface PatchPoolInit {
   /**
    * Threads making patches at once.
-   * @default the CPUs, at most 4
+   * @default the CPUs but one (the main thread reads, sends and writes meanwhile), at most 4
    */
   threads?: number
 }
@@ -23,7 +23,7 @@ export class PatchPool {
   readonly threads: number
 
   constructor(init: PatchPoolInit = {}) {
-    this.threads = Math.max(1, init.threads ?? Math.min(4, availableParallelism()))
+    this.threads = Math.max(1, init.threads ?? Math.min(4, availableParallelism() - 1))
     this.pool = new Piscina({
       filename: new URL('./patch-worker.js', import.meta.url).href,
       minThreads: 0,

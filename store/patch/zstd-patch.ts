@@ -16,10 +16,10 @@ const REFERENCE_PREFIX = 0x00
 const MAX_WINDOW_LOG = 28
 
 /**
- * Largest hash and chain tables at low levels: 2^22 entries, 16 MiB each, so a thread's context
- * stays near 40 MiB with an 8 MiB reference (at 2^24 two threads took over 300 MiB).
+ * Largest hash and chain tables at low levels: 2^20 entries, 4 MiB each, so a thread's context
+ * stays near 60 MiB (measured: 2^22 took 95 MiB a thread, 2^24 several times that).
  */
-const MAX_TABLE_LOG = 22
+const MAX_TABLE_LOG = 20
 
 /** How hard to look for matches. @default 3 (fast, for sync); export may ask for more. */
 export interface PatchLevel {
