@@ -178,7 +178,9 @@ export class DagFetch {
             })
             landed.catch(() => {}) // awaited below
             verifying.push(landed)
-            if (verifying.length >= MAX_VERIFYING) await verifying.shift()
+            // A patch expands to up to a MiB of blocks: one at a time a stream, so they do not pile up.
+            if (patch !== undefined) await Promise.all(verifying.splice(0))
+            else if (verifying.length >= MAX_VERIFYING) await verifying.shift()
           },
           { signal: this.controller.signal, buffer: this.buffer, idleMs: this.peerTimeoutMs, patch },
         )

@@ -25,6 +25,8 @@ export async function makeBatchPatch(
 ): Promise<PatchNode | undefined> {
   const base = { root: batch.base, ranges: batch.ranges }
   const reference = await readBase(blockstore, base, options)
-  const bytes = await options.pool.make(concatBlocks(blocks), reference, options.level ?? 3, options.signal)
+  // Both are moved to the thread: a target of one block is copied first (the caller keeps its bytes).
+  const target = blocks.length === 1 ? new Uint8Array(blocks[0].bytes) : concatBlocks(blocks)
+  const bytes = await options.pool.make(target, reference, options.level ?? 3, options.signal)
   return patchNodeFor(blocks, base, bytes)
 }

@@ -34,16 +34,30 @@ export class PatchPool {
     })
   }
 
-  /** The delta that turns `reference` into `target`. */
+  /**
+   * The delta that turns `reference` into `target`. Both are moved to the
+   * thread, not copied, when each owns its whole buffer (then they are no
+   * longer usable here); views of larger buffers are copied.
+   */
   make(target: Uint8Array, reference: Uint8Array, level: number, signal?: AbortSignal): Promise<Uint8Array> {
     const task: PatchTask = { target, reference, level }
-    return this.pool.run(task, { signal })
+    const transferList = [target, reference].filter(ownsBuffer).map((bytes) => bytes.buffer as ArrayBuffer)
+    return this.pool.run(task, { signal, transferList: [...new Set(transferList)] })
   }
 
   /** Stops the threads. */
   close(): Promise<void> {
     return this.pool.destroy()
   }
+}
+
+/** Whether `bytes` is the whole of a movable buffer (not a view of a pool or a larger read). */
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return (
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength
+  )
 }
 
 let shared: PatchPool | undefined
