@@ -54,7 +54,7 @@ export async function runDaemon(storeDir: string, flags: DaemonFlags): Promise<v
 export async function pullOnce(
   storeDir: string,
   address: string,
-  options: PullOptions & { secret?: string; peerTimeoutSeconds?: number } = {},
+  options: PullOptions & { secret?: string; peerTimeoutSeconds?: number; patches?: boolean } = {},
 ): Promise<PullResult> {
   const { pullOnce: pull } = await import('./p2p/pull-once.js')
   return pull(storeDir, address, options)

@@ -14,6 +14,8 @@ import { progress } from '../progress.js'
 interface SyncFlags extends CommonOptions {
   secret?: string
   peerTimeout?: string
+  /** commander's `--no-patches` sets `patches: false`. */
+  patches?: boolean
 }
 
 /** Syncs from `address` with a node that lives only for this command (no daemon on the store). */
@@ -35,7 +37,13 @@ async function pullWithoutDaemon(
     bar.update(done, Math.max(done, estimate), `${blocks} blocks`)
   }
   try {
-    return await pullOnce(dir, address, { head, secret: options.secret, peerTimeoutSeconds, onProgress })
+    return await pullOnce(dir, address, {
+      head,
+      secret: options.secret,
+      peerTimeoutSeconds,
+      onProgress,
+      patches: options.patches !== false,
+    })
   } finally {
     bar.stop()
   }
@@ -52,9 +60,14 @@ export function registerSync(program: Command): void {
       '--peer-timeout <seconds>',
       'give up on a peer that sends nothing this long, three times running (without a daemon here; default 30)',
     )
+    .option(
+      '--no-patches',
+      'whole chunks only: do not ask for changed chunks as patches against the releases held here (without a daemon here)',
+    )
     .addHelpText(
       'after',
       '\nWithout HEAD, pulls every head the peer offers whose publisher this store trusts.\n' +
+        'Changed chunks of files a release held here also has come as patches against it (verified).\n' +
         'With a daemon running on the store it does the pull; otherwise a short-lived node does.\n' +
         'Example: ferry sync /ip4/10.0.0.5/tcp/4040/p2p/12D3Koo… platform',
     )
@@ -79,7 +92,8 @@ export function registerSync(program: Command): void {
         if (result.heads.length === 0) process.stdout.write(`peer ${result.peer}: nothing new to sync\n`)
         for (const h of result.heads)
           process.stdout.write(
-            `${h.name} ${h.version} (seq ${h.seq}): ${h.state}, ${h.haveBlocks} blocks, ${formatBytes(h.bytesReceived)} received\n`,
+            `${h.name} ${h.version} (seq ${h.seq}): ${h.state}, ${h.haveBlocks} blocks, ${formatBytes(h.bytesReceived)} received` +
+              `${h.patchedBlocks > 0 ? ` (${h.patchedBlocks} blocks, ${formatBytes(h.patchedBytes)}, as patches)` : ''}\n`,
           )
         if (result.heads.length > 0)
           process.stdout.write(

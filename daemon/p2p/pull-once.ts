@@ -10,7 +10,7 @@ import { startReplication } from './replication.js'
 export async function pullOnce(
   storeDir: string,
   address: string,
-  options: PullOptions & { secret?: string; peerTimeoutSeconds?: number } = {},
+  options: PullOptions & { secret?: string; peerTimeoutSeconds?: number; patches?: boolean } = {},
 ): Promise<PullResult> {
   const store = await Store.open(storeDir)
   try {
@@ -23,6 +23,7 @@ export async function pullOnce(
       maxAttempts: 2,
       retrySeconds: 1,
       peerTimeoutSeconds: options.peerTimeoutSeconds,
+      patches: options.patches,
     })
     try {
       return await pull(replication.replicator, address, options)
