@@ -34,7 +34,7 @@ export interface ImportResult {
   file: string
   envelope: string
   part: { index: number; parts: number }
-  /** Data blocks in the archive, and how many of them (and bytes) were new here. */
+  /** Data blocks in the archive (as themselves or inside patches), and how many of them (and bytes) were new here. */
   blocks: number
   newBlocks: number
   newBytes: number
@@ -123,6 +123,8 @@ export async function importArchive(
     for (const signed of heads) await store.admit(signed, options)
 
     let sections = 2 + heads.length
+    /** Data blocks the part carries, as themselves or inside patches. */
+    let carried = 0
     const bases = new Map<string, Promise<boolean>>()
     // The base files' index nodes, decoded once for all the patches made against them.
     const nodes = new FileNodeCache(8)
@@ -137,6 +139,7 @@ export async function importArchive(
     async function* rest(): AsyncGenerator<Block> {
       for await (const block of car.blocks) {
         sections++
+        carried++
         const patch = patchIn(block)
         if (patch === undefined) {
           yield block
@@ -146,6 +149,7 @@ export async function importArchive(
         release(block)
         // Its base not here (the delta's base release is missing): the target stays missing, and the
         // import ends ERR_INCOMPLETE naming that release, as for any delta without its base.
+        carried += patch.targets.length - 1
         if (!(await baseHeld(patch.base.root))) continue
         yield* await expandPatch(store.blocks, patch, { nodes })
       }
@@ -172,7 +176,7 @@ export async function importArchive(
       file,
       envelope: first.cid.toString(),
       part: { index: part.index, parts: part.parts },
-      blocks: sections - 2 - heads.length,
+      blocks: carried,
       newBlocks: after.blocks - before.blocks,
       newBytes: after.bytes - before.bytes,
       heads: outcomes,

@@ -142,9 +142,9 @@ async function walkPatch(t: ExecutionContext, type = 'patch') {
   const base = raw('the block the receiver has')
   const patch = encodeNode({
     type,
-    target,
-    size: 13,
-    base: { root: base, offset: 0, length: 26 },
+    targets: [target],
+    sizes: [13],
+    base: { root: base, ranges: [[0, 26]] },
     codec: 'zstd',
     bytes: new Uint8Array(8),
   })
