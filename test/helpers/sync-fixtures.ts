@@ -1,7 +1,15 @@
 import { open, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type BuildSummary, buildRelease, prng, trustPublisher } from './archive.js'
-import { type FerryRun, ferry, ferryDigest, initStore, sha256File, writePseudoRandomFile } from './cli.js'
+import {
+  type FerryRun,
+  ferry,
+  ferryDigest,
+  ferryJson,
+  initStore,
+  sha256File,
+  writePseudoRandomFile,
+} from './cli.js'
 
 export const MiB = 1024 * 1024
 
@@ -137,4 +145,38 @@ export async function corruptRawBlocks(store: string, every: number): Promise<nu
     }
   }
   return flipped
+}
+
+/** A daemon's log line saying head `name` `version` was synced and published. */
+export const synced =
+  (name: string, version: string) =>
+  (line: Record<string, unknown> & { msg?: string }): boolean =>
+    line.msg === 'head synced and published' && line.head === name && line.version === version
+
+/**
+ * Builds head `name` at `version` from `files` (as they are on disk now, e.g. edited in place) into
+ * `store` (through its daemon when one runs); the requirements file goes to `dir`.
+ */
+export async function buildVersion(
+  dir: string,
+  store: string,
+  name: string,
+  version: string,
+  files: Array<{ name: string; path: string }>,
+): Promise<BuildSummary> {
+  let yaml = `module: ${MODULE}\nversion: "${version}"\nfiles:\n`
+  for (const f of files) yaml += `  - name: ${f.name}\n    path: ${f.path}\n`
+  const path = join(dir, `${name}-${version}.yaml`)
+  await writeFile(path, yaml)
+  return ferryJson<BuildSummary>([
+    'bom',
+    'build',
+    path,
+    '--name',
+    name,
+    '--version',
+    version,
+    '--store',
+    store,
+  ])
 }

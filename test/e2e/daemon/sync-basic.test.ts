@@ -7,7 +7,6 @@ import {
   type DaemonStatus,
   daemonStatus,
   heads,
-  type LogLine,
   spawnDaemon,
   waitFor,
   waitForHead,
@@ -18,11 +17,9 @@ import {
   MODULE,
   publisherAndSite,
   scatterEdits,
+  synced,
   verify,
 } from '../../helpers/sync-fixtures.js'
-
-const synced = (name: string, version: string) => (l: LogLine) =>
-  l.msg === 'head synced and published' && l.head === name && l.version === version
 
 test('B follows demo from A: v1 arrives complete and byte-equal; v2 (1% edited) follows within seconds, moving only what B lacks', async (t) => {
   const {

@@ -2,43 +2,29 @@
  * kill -9 during a patched sync (issue 16): the site keeps v1 published and sound, keeps the v2 blocks
  * it had made durable, and after a restart receives only the rest, again as patches.
  */
-import { copyFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'ava'
-import type { BuildSummary } from '../../helpers/archive.js'
 import { ferryJson } from '../../helpers/cli.js'
 import {
   type DaemonStatus,
   daemonStatus,
   type FerryDaemon,
-  type LogLine,
   type SyncStatus,
   socketStatus,
   spawnDaemon,
   waitForHead,
 } from '../../helpers/ferry-daemon.js'
 import {
+  buildVersion,
   catMatches,
   MiB,
-  MODULE,
   publisherAndSite,
   type SourceFile,
   scatterEdits,
+  synced,
   verify,
 } from '../../helpers/sync-fixtures.js'
-
-const synced = (name: string, version: string) => (l: LogLine) =>
-  l.msg === 'head synced and published' && l.head === name && l.version === version
-
-/** Builds `name` version 2 of `files` (edited in place) on `store`, through its daemon. */
-async function buildV2(dir: string, store: string, name: string, files: SourceFile[]): Promise<BuildSummary> {
-  let yaml = `module: ${MODULE}\nversion: "2"\nfiles:\n`
-  for (const f of files) yaml += `  - name: ${f.name}\n    path: ${f.path}\n`
-  const path = join(dir, `${name}-2.yaml`)
-  await writeFile(path, yaml)
-  return ferryJson<BuildSummary>(['bom', 'build', path, '--name', name, '--version', '2', '--store', store])
-}
 
 /**
  * Polls the daemon's API on its socket until the sync of `name` `version` has between `low` and
@@ -94,7 +80,7 @@ test('SIGKILL during a patched sync: v1 stays the head and sound; after a restar
   // One 16-byte edit every ~24 KiB: nearly every chunk changes, and travels as a patch against v1.
   const total = release.files.reduce((sum, f) => sum + f.size, 0)
   await scatterEdits(release.files, Math.round(total / (24 * 1024)), 16, 0xc7a5)
-  const v2 = await buildV2(a.dir, a.store, 'app', release.files)
+  const v2 = await buildVersion(a.dir, a.store, 'app', '2', release.files)
   const N = v2.newBlocks
   t.true(v2.newBytes > 0.8 * total, `most chunks changed: ${v2.newBytes} of ${total} B are new`)
 

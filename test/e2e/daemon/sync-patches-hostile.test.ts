@@ -1,36 +1,17 @@
-/*
- * A peer whose patches do not expand to their targets (issue 16) is dropped like one that sends a
- * corrupt block: the site completes from an honest peer, or, with none, publishes nothing.
- */
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import test from 'ava'
-import type { BuildSummary } from '../../helpers/archive.js'
-import { ferryJson, initStore } from '../../helpers/cli.js'
-import { daemonStatus, type LogLine, spawnDaemon, waitFor, waitForHead } from '../../helpers/ferry-daemon.js'
+import { initStore } from '../../helpers/cli.js'
+import { daemonStatus, spawnDaemon, waitFor, waitForHead } from '../../helpers/ferry-daemon.js'
 import {
   buildPseudoRandomRelease,
+  buildVersion,
   catMatches,
   corruptRawBlocks,
   MiB,
-  MODULE,
-  type SourceFile,
   scatterEdits,
+  synced,
   trustPublisher,
   verify,
 } from '../../helpers/sync-fixtures.js'
-
-const synced = (name: string, version: string) => (l: LogLine) =>
-  l.msg === 'head synced and published' && l.head === name && l.version === version
-
-/** Builds `name` version 2 of `files` (edited in place) on `store`, through its daemon. */
-async function buildV2(dir: string, store: string, name: string, files: SourceFile[]): Promise<BuildSummary> {
-  let yaml = `module: ${MODULE}\nversion: "2"\nfiles:\n`
-  for (const f of files) yaml += `  - name: ${f.name}\n    path: ${f.path}\n`
-  const path = join(dir, `${name}-2.yaml`)
-  await writeFile(path, yaml)
-  return ferryJson<BuildSummary>(['bom', 'build', path, '--name', name, '--version', '2', '--store', store])
-}
 
 test('a peer whose patches do not expand to their targets is dropped; the site completes v2 from an honest peer, and with only that peer publishes nothing', async (t) => {
   const a = await initStore(t)
@@ -60,7 +41,7 @@ test('a peer whose patches do not expand to their targets is dropped; the site c
   // v2 with a small edit every ~24 KiB: it travels almost all as patches. H gets it while A is sound.
   const total = v1.files.reduce((sum, f) => sum + f.size, 0)
   await scatterEdits(v1.files, Math.round(total / (24 * 1024)), 16, 0xbad)
-  const v2 = await buildV2(a.dir, a.store, 'app', v1.files)
+  const v2 = await buildVersion(a.dir, a.store, 'app', '2', v1.files)
   await waitForHead(h.store, 'app', '2', { timeoutMs: 60_000, describe: () => dh.tail() })
 
   // Damage A's raw blocks (its daemon stopped): A now makes its patches from bytes that do not match

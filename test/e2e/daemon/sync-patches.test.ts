@@ -1,36 +1,16 @@
-/*
- * Sync with patches (issue 16): a site that holds v1 asks for v2's changed chunks as patches
- * against v1 (/ferry/sync/1.1.0); a peer that speaks only 1.0.0 (`--no-patches`, as a ferry before
- * patches) still syncs both ways, with blocks.
- */
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import test from 'ava'
-import type { BuildSummary } from '../../helpers/archive.js'
-import { ferryJson, initStore } from '../../helpers/cli.js'
-import { daemonStatus, type LogLine, spawnDaemon, waitForHead } from '../../helpers/ferry-daemon.js'
+import { initStore } from '../../helpers/cli.js'
+import { daemonStatus, spawnDaemon, waitForHead } from '../../helpers/ferry-daemon.js'
 import {
   buildPseudoRandomRelease,
+  buildVersion,
   catMatches,
   MiB,
-  MODULE,
-  type SourceFile,
   scatterEdits,
+  synced,
   trustPublisher,
   verify,
 } from '../../helpers/sync-fixtures.js'
-
-const synced = (name: string, version: string) => (l: LogLine) =>
-  l.msg === 'head synced and published' && l.head === name && l.version === version
-
-/** Builds `name` version 2 of `files` (edited in place) on `store`, through its daemon when one runs. */
-async function buildV2(dir: string, store: string, name: string, files: SourceFile[]): Promise<BuildSummary> {
-  let yaml = `module: ${MODULE}\nversion: "2"\nfiles:\n`
-  for (const f of files) yaml += `  - name: ${f.name}\n    path: ${f.path}\n`
-  const path = join(dir, `${name}-2.yaml`)
-  await writeFile(path, yaml)
-  return ferryJson<BuildSummary>(['bom', 'build', path, '--name', name, '--version', '2', '--store', store])
-}
 
 const FILES = [
   { name: 'app.bin', size: 8 * MiB + 4321 },
@@ -53,7 +33,7 @@ test('a site holding v1 gets v2 (small edits in most chunks) as patches: a fract
 
   // 400 edits of 16 bytes over 11 MiB: nearly every 64 KiB chunk changes.
   await scatterEdits(v1.files, 400, 16, 0x5eed)
-  const v2 = await buildV2(a.dir, a.store, 'app', v1.files)
+  const v2 = await buildVersion(a.dir, a.store, 'app', '2', v1.files)
   t.true(v2.newBytes > 0.7 * (11 * MiB), `most chunks changed: ${v2.newBytes} new bytes`)
   const h2 = await waitForHead(b.store, 'app', '2', { timeoutMs: 60_000, describe: () => db.tail() })
   t.is(h2.root, v2.root)
@@ -94,7 +74,7 @@ test('mixed versions: a 1.0.0-only peer (--no-patches) syncs from a patching one
   await dc.waitForLog(synced('mix', '1'), 60_000, 'mix v1 synced on C')
 
   await scatterEdits(v1.files, 400, 16, 0x5eee)
-  const v2 = await buildV2(a.dir, a.store, 'mix', v1.files)
+  const v2 = await buildVersion(a.dir, a.store, 'mix', '2', v1.files)
   await waitForHead(b.store, 'mix', '2', { timeoutMs: 60_000, describe: () => db.tail() })
   await waitForHead(c.store, 'mix', '2', { timeoutMs: 60_000, describe: () => dc.tail() })
   for (const [store, who] of [
