@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import type * as ZstdBinding from 'zstd-napi/binding.js'
 import { FerryError } from '../errors.js'
+import { dropped } from './collect.js'
 import { frameContentSize } from './frame.js'
 
 /**
@@ -116,6 +117,8 @@ export function makePatch(target: Uint8Array, reference: Uint8Array, options: Pa
   } finally {
     // Drops zstd's copy of the reference until the next patch.
     context.reset(zstd.ResetDirective.parameters)
+    // The caller drops both now (a patch thread's task, copied in).
+    dropped(target.byteLength + reference.byteLength)
   }
 }
 
