@@ -61,6 +61,15 @@ let dctx: ZstdBinding.DCtx | undefined
 let prefixed = new Uint8Array(0)
 let output = new Uint8Array(0)
 
+/** Scratch buffers above this are not kept for the next patch (a rare large base or batch). */
+const KEEP_SCRATCH = 16 * 1024 * 1024
+
+/** Lets go of scratch buffers grown past KEEP_SCRATCH. */
+function trimScratch(): void {
+  if (prefixed.byteLength > KEEP_SCRATCH) prefixed = new Uint8Array(0)
+  if (output.byteLength > KEEP_SCRATCH) output = new Uint8Array(0)
+}
+
 /**
  * The reference with REFERENCE_PREFIX before it, in this thread's scratch
  * buffer (zstd copies a dictionary it loads, so the buffer is free again
@@ -117,6 +126,7 @@ export function makePatch(target: Uint8Array, reference: Uint8Array, options: Pa
   } finally {
     // Drops zstd's copy of the reference until the next patch.
     context.reset(zstd.ResetDirective.parameters)
+    trimScratch()
     // The caller drops both now (a patch thread's task, copied in).
     dropped(target.byteLength + reference.byteLength)
   }
@@ -158,6 +168,7 @@ export function applyPatch(patch: Uint8Array, reference: Uint8Array, size: numbe
   } finally {
     // Drops zstd's copy of the reference.
     context.reset(zstd.ResetDirective.parameters)
+    trimScratch()
   }
   if (length !== size) {
     throw new FerryError('ERR_CORRUPT_BLOCK', `patch for ${name} expands to ${length} bytes, not ${size}`, {
