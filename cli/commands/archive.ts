@@ -58,7 +58,10 @@ export function registerArchive(program: Command): void {
       '--no-patches',
       'carry changed chunks whole, not as patches against the releases --base names (patches need those releases here)',
     )
-    .option('--delta-level <n>', 'zstd level of patches, 1 (fast) to 19 (smallest); default 3')
+    .option(
+      '--delta-level <n>',
+      'zstd level of patches, 1 (fast) to 19 (smallest); default 12 (sync makes its patches at 3)',
+    )
     .addHelpText(
       'after',
       '\nFor an upgrade, run `ferry inventory --out site.json` at the site, carry it back, and\n' +

@@ -4,10 +4,13 @@ import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { encodeNode } from '../blocks/cid.js'
 import { FileNodeCache } from '../dag/file-node-cache.js'
 import { batchPatches } from '../patch/batch.js'
+import { dropped } from '../patch/collect.js'
 import { makeBatchPatch } from '../patch/make.js'
 import { planReferences } from '../patch/plan.js'
 import { patchPool } from '../patch/pool.js'
 import type { Store } from '../store.js'
+
+const concatenated = (blocks: Block[]) => blocks.reduce((sum, block) => sum + block.bytes.byteLength, 0)
 
 /** A patch an export carries: the patch node's block, and how many blocks it stands for. */
 export interface PlannedPatch {
@@ -51,6 +54,8 @@ export async function planPatches(
           blocks.push({ cid, bytes: await store.blocks.get(cid, options) })
         }
         const patch = await makeBatchPatch(store.blocks, batch, blocks, { ...options, pool, nodes })
+        // Its blocks, their concatenation and the base it read: dropped, unless kept as they are.
+        dropped(batch.ranges.reduce((sum, [, length]) => sum + length, 2 * concatenated(blocks)))
         if (patch !== undefined) patched.set(batch.start, { block: encodeNode(patch), covers: blocks.length })
       }),
     ),

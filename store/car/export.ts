@@ -29,7 +29,7 @@ export interface ExportOptions extends AbortOptions {
    * against them (when this store holds those releases). @default true
    */
   patches?: boolean
-  /** zstd level of patches. @default 3 */
+  /** zstd level of patches. @default EXPORT_DELTA_LEVEL */
   deltaLevel?: number
   onProgress?: (done: number, total: number) => void
 }
@@ -55,6 +55,14 @@ type Planned = { cid: CID; location: Location } | { cid: CID; block: Block }
 const plannedBytes = (item: Planned) => ('block' in item ? item.block.bytes.byteLength : item.location.length)
 
 const READ_AHEAD = 4
+
+/**
+ * zstd level of an archive's patches unless asked otherwise: an archive is
+ * made once and carried, so it is worth more than sync's fast 3 (smaller by
+ * about a quarter on JavaScript bundles), and still well above 20 MiB/s of
+ * target bytes with the patch threads.
+ */
+export const EXPORT_DELTA_LEVEL = 12
 
 /** Resolves --base arguments to roots (and names, for the import side's messages). */
 async function resolveBase(store: Store, refs: string[], warnings: string[]): Promise<BaseRef[]> {
@@ -166,7 +174,7 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
           records.map((r) => parseCid(r.root)),
           base.map((b) => b.root),
           raw,
-          { signal: options.signal, level: options.deltaLevel },
+          { signal: options.signal, level: options.deltaLevel ?? EXPORT_DELTA_LEVEL },
         )
   let patchBytes = 0
   let patched = 0

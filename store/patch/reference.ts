@@ -25,7 +25,14 @@ export async function leafSpans(
 
 /** Where to look in the base for the bytes of a changed chunk. */
 export interface WindowOptions {
-  /** Base bytes taken on each side of the aligned region. @default 16 KiB */
+  /**
+   * Base bytes taken on each side of the aligned region: where most chunks
+   * changed (a minified bundle, a tar of them, a rebuilt library) the few
+   * shared ones anchor far away and offsets drift by tens of KiB between
+   * them; a patch finds its matches anywhere in its window (long-distance
+   * matching), so a wide margin costs little and a narrow one misses.
+   * @default 128 KiB
+   */
   margin?: number
   /** Most base bytes for one chunk's window. @default 1 MiB */
   maxWindow?: number
@@ -45,7 +52,7 @@ export function chooseWindows(
   base: LeafSpan[],
   options: WindowOptions = {},
 ): Array<[number, number, number]> {
-  const margin = options.margin ?? 16 * 1024
+  const margin = options.margin ?? 128 * 1024
   const maxWindow = options.maxWindow ?? 1024 * 1024
   const baseSize = base.reduce((sum, leaf) => sum + leaf.size, 0)
   const targetSize = target.reduce((sum, leaf) => sum + leaf.size, 0)

@@ -37,6 +37,23 @@ test('a patch of a lightly edited block is far smaller than the block and expand
   t.is(Buffer.compare(applyPatch(patch, old, next.byteLength, 'x'), next), 0)
 })
 
+test('matches anywhere in a large reference are found: the reference is in the window, searched by long-distance matching', (t) => {
+  // Far apart and out of order, at the export's level: zstd's own way (the reference attached as a
+  // dictionary of its own, searched by the level's tables only) finds none of it.
+  const old = pseudoRandom(8 * 1024 * 1024, 'large-reference')
+  const next = edited(
+    Buffer.concat([old.subarray(6_000_000, 6_700_000), old.subarray(1_000_000, 1_400_000)]),
+    30,
+    'far-edits',
+  )
+  const patch = makePatch(next, old, { level: 12 })
+  t.true(
+    patch.byteLength < next.byteLength / 100,
+    `patch ${patch.byteLength} B for a ${next.byteLength} B target`,
+  )
+  t.is(Buffer.compare(applyPatch(patch, old, next.byteLength, 'x'), next), 0)
+})
+
 test('a reference that starts with the dictionary magic is taken as raw content', (t) => {
   const old = new Uint8Array(70_000)
   old.set([0x37, 0xa4, 0x30, 0xec], 0)
