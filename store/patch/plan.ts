@@ -1,7 +1,8 @@
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Blockstore } from '../blocks/blockstore.js'
 import { entriesOf } from '../dag/bom-dag.js'
-import type { ByteRange, Entry } from '../dag/nodes/index.js'
+import type { ByteRange } from '../dag/nodes/index.js'
+import { entryFiles } from './entry-files.js'
 import { chooseWindows, leafSpans } from './reference.js'
 
 /** Where one changed leaf of a new release is looked for in the old one. */
@@ -14,16 +15,14 @@ export interface LeafReference {
   size: number
 }
 
-/** `module/name`: how an entry of one release finds itself in another. */
-const entryKey = (entry: Entry) => `${entry.module}/${entry.name}`
-
 /**
  * For the releases `heads`, against the releases `bases` (which the receiver
- * holds, and this store too), where each changed leaf of an entry whose
- * namesake (same module/name) is in a base is to be looked for: the base
- * window chosen by content (reference.ts). Leaves of entries new in `heads`,
+ * holds, and this store too), where each changed leaf of a file whose
+ * namesake is in a base (same entry `module/name`; for an image, the same
+ * manifest or blob place: entry-files.ts) is to be looked for: the base
+ * window chosen by content (reference.ts). Leaves of files new in `heads`,
  * and leaves the base has as they are, are not in it. Reads index nodes
- * only. `only`, when given, limits it to entries holding one of those leaves
+ * only. `only`, when given, limits it to files holding one of those leaves
  * (by CID string).
  */
 export async function planReferences(
@@ -33,26 +32,28 @@ export async function planReferences(
   options: AbortOptions & { only?: Set<string> } = {},
 ): Promise<Map<string, LeafReference>> {
   const plan = new Map<string, LeafReference>()
-  const baseEntries = new Map<string, Entry>()
+  const baseFiles = new Map<string, CID>()
   for (const root of bases) {
     for await (const entry of entriesOf(blockstore, root)) {
       options.signal?.throwIfAborted()
-      baseEntries.set(entryKey(entry), entry)
+      for (const file of entryFiles(entry)) baseFiles.set(file.key, file.root)
     }
   }
-  if (baseEntries.size === 0) return plan
+  if (baseFiles.size === 0) return plan
   for (const head of heads) {
     for await (const entry of entriesOf(blockstore, head)) {
-      const base = baseEntries.get(entryKey(entry))
-      if (base === undefined || base.root.equals(entry.root)) continue
-      const targetLeaves = await leafSpans(blockstore, entry.root, options)
-      const only = options.only
-      if (only !== undefined && !targetLeaves.some((leaf) => only.has(leaf.cid.toString()))) continue
-      const baseLeaves = await leafSpans(blockstore, base.root, options)
-      for (const [index, offset, length] of chooseWindows(targetLeaves, baseLeaves)) {
-        const leaf = targetLeaves[index]
-        const key = leaf.cid.toString()
-        if (!plan.has(key)) plan.set(key, { base: base.root, window: [offset, length], size: leaf.size })
+      for (const file of entryFiles(entry)) {
+        const base = baseFiles.get(file.key)
+        if (base === undefined || base.equals(file.root)) continue
+        const targetLeaves = await leafSpans(blockstore, file.root, options)
+        const only = options.only
+        if (only !== undefined && !targetLeaves.some((leaf) => only.has(leaf.cid.toString()))) continue
+        const baseLeaves = await leafSpans(blockstore, base, options)
+        for (const [index, offset, length] of chooseWindows(targetLeaves, baseLeaves)) {
+          const leaf = targetLeaves[index]
+          const key = leaf.cid.toString()
+          if (!plan.has(key)) plan.set(key, { base, window: [offset, length], size: leaf.size })
+        }
       }
     }
   }
