@@ -1,5 +1,6 @@
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import type { AbortOptions, Blockstore } from '../blocks/blockstore.js'
+import { RAW } from '../blocks/cid.js'
 import { entriesOf } from '../dag/bom-dag.js'
 import type { ByteRange } from '../dag/nodes/index.js'
 import { entryFiles } from './entry-files.js'
@@ -44,10 +45,17 @@ export async function planReferences(
     for await (const entry of entriesOf(blockstore, head)) {
       for (const file of entryFiles(entry)) {
         const base = baseFiles.get(file.key)
-        if (base === undefined || base.equals(file.root)) continue
-        const targetLeaves = await leafSpans(blockstore, file.root, options)
+        // (Compared as strings: CID.equals narrows its argument away.)
+        const root: CID = file.root
+        if (base === undefined || base.toString() === root.toString()) continue
+        const targetLeaves = await leafSpans(blockstore, root, options)
         const only = options.only
-        if (only !== undefined && !targetLeaves.some((leaf) => only.has(leaf.cid.toString()))) continue
+        const wanted = (cid: CID): boolean => only === undefined || only.has(cid.toString())
+        if (!wanted(root) && !targetLeaves.some((leaf) => wanted(leaf.cid))) continue
+        if (wanted(root) && !plan.has(root.toString())) {
+          const reference = await indexReference(blockstore, root, base, options)
+          if (reference !== undefined) plan.set(root.toString(), reference)
+        }
         const baseLeaves = await leafSpans(blockstore, base, options)
         for (const [index, offset, length] of chooseWindows(targetLeaves, baseLeaves)) {
           const leaf = targetLeaves[index]
@@ -58,4 +66,29 @@ export async function planReferences(
     }
   }
   return plan
+}
+
+/**
+ * The reference of a changed file's index node (its list of chunk CIDs and
+ * sizes, mostly the same as the old one's, in the same order): the old
+ * file's index node whole. Its bytes are named by a raw CID of the same
+ * multihash (blocks are stored by multihash), so the patch's base reads as
+ * a file of one leaf. Undefined when either file is a single leaf.
+ */
+async function indexReference(
+  blockstore: Blockstore,
+  target: CID,
+  base: CID,
+  options: AbortOptions,
+): Promise<LeafReference | undefined> {
+  if (target.code === RAW || base.code === RAW) return undefined
+  const [targetBytes, baseBytes] = await Promise.all([
+    blockstore.get(target, options),
+    blockstore.get(base, options),
+  ])
+  return {
+    base: CID.createV1(RAW, base.multihash),
+    window: [0, baseBytes.byteLength],
+    size: targetBytes.byteLength,
+  }
 }

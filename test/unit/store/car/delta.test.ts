@@ -69,6 +69,10 @@ test('a delta against the site inventory carries only the blocks the site lacks'
     patches.reduce((sum, p) => sum + p.targets.length, 0),
   )
   t.true(patches.length > 0, 'the edited chunks of app.bin travel as patches')
+  t.true(
+    patches.some((p) => p.targets.some((cid) => cid.code === DAG_CBOR)),
+    "app.bin's index node (its chunk list, mostly the old one's) travels as a patch against the old one",
+  )
   t.true(exported.patchBytes < patches.reduce((sum, p) => sum + p.sizes.reduce((a, b) => a + b, 0), 0) / 5)
   const carried = [...raw, ...patches.flatMap((p) => p.targets.map(blockKey))]
   t.deepEqual(carried.sort(), [...missing].sort(), 'exactly the missing blocks, each once')
