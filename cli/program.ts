@@ -7,6 +7,7 @@ import { Command } from 'commander'
 import { registerAptKey } from './commands/apt-key.js'
 import { registerArchive } from './commands/archive.js'
 import { registerBom } from './commands/bom.js'
+import { registerBundle } from './commands/bundle.js'
 import { registerCat } from './commands/cat.js'
 import { registerDaemon } from './commands/daemon.js'
 import { registerDownload } from './commands/download.js'
@@ -61,5 +62,6 @@ registerDaemon(program)
 registerSync(program)
 registerPeers(program)
 registerSecret(program)
+registerBundle(program)
 
 await program.parseAsync(process.argv)

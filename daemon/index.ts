@@ -10,9 +10,11 @@
 
 // libp2p 3 needs Promise.withResolvers, which Node 20 lacks: set before any of it loads.
 import './runtime/shim.js'
+import type { BundleArgs, BundleResult } from './bundle/index.js'
 import type { DaemonFlags } from './config.js'
 import type { PullOptions, PullResult } from './p2p/pull.js'
 
+export type { BundleArgs, BundleResult } from './bundle/index.js'
 export {
   type DaemonConfig,
   type DaemonFlags,
@@ -64,4 +66,13 @@ export async function pullOnce(
 export async function writeClusterSecret(path: string): Promise<void> {
   const { writeClusterSecret: write } = await import('./p2p/secret.js')
   await write(path)
+}
+
+/**
+ * `ferry bundle`: writes ferry, its production dependencies and the running
+ * Node.js as one tar.gz into `args.out` (see bundle/index.ts).
+ */
+export async function writeBundle(args: BundleArgs): Promise<BundleResult> {
+  const { writeBundle: write } = await import('./bundle/index.js')
+  return write(args)
 }
