@@ -10,7 +10,7 @@ import { STANDARD_DEBS, startAptRepo } from '../../helpers/services/apt-repo.js'
 import { dockerOf, importImage } from '../../helpers/services/docker-images.js'
 import { hasDockerd, startDockerd } from '../../helpers/services/dockerd.js'
 import { writeOciLayout } from '../../helpers/services/oci-layout.js'
-import { freePort, pushLayout, startRegistry } from '../../helpers/services/registry.js'
+import { freePort, makeTls, pushLayout, startRegistry } from '../../helpers/services/registry.js'
 import { parseToml } from '../../helpers/toml.js'
 
 /*
@@ -19,7 +19,9 @@ import { parseToml } from '../../helpers/toml.js'
  * at the path its Signed-By names (the generated keyrings folder bound over
  * /etc/apt/keyrings in a private mount namespace) and the token in
  * auth.conf.d; dockerd runs with the generated daemon.json; containerd's
- * resolver (ctr --hosts-dir) reads the generated hosts.toml files.
+ * resolver (ctr --hosts-dir) reads the generated hosts.toml files; the
+ * docker CLI the generated login. Over HTTPS, apt and containerd trust the
+ * port by the generated CA settings, and refuse it without them.
  */
 
 interface Run {
@@ -50,12 +52,52 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
 const KEYRINGS = '/etc/apt/keyrings'
 
 /**
- * apt-get with the generated apt files of `cfg` (sources.list.d and
- * auth.conf.d by -o-style settings; the keyrings folder at /etc/apt/keyrings,
- * where the source says it is, in a private mount namespace), installing into
- * a private root; nothing else of this machine's apt configuration is read.
+ * Runs `command ARGS` in a private mount namespace where each `[source, target]` of `binds` is bound over
+ * target: generated files at the absolute paths they name, this machine's own files untouched.
  */
-async function aptWith(dir: string, cfg: string, auth: string) {
+function inNamespace(
+  binds: Array<[string, string]>,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+) {
+  const script = 'set -e; while [ "$1" != -- ]; do mount --bind "$1" "$2"; shift 2; done; shift; exec "$@"'
+  return run(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      ...binds.flat(),
+      '--',
+      command,
+      ...args,
+    ],
+    env,
+  )
+}
+
+/**
+ * apt-get with the generated apt files of `cfg`: sources.list.d, auth.conf.d
+ * (`auth`, another folder to leave the token out) and apt.conf.d (`parts`,
+ * default none) by settings; the keyrings folder and `binds` over their
+ * places in a private mount namespace. Installs into a private root; nothing
+ * else of this machine's apt configuration is read.
+ */
+async function aptWith(
+  dir: string,
+  cfg: string,
+  {
+    auth = join(cfg, 'etc/apt/auth.conf.d'),
+    parts = join(dir, 'empty'),
+    binds = [] as Array<[string, string]>,
+  } = {},
+) {
   const root = join(dir, 'root')
   const admin = join(root, 'var/lib/dpkg')
   for (const sub of ['empty', 'lists/partial', 'cache/archives/partial', 'state', 'log'])
@@ -69,6 +111,7 @@ async function aptWith(dir: string, cfg: string, auth: string) {
     config,
     isolatedAptConfig(dir, [
       ['Dir::Etc::sourceparts', join(cfg, 'etc/apt/sources.list.d')],
+      ['Dir::Etc::parts', parts],
       ['Dir::Etc::netrc', join(dir, 'empty/auth.conf')],
       ['Dir::Etc::netrcparts', auth],
       ['Dir::State::status', join(admin, 'status')],
@@ -79,21 +122,9 @@ async function aptWith(dir: string, cfg: string, auth: string) {
     ]),
   )
   const apt = (...args: string[]) =>
-    run(
-      'unshare',
-      [
-        '--mount',
-        '--propagation',
-        'private',
-        '--',
-        'sh',
-        '-c',
-        'mount --bind "$0" /etc/apt/keyrings && exec apt-get -q "$@"',
-        join(cfg, KEYRINGS),
-        ...args,
-      ],
-      { APT_CONFIG: config },
-    )
+    inNamespace([[join(cfg, KEYRINGS), KEYRINGS], ...binds], 'apt-get', ['-q', ...args], {
+      APT_CONFIG: config,
+    })
   return { root, apt }
 }
 
@@ -133,7 +164,7 @@ test('apt-get update and install with the files of client-config --for apt --out
     "the store's apt key",
   )
 
-  const { root, apt } = await aptWith(join(dir, 'client'), cfg, join(cfg, 'etc/apt/auth.conf.d'))
+  const { root, apt } = await aptWith(join(dir, 'client'), cfg)
   const update = await apt('update')
   t.is(update.code, 0, `${update.stdout}\n${update.stderr}`)
   t.notRegex(`${update.stdout}${update.stderr}`, /^(W|E):/m, 'no warning, no error')
@@ -152,7 +183,7 @@ test('apt-get update and install with the files of client-config --for apt --out
   // The token is what let apt in: without the generated auth.conf.d the serving port refuses it.
   const empty = join(dir, 'no-auth')
   await mkdir(empty)
-  const refused = await (await aptWith(join(dir, 'client-no-auth'), cfg, empty)).apt('update')
+  const refused = await (await aptWith(join(dir, 'client-no-auth'), cfg, { auth: empty })).apt('update')
   t.not(refused.code, 0)
   t.regex(`${refused.stdout}${refused.stderr}`, /401/)
 })
@@ -379,4 +410,111 @@ test('ferry client-config: bad flags are one ERR_ line naming the flag, nothing 
     ],
   )
   t.is(files[1].content, (await ferry(['apt-key', '--store', store])).stdout)
+})
+
+test('over HTTPS with --ca and a token: apt-get and containerd trust the port by the generated CA settings', async (t) => {
+  if (!hasDockerd())
+    return t.fail('dockerd is not installed (docker.io): it runs the containerd ctr talks to')
+  for (const place of [KEYRINGS, '/usr/local/share/ca-certificates', '/etc/containerd'])
+    if (!existsSync(place)) return t.fail(`${place} is missing: the test binds generated files there`)
+  const repo = await startAptRepo(t, STANDARD_DEBS)
+  const { dir, store } = await initStore(t)
+  const registry = await startRegistry(t, join(dir, 'registry'))
+  const single = await writeOciLayout(join(dir, 'single'), '1', { platforms: ['linux/amd64'] })
+  await pushLayout(registry, join(dir, 'single'), '1', 'ferry/single')
+  const requirements = join(dir, 'requirements.yaml')
+  await writeFile(
+    requirements,
+    `module: base\nversion: "1"\npackages:\n  - name: cc\nimages:\n  - ref: ${registry.host}/ferry/single:1\n`,
+  )
+  const download = await ferry([
+    ...['download', requirements, '--name', 'platform', '--version', '1'],
+    ...['--apt-sources', repo.sourcesFile, '--store', store],
+  ])
+  t.is(download.code, 0, download.stderr)
+  const tls = await makeTls(join(dir, 'tls'))
+  const tokenFile = join(dir, 'serve.token')
+  await writeFile(tokenFile, 'tls-t0ken\n')
+  const { url } = await spawnServingDaemon(
+    store,
+    ['--tls-cert', tls.cert, '--tls-key', tls.key, '--serve-token', tokenFile],
+    { t },
+  )
+  t.regex(url, /^https:\/\/127\.0\.0\.1:\d+$/)
+  const host = url.slice('https://'.length)
+
+  const cfg = join(dir, 'cfg')
+  const common = ['--url', url, '--ca', tls.ca, '--token-file', tokenFile, '--out', cfg, '--store', store]
+  for (const args of [
+    ['--for', 'apt', '--head', 'platform'],
+    ['--for', 'containerd'],
+  ]) {
+    const generated = await ferry(['client-config', ...args, ...common])
+    t.is(generated.code, 0, generated.stderr)
+  }
+  const caPem = await readFile(tls.ca, 'utf8')
+  t.is(await readFile(join(cfg, 'usr/local/share/ca-certificates/ferry-ca.crt'), 'utf8'), caPem)
+  t.is(await readFile(join(cfg, `etc/containerd/certs.d/${host}/ca.crt`), 'utf8'), caPem)
+
+  // apt: the CA by Acquire::https::127.0.0.1::CAInfo from the generated apt.conf.d, the token from auth.conf.d.
+  const caBind: [string, string] = [
+    join(cfg, 'usr/local/share/ca-certificates'),
+    '/usr/local/share/ca-certificates',
+  ]
+  const { root, apt } = await aptWith(join(dir, 'client'), cfg, {
+    parts: join(cfg, 'etc/apt/apt.conf.d'),
+    binds: [caBind],
+  })
+  const update = await apt('update')
+  t.is(update.code, 0, `${update.stdout}\n${update.stderr}`)
+  t.notRegex(`${update.stdout}${update.stderr}`, /^(W|E):/m, 'no warning, no error')
+  const install = await apt('install', '-y', 'cc')
+  t.is(install.code, 0, `${install.stdout}\n${install.stderr}`)
+  t.true(
+    (await readFile(join(root, 'usr/share/cc/payload'))).equals(Buffer.from(pseudoRandom(2000, 'cc/1.0'))),
+  )
+  // Without the generated TLS settings apt does not trust the port.
+  const untrusted = await (await aptWith(join(dir, 'client-no-ca'), cfg, { binds: [caBind] })).apt(
+    'update',
+    '--error-on=any',
+  )
+  t.not(untrusted.code, 0)
+  t.regex(`${untrusted.stdout}${untrusted.stderr}`, /Certificate verification failed/)
+
+  // containerd: ctr's resolver with the generated /etc/containerd (hosts.toml names the CA by its absolute path).
+  const dockerd = await startDockerd()
+  t.teardown(() => dockerd.stop())
+  const ctr = (binds: Array<[string, string]>, ...args: string[]) =>
+    inNamespace(binds, 'ctr', [
+      ...['--address', join(dockerd.dir, 'x/containerd/containerd.sock'), '--namespace', 'ferry-tls'],
+      ...args,
+    ])
+  const etc: [string, string] = [join(cfg, 'etc/containerd'), '/etc/containerd']
+  const fetched = await ctr(
+    [etc],
+    'content',
+    'fetch',
+    '--hosts-dir',
+    '/etc/containerd/certs.d',
+    `${host}/ferry/single:1`,
+  )
+  t.is(fetched.code, 0, fetched.stderr)
+  const images = await ctr([], 'images', 'ls')
+  t.true(images.stdout.includes(single.top.digest), images.stdout)
+  // The same hosts.toml without its ca line: containerd does not trust the port's certificate.
+  const noCa = join(dir, 'no-ca')
+  await mkdir(join(noCa, 'certs.d', host), { recursive: true })
+  const generatedHosts = await readFile(join(cfg, `etc/containerd/certs.d/${host}/hosts.toml`), 'utf8')
+  t.regex(generatedHosts, /^ {2}ca = /m)
+  await writeFile(join(noCa, 'certs.d', host, 'hosts.toml'), generatedHosts.replace(/^ {2}ca = .*\n/m, ''))
+  const refused = await ctr(
+    [[noCa, '/etc/containerd']],
+    'content',
+    'fetch',
+    '--hosts-dir',
+    '/etc/containerd/certs.d',
+    `${host}/ferry/single:1`,
+  )
+  t.not(refused.code, 0)
+  t.regex(refused.stderr, /x509|certificate/, refused.stderr)
 })
