@@ -9,6 +9,7 @@ import { registerArchive } from './commands/archive.js'
 import { registerBom } from './commands/bom.js'
 import { registerBundle } from './commands/bundle.js'
 import { registerCat } from './commands/cat.js'
+import { registerClientConfig } from './commands/client-config.js'
 import { registerDaemon } from './commands/daemon.js'
 import { registerDownload } from './commands/download.js'
 import { registerGc } from './commands/gc.js'
@@ -58,6 +59,7 @@ registerArchive(program)
 registerStatus(program)
 registerKeys(program)
 registerAptKey(program)
+registerClientConfig(program)
 registerDaemon(program)
 registerSync(program)
 registerPeers(program)
