@@ -74,6 +74,8 @@ export async function ferryDelta(
   await buildRelease(sender, join(dir, 'v2.yaml'), '2')
   const delta = join(dir, 'delta.car')
   const exportStarted = performance.now()
+  // BENCH_DELTA_LEVEL: the patches' zstd level (ferry's default when unset).
+  const level = process.env.BENCH_DELTA_LEVEL
   const result = await ferryJson<ExportResult>([
     'export',
     RELEASE,
@@ -83,6 +85,7 @@ export async function ferryDelta(
     delta,
     '--store',
     sender,
+    ...(level === undefined ? [] : ['--delta-level', level]),
   ])
   const exportSeconds = (performance.now() - exportStarted) / 1000
   // The same delta with whole chunks: what patches save.

@@ -6,7 +6,8 @@
  * --patch-from` and xdelta3. Usage:
  *   npm run bench -- delta            prepare what the cache lacks, then measure
  *   npm run bench -- delta prepare    only prepare the cache (needs the registries)
- * BENCH_DELTA_CACHE names the cache folder. Everything measured runs on 127.0.0.1.
+ * BENCH_DELTA_CACHE names the cache folder; BENCH_DELTA_LEVEL sets the archives' --delta-level. Everything
+ * measured runs on 127.0.0.1.
  */
 import { join } from 'node:path'
 import { type DeltaPair, deltaCache, preparePairs } from './delta-data.js'
