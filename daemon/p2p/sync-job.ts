@@ -3,21 +3,14 @@ import {
   type FetchComponents,
   type FetchInit,
   type FetchProgress,
+  noProgress,
   type Provider,
 } from '../../protocols/sync/index.js'
 import type { SignedHead } from '../../store/index.js'
 import type { SyncStatus } from '../ops/types.js'
 
 /** The progress of no attempt (between attempts, what earlier ones received is in the totals). */
-const IDLE: FetchProgress = {
-  blocks: 0,
-  bytes: 0,
-  discovered: 0,
-  providers: [],
-  bytesByPeer: {},
-  patched: 0,
-  patchedBytes: 0,
-}
+const IDLE: FetchProgress = noProgress()
 
 /**
  * One followed head being synced: attempts (each a DagFetch) until its DAG

@@ -21,6 +21,11 @@ import type { PatchRequest } from './messages.js'
 import { ReceiveBuffer } from './receive-buffer.js'
 import { BlockSink } from './sink.js'
 
+/** The progress of a fetch that has received nothing yet. */
+export function noProgress(): FetchProgress {
+  return { blocks: 0, bytes: 0, discovered: 0, providers: [], bytesByPeer: {}, patched: 0, patchedBytes: 0 }
+}
+
 interface ProviderState {
   provider: Provider
   workers: number
@@ -49,15 +54,7 @@ export class DagFetch {
   private readonly batchBlocks: number
   private readonly inFlight: number
   private readonly peerTimeoutMs: number
-  private readonly progress: FetchProgress = {
-    blocks: 0,
-    bytes: 0,
-    discovered: 0,
-    providers: [],
-    bytesByPeer: {},
-    patched: 0,
-    patchedBytes: 0,
-  }
+  private readonly progress: FetchProgress = noProgress()
   /** What want lists ask for patches against (asked of the store once, at the first want list). */
   private patchRequest?: Promise<PatchRequest | undefined>
   /** Providers that answered "absent" for a CID, by CID key; a CID no provider has fails the fetch. */

@@ -206,7 +206,7 @@ export {
   SYNC_PROTOCOL_PATCHES,
   TIMEOUT_MS,
 } from './constants.js'
-export { DagFetch } from './fetcher.js'
+export { DagFetch, noProgress } from './fetcher.js'
 export type { PatchRequest } from './messages.js'
 export { ReceiveBuffer } from './receive-buffer.js'
 export { serveWant } from './server.js'

@@ -4,15 +4,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import test from 'ava'
 import type { CID } from 'multiformats/cid'
 import { MAX_PROVIDER_FAILURES } from '../../../../protocols/sync/constants.js'
-import {
-  DagFetch,
-  type FetchComponents,
-  type FetchInit,
-  type Provider,
-} from '../../../../protocols/sync/index.js'
-import { MAX_NODE_BYTES } from '../../../../store/blocks/cid.js'
-import { Completeness } from '../../../../store/dag/completeness.js'
-import type { BinarySublevel } from '../../../../store/db/db.js'
+import { DagFetch, type FetchInit, type Provider } from '../../../../protocols/sync/index.js'
 import {
   blockKey,
   blockMatches,
@@ -23,7 +15,7 @@ import {
   MemoryBlockstore,
   RAW,
 } from '../../../../store/index.js'
-import { ArenaPool } from '../../../../store/ingest/arena.js'
+import { memoryFetchStore } from '../../../helpers/fetch-store.js'
 
 /** A DAG in memory: root → MIDS file nodes → SUBS file nodes each → LEAVES raw leaves each. */
 const MIDS = 3
@@ -78,35 +70,8 @@ async function buildDag(): Promise<Dag> {
   return { root, source, all, subtrees }
 }
 
-/** The fetch's side: a MemoryBlockstore, walked by the store's own Completeness (marks in a Map). */
-function localStore(): { local: MemoryBlockstore; components: FetchComponents } {
-  const local = new MemoryBlockstore()
-  const marks = new Set<string>()
-  const hex = (key: Uint8Array) => Buffer.from(key).toString('hex')
-  const completeness = new Completeness({
-    blockstore: local,
-    marks: {
-      has: async (key: Uint8Array) => marks.has(hex(key)),
-      batch: async (ops: Array<{ key: Uint8Array }>) => {
-        for (const op of ops) marks.add(hex(op.key))
-      },
-    } as unknown as BinarySublevel,
-  })
-  const components: FetchComponents = {
-    missing: (root, options) => completeness.missing(root, options),
-    putIndex: (block) => local.put(block),
-    async *writeLeaves(source, onStored) {
-      for await (const block of source) {
-        await local.put(block)
-        onStored([block])
-        yield block.cid
-      }
-    },
-    arenas: new ArenaPool(4, 0, MAX_NODE_BYTES),
-    verify: blockMatches,
-  }
-  return { local, components }
-}
+/** The fetch's side (test/helpers/fetch-store.ts). */
+const localStore = memoryFetchStore
 
 type Behaviour = (cid: CID, bytes: Uint8Array, request: number) => Uint8Array | 'fail'
 

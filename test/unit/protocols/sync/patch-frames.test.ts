@@ -12,7 +12,6 @@ import test, { type ExecutionContext } from 'ava'
 import type { CID } from 'multiformats/cid'
 import {
   DagFetch,
-  type FetchComponents,
   type PatchRequest,
   type Provider,
   ReceiveBuffer,
@@ -20,8 +19,6 @@ import {
   requestBlocks,
 } from '../../../../protocols/sync/index.js'
 import { MAX_NODE_BYTES } from '../../../../store/blocks/cid.js'
-import { Completeness } from '../../../../store/dag/completeness.js'
-import type { BinarySublevel } from '../../../../store/db/db.js'
 import {
   type Block,
   blockKey,
@@ -36,6 +33,7 @@ import {
   RAW,
 } from '../../../../store/index.js'
 import { ArenaPool } from '../../../../store/ingest/arena.js'
+import { memoryFetchStore } from '../../../helpers/fetch-store.js'
 import { testPeer } from '../../../helpers/test-peer.js'
 
 /** A DAG in memory: root → FILES file nodes → LEAVES raw leaves each. */
@@ -108,36 +106,10 @@ async function expand(patch: PatchNode): Promise<Block[]> {
   return blocks
 }
 
-/** The fetch's side: a MemoryBlockstore walked by the store's Completeness; patches against BASE. */
-function localStore(bases: CID[] = [BASE]): { local: MemoryBlockstore; components: FetchComponents } {
-  const local = new MemoryBlockstore()
-  const marks = new Set<string>()
-  const hex = (key: Uint8Array) => Buffer.from(key).toString('hex')
-  const completeness = new Completeness({
-    blockstore: local,
-    marks: {
-      has: async (key: Uint8Array) => marks.has(hex(key)),
-      batch: async (ops: Array<{ key: Uint8Array }>) => {
-        for (const op of ops) marks.add(hex(op.key))
-      },
-    } as unknown as BinarySublevel,
-  })
-  const components: FetchComponents = {
-    missing: (root, options) => completeness.missing(root, options),
-    putIndex: (block) => local.put(block),
-    async *writeLeaves(source, onStored) {
-      for await (const block of source) {
-        await local.put(block)
-        onStored([block])
-        yield block.cid
-      }
-    },
-    arenas: new ArenaPool(4, 0, MAX_NODE_BYTES),
-    verify: blockMatches,
-    patchBases: async () => bases,
-    expand,
-  }
-  return { local, components }
+/** The fetch's side (test/helpers/fetch-store.ts), asking for patches against `bases`. */
+function localStore(bases: CID[] = [BASE]): ReturnType<typeof memoryFetchStore> {
+  const { local, components } = memoryFetchStore()
+  return { local, components: { ...components, patchBases: async () => bases, expand } }
 }
 
 /** The stub patch standing for `targets`, its bytes `bytes`. */
