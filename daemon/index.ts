@@ -15,6 +15,7 @@ import type { DaemonFlags } from './config.js'
 import type { PullOptions, PullResult } from './p2p/pull.js'
 
 export type { BundleArgs, BundleResult } from './bundle/index.js'
+export { type ClientConfigFile, checkTarget, clientConfig } from './client-config/index.js'
 export {
   type DaemonConfig,
   type DaemonFlags,

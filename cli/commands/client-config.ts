@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
-import { type ClientConfigFile, checkTarget, clientConfig } from '../../daemon/client-config/index.js'
+import { type ClientConfigFile, checkTarget, clientConfig } from '../../daemon/index.js'
 import { FerryError } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { withOperations } from '../context.js'
