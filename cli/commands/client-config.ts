@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
 import { type ClientConfigFile, checkTarget, clientConfig } from '../../daemon/index.js'
 import { FerryError } from '../../store/index.js'
+import { writeConfigModule } from '../client-config-module.js'
 import { action, defineCommand } from '../command.js'
 import { withOperations } from '../context.js'
 import { type CommonOptions, printJson } from '../output.js'
@@ -17,6 +18,8 @@ interface ClientConfigOptions extends CommonOptions {
   skipVerify?: boolean
   mirror?: string[]
   key?: string
+  module?: string
+  moduleVersion?: string
 }
 
 const HELP = `
@@ -97,10 +100,18 @@ export function registerClientConfig(program: Command): void {
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--key <file>', "apt: the repository key (armored) instead of this store's (ferry apt-key)")
+    .option(
+      '--module <name>',
+      'with --out: also write DIR/requirements.yaml, a module of these files (kept across --for runs into ' +
+        'the same DIR), so the release carries them and the serving port serves them under /files/HEAD/NAME/etc/…',
+    )
+    .option('--module-version <v>', 'the version --module writes (default "1")')
     .addHelpText('after', HELP)
     .action(
       action<ClientConfigOptions>(async (_args, options) => {
         const target = checkTarget(options.for)
+        if (options.module !== undefined && options.out === undefined)
+          throw new FerryError('ERR_INVALID_ARGUMENT', '--module needs --out DIR (the files go next to it)')
         const token =
           options.tokenFile === undefined ? undefined : await readNamed('--token-file', options.tokenFile)
         const ca = options.ca === undefined ? undefined : await readNamed('--ca', options.ca)
@@ -126,9 +137,15 @@ export function registerClientConfig(program: Command): void {
         const listed = files.map((f) => ({ path: f.path, mode: octal(f.mode), about: f.about }))
         if (options.out !== undefined) {
           const written = await writeFiles(options.out, files)
-          if (options.json) return printJson({ files: listed.map((f, i) => ({ ...f, written: written[i] })) })
+          const requirements =
+            options.module === undefined
+              ? undefined
+              : await writeConfigModule(options.out, options.module, options.moduleVersion ?? '1', files)
+          if (options.json)
+            return printJson({ files: listed.map((f, i) => ({ ...f, written: written[i] })), requirements })
           for (const [i, f] of listed.entries())
             process.stdout.write(`${written[i]} (${f.mode}): ${f.about}\n`)
+          if (requirements !== undefined) process.stdout.write(`${requirements}: module ${options.module}\n`)
           return
         }
         if (options.json)
