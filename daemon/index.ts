@@ -10,8 +10,10 @@
 
 // libp2p 3 needs Promise.withResolvers, which Node 20 lacks: set before any of it loads.
 import './runtime/shim.js'
+import type { BuildSummary } from '../store/index.js'
 import type { BundleArgs, BundleResult } from './bundle/index.js'
 import type { DaemonFlags } from './config.js'
+import type { CallOptions, Operations } from './ops/operations.js'
 import type { PullOptions, PullResult } from './p2p/pull.js'
 
 export type { BundleArgs, BundleResult } from './bundle/index.js'
@@ -76,4 +78,14 @@ export async function writeClusterSecret(path: string): Promise<void> {
 export async function writeBundle(args: BundleArgs): Promise<BundleResult> {
   const { writeBundle: write } = await import('./bundle/index.js')
   return write(args)
+}
+
+/** `ferry bundle --publish`: publishes a written bundle as head `ferry` (see bundle/publish.ts). */
+export async function publishBundle(
+  ops: Operations,
+  bundle: BundleResult,
+  options: CallOptions = {},
+): Promise<BuildSummary> {
+  const { publishBundle: publish } = await import('./bundle/publish.js')
+  return publish(ops, bundle, options)
 }

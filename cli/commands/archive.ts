@@ -17,6 +17,8 @@ interface ExportFlags extends CommonOptions {
   /** commander's `--no-patches` sets `patches: false`. */
   patches?: boolean
   deltaLevel?: string
+  /** commander's `--no-self` sets `self: false`. */
+  self?: boolean
 }
 
 interface ImportFlags extends CommonOptions {
@@ -62,10 +64,13 @@ export function registerArchive(program: Command): void {
       '--delta-level <n>',
       'zstd level of patches, 1 (fast) to 19 (smallest); default 12 (sync makes its patches at 3)',
     )
+    .option('--no-self', 'leave out head ferry (the tool itself, from `ferry bundle --publish`)')
     .addHelpText(
       'after',
       '\nFor an upgrade, run `ferry inventory --out site.json` at the site, carry it back, and\n' +
-        'export with --base site.json: the archive then holds only what the site lacks.',
+        'export with --base site.json: the archive then holds only what the site lacks.\n' +
+        'When this store has head ferry (`ferry bundle --publish`), every export carries it too,\n' +
+        'so the site upgrades ferry from its own store; against a base that has it, nothing of it travels.',
     )
     .action(
       action<ExportFlags>(async (heads, options) => {
@@ -80,6 +85,7 @@ export function registerArchive(program: Command): void {
                 out: resolve(options.out),
                 splitBytes,
                 ...(options.patches === false ? { patches: false } : {}),
+                ...(options.self === false ? { self: false } : {}),
                 ...(options.deltaLevel === undefined
                   ? {}
                   : { deltaLevel: parseDeltaLevel(options.deltaLevel) }),
@@ -97,6 +103,12 @@ export function registerArchive(program: Command): void {
             `${result.skipped > 0 ? `; left out ${result.skipped} block(s) the base holds` : ''}` +
             `${result.patched > 0 ? `; ${result.patched} changed chunk(s) as patches (${formatBytes(result.patchBytes)})` : ''}\n`,
         )
+        for (const name of result.added) {
+          const head = result.heads.find((h) => h.name === name)
+          process.stdout.write(
+            `added head ${name} ${head?.version ?? ''} (ferry itself; --no-self leaves it out)\n`,
+          )
+        }
       }),
     )
 

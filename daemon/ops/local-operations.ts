@@ -11,6 +11,7 @@ import {
 } from '../../store/index.js'
 import { resolveCatTarget } from './cat-target.js'
 import type { Operations } from './operations.js'
+import { selfHeads } from './self-head.js'
 import { StoreGate } from './store-gate.js'
 import { entrySummaries, headSummaries, statusSummary } from './summaries.js'
 
@@ -78,7 +79,14 @@ export function localOperations(store: Store, gate = new StoreGate()): Operation
     trustAdd: ({ key, note }) => store.trustAdd(key, note),
     trustList: () => store.trustList(),
     trustRemove: ({ key }) => store.trustRemove(key),
-    exportArchive: (args, options = {}) => shared(() => exportArchive(store, { ...args, ...options })),
+    exportArchive: ({ self, ...args }, options = {}) =>
+      shared(async () => {
+        const warnings: string[] = []
+        const added = self === false ? [] : await selfHeads(store, args.heads, warnings)
+        const heads = [...args.heads, ...added]
+        const result = await exportArchive(store, { ...args, heads, ...options })
+        return { ...result, added, warnings: [...warnings, ...result.warnings] }
+      }),
     importArchive: ({ file, ...args }, options = {}) =>
       shared(() => importArchive(store, file, { ...args, ...options })),
     inventory: () => shared(() => makeInventory(store)),

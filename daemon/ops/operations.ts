@@ -1,14 +1,7 @@
-import type {
-  BuildSummary,
-  ExportResult,
-  GcResult,
-  ImportResult,
-  Inventory,
-  VerifyReport,
-} from '../../store/index.js'
+import type { BuildSummary, GcResult, ImportResult, Inventory, VerifyReport } from '../../store/index.js'
 import type { LoadArgs, LoadResult } from '../docker-load/index.js'
 import type { DownloadEvent, DownloadSummary } from '../sources/downloader.js'
-import type { EntrySummary, HeadSummary, StatusSummary, TrustedKey } from './types.js'
+import type { EntrySummary, ExportSummary, HeadSummary, StatusSummary, TrustedKey } from './types.js'
 
 /** Progress of a long operation: units done of units total (bytes, mostly), and what is being worked on. */
 export type OnProgress = (done: number, total: number, label?: string) => void
@@ -76,6 +69,8 @@ export interface ExportArgs {
   patches?: boolean
   /** zstd level of the patches (1–19). @default 3 */
   deltaLevel?: number
+  /** Also carry head `ferry` (the tool itself) when this store has it and it is not named. @default true */
+  self?: boolean
 }
 
 /** `ferry import` of one archive file (an absolute path). */
@@ -119,7 +114,8 @@ export interface Operations {
   trustAdd(args: { key: string; note?: string }): Promise<void>
   trustList(): Promise<TrustedKey[]>
   trustRemove(args: { key: string }): Promise<void>
-  exportArchive(args: ExportArgs, options?: CallOptions): Promise<ExportResult>
+  /** Writes the heads named, and head `ferry` unless `self: false` (see `self-head.ts`), to an archive. */
+  exportArchive(args: ExportArgs, options?: CallOptions): Promise<ExportSummary>
   importArchive(args: ImportArgs, options?: CallOptions): Promise<ImportResult>
   /** What this store holds, for the sender's next `export --base`. */
   inventory(): Promise<Inventory>

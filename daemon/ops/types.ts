@@ -3,7 +3,7 @@
  * Tests take them from here: change them only together with DESIGN.md.
  */
 
-import type { HeadSummary } from '../../store/index.js'
+import type { ExportResult, HeadSummary } from '../../store/index.js'
 
 /** A head as `ferry ls --json` (and `status --json`, inventories) print it. */
 export type { HeadSummary }
@@ -16,6 +16,12 @@ export interface EntrySummary {
   size: number
   sha256: string
   root: string
+}
+
+/** `ferry export --json`: what the store wrote, and the heads added to those named. */
+export interface ExportSummary extends ExportResult {
+  /** Heads carried without being named: `ferry` (the tool itself) unless `--no-self`. */
+  added: string[]
 }
 
 /** A trusted publisher key as `ferry trust ls --json` prints it. */

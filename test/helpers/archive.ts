@@ -8,19 +8,19 @@ import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CarBlockIterator, CarIndexer, CarWriter } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
-import type { EntrySummary, HeadSummary, StatusSummary as StoreStatus } from '../../daemon/ops/types.js'
-import type { BuildSummary, ExportResult, HeadOutcome, ImportResult } from '../../store/index.js'
+import type {
+  EntrySummary,
+  ExportSummary,
+  HeadSummary,
+  StatusSummary as StoreStatus,
+} from '../../daemon/ops/types.js'
+import type { BuildSummary, HeadOutcome, ImportResult } from '../../store/index.js'
 import { FERRY_BIN, ferry, ferryJson, writeRequirements } from './cli.js'
 
 export const MiB = 1024 * 1024
 
-/** `ferry bom build --json`, `ls --json`, `ls HEAD --json`, `status --json`. */
-export type { BuildSummary, EntrySummary, HeadSummary, StoreStatus }
-
-/** `ferry export --json`. */
-export type ExportSummary = ExportResult
-
-export type { HeadOutcome }
+/** `ferry bom build --json`, `ls --json`, `ls HEAD --json`, `status --json`, `export --json`; an import's heads. */
+export type { BuildSummary, EntrySummary, ExportSummary, HeadOutcome, HeadSummary, StoreStatus }
 
 /** One element of `ferry import --json`. */
 export type ImportSummary = ImportResult

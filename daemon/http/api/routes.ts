@@ -102,6 +102,7 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
         splitBytes: v.optional(positiveInt),
         patches: v.optional(trueOrFalse),
         deltaLevel: v.optional(v.pipe(positiveInt, v.maxValue(19, 'must be at most 19'))),
+        self: v.optional(trueOrFalse),
       }),
       true,
       (args, options) => ops.exportArchive(args, options),
