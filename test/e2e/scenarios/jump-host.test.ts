@@ -1,0 +1,111 @@
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import test from 'ava'
+import { aptClient, fetchFile, pullImage } from '../../helpers/netns/cluster.js'
+import { ferryOk, serveOn } from '../../helpers/netns/ferry-in.js'
+import { canConnect, createHosts, link } from '../../helpers/netns/hosts.js'
+import { IMAGE_REPO, REGISTRY_PORT, startInternet, writeRequirements } from '../../helpers/netns/internet.js'
+import { testDir } from '../../helpers/store.js'
+
+/*
+ * Jump host (issue 17): only the repository machine reaches the internet.
+ * It runs `ferry download /shared` and `ferry daemon --serve`; the cluster
+ * machines, which have no route to the internet, take the image (skopeo),
+ * the package (apt-get, configured by `ferry client-config --for apt`) and
+ * the binary (curl) from it. Then the upgrade: the requirements change, a
+ * second download, and the cluster gets the new versions.
+ */
+
+const INTERNET = '10.77.1.1'
+const REPO_UP = '10.77.1.2'
+const REPO = '10.77.2.1'
+const CLUSTER1 = '10.77.2.11'
+const REPO_C2 = '10.77.3.1'
+const CLUSTER2 = '10.77.3.12'
+const PORT = 8080
+
+test('jump host: the repository downloads and serves; the clusters pull image, package and binary from it, then the upgrade', async (t) => {
+  const started = Date.now()
+  const dir = await testDir(t)
+  const hosts = await createHosts(t, ['internet', 'repository', 'cluster1', 'cluster2'])
+  await link(hosts.internet, INTERNET, hosts.repository, REPO_UP)
+  await link(hosts.repository, REPO, hosts.cluster1, CLUSTER1)
+  await link(hosts.repository, REPO_C2, hosts.cluster2, CLUSTER2)
+  const internet = await startInternet(t, hosts.internet, join(dir, 'internet'))
+
+  // The reachability the scenario is about, checked, not assumed.
+  t.true(
+    (await canConnect(hosts.repository, INTERNET, REGISTRY_PORT)).ok,
+    'the repository reaches the internet',
+  )
+  for (const cluster of [hosts.cluster1, hosts.cluster2]) {
+    const probe = await canConnect(cluster, INTERNET, REGISTRY_PORT)
+    t.false(probe.ok, `${cluster.role} has no route to the internet (${probe.detail})`)
+  }
+
+  // Repository machine.
+  const repoDir = join(dir, 'repository')
+  const store = join(repoDir, 'store')
+  await ferryOk(hosts.repository, ['init', '--store', store])
+  const download = async (n: 1 | 2) => {
+    const req = await writeRequirements(internet, INTERNET, repoDir, n)
+    await ferryOk(hosts.repository, [
+      ...['download', req.shared, '--name', 'platform', '--version', String(n)],
+      ...['--registries', req.registries, '--apt-sources', req.sources, '--store', store],
+    ])
+  }
+  await download(1)
+  const { daemon } = await serveOn(hosts.repository, store, PORT, t)
+  const cfg = join(repoDir, 'cfg')
+  await ferryOk(hosts.repository, [
+    ...['client-config', '--for', 'apt', '--head', 'platform', '--url', `http://${REPO}:${PORT}`],
+    ...['--out', cfg, '--store', store],
+  ])
+
+  // Cluster machine 1 (the client-config folder copied to it: its own folder).
+  const c1 = join(dir, 'cluster1')
+  await mkdir(c1, { recursive: true })
+  const c1cfg = join(c1, 'cfg')
+  t.is((await hosts.cluster1.run('cp', ['-r', cfg, c1cfg])).code, 0)
+  const apt = await aptClient(hosts.cluster1, c1cfg, join(c1, 'apt'))
+  const v1 = internet.releases[0]
+  t.is(
+    await pullImage(hosts.cluster1, `${REPO}:${PORT}`, `${IMAGE_REPO}:${v1.tag}`, join(c1, 'image-1')),
+    v1.imageDigest,
+    'cluster1 pulled the image of release 1, the digest the internet registry serves',
+  )
+  await apt.apt('update')
+  await apt.apt('install', '-y', 'scn-tool')
+  t.deepEqual(await apt.installed(), ['scn-lib 1.0', 'scn-tool 1.0'])
+  const toolUrl = `http://${REPO}:${PORT}/files/platform/apps/bin/tool`
+  t.is(await fetchFile(hosts.cluster1, toolUrl, join(c1, 'tool')), v1.binarySha256, 'the binary of release 1')
+  // Cluster machine 2, on its own link to the repository.
+  t.is(
+    await fetchFile(
+      hosts.cluster2,
+      `http://${REPO_C2}:${PORT}/files/platform/apps/bin/tool`,
+      join(dir, 'c2-tool'),
+    ),
+    v1.binarySha256,
+  )
+
+  // The upgrade: new image tag, package version and binary in the requirements; a second download.
+  await download(2)
+  const v2 = internet.releases[1]
+  t.is(
+    await pullImage(hosts.cluster1, `${REPO}:${PORT}`, `${IMAGE_REPO}:${v2.tag}`, join(c1, 'image-2')),
+    v2.imageDigest,
+    'the image of release 2',
+  )
+  await apt.apt('update')
+  await apt.apt('install', '-y', 'scn-tool')
+  t.deepEqual(await apt.installed(), ['scn-lib 1.0', 'scn-tool 2.0'], 'apt upgraded the package to release 2')
+  t.is(
+    await fetchFile(hosts.cluster1, toolUrl, join(c1, 'tool-2')),
+    v2.binarySha256,
+    'the binary of release 2',
+  )
+  t.is((await readFile(join(c1, 'tool-2'))).length, v2.binary.length)
+  t.log(`jump host scenario: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  t.is(await daemon.stop(), 0)
+})
