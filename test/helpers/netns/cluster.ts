@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isolatedAptConfig } from '../../../daemon/sources/apt/workspace.js'
@@ -58,6 +59,7 @@ const KEYRINGS = '/etc/apt/keyrings'
  * path Signed-By names). Installs with dpkg into `dir/root`.
  */
 export async function aptClient(host: Host, cfg: string, dir: string) {
+  if (!existsSync(KEYRINGS)) throw new Error(`${KEYRINGS} is missing: the generated keyring is bound over it`)
   const root = join(dir, 'root')
   const admin = join(root, 'var/lib/dpkg')
   for (const sub of ['empty', 'lists/partial', 'cache/archives/partial', 'state', 'log'])
