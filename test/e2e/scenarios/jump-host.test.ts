@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { aptClient, fetchFile, pullImage } from '../../helpers/netns/cluster.js'
 import { ferryOk, serveOn } from '../../helpers/netns/ferry-in.js'
 import { canConnect, createHosts, link } from '../../helpers/netns/hosts.js'
@@ -14,6 +14,10 @@ import { testDir } from '../../helpers/store.js'
  * the package (apt-get, configured by `ferry client-config --for apt`) and
  * the binary (curl) from it. Then the upgrade: the requirements change, a
  * second download, and the cluster gets the new versions.
+ *
+ * Full online is the same with every machine linked to the internet: the
+ * cluster machines could reach it, and the internet's access logs show they
+ * asked it nothing.
  */
 
 const INTERNET = '10.77.1.1'
@@ -22,15 +26,22 @@ const REPO = '10.77.2.1'
 const CLUSTER1 = '10.77.2.11'
 const REPO_C2 = '10.77.3.1'
 const CLUSTER2 = '10.77.3.12'
+/** In full online: the clusters' own links to the internet (internet .1 on each). */
+const CLUSTER1_UP = '10.77.4.11'
+const CLUSTER2_UP = '10.77.5.12'
 const PORT = 8080
 
-test('jump host: the repository downloads and serves; the clusters pull image, package and binary from it, then the upgrade', async (t) => {
+async function scenario(t: ExecutionContext, mode: 'jump host' | 'full online') {
   const started = Date.now()
   const dir = await testDir(t)
   const hosts = await createHosts(t, ['internet', 'repository', 'cluster1', 'cluster2'])
   await link(hosts.internet, INTERNET, hosts.repository, REPO_UP)
   await link(hosts.repository, REPO, hosts.cluster1, CLUSTER1)
   await link(hosts.repository, REPO_C2, hosts.cluster2, CLUSTER2)
+  if (mode === 'full online') {
+    await link(hosts.internet, '10.77.4.1', hosts.cluster1, CLUSTER1_UP)
+    await link(hosts.internet, '10.77.5.1', hosts.cluster2, CLUSTER2_UP)
+  }
   const internet = await startInternet(t, hosts.internet, join(dir, 'internet'))
 
   // The reachability the scenario is about, checked, not assumed.
@@ -38,10 +49,20 @@ test('jump host: the repository downloads and serves; the clusters pull image, p
     (await canConnect(hosts.repository, INTERNET, REGISTRY_PORT)).ok,
     'the repository reaches the internet',
   )
+  const clusterUp = { cluster1: '10.77.4.1', cluster2: '10.77.5.1' }
   for (const cluster of [hosts.cluster1, hosts.cluster2]) {
-    const probe = await canConnect(cluster, INTERNET, REGISTRY_PORT)
-    t.false(probe.ok, `${cluster.role} has no route to the internet (${probe.detail})`)
+    const target = mode === 'full online' ? clusterUp[cluster.role as 'cluster1' | 'cluster2'] : INTERNET
+    const probe = await canConnect(cluster, target, REGISTRY_PORT)
+    if (mode === 'full online') t.true(probe.ok, `${cluster.role} reaches the internet (${probe.detail})`)
+    else t.false(probe.ok, `${cluster.role} has no route to the internet (${probe.detail})`)
   }
+  // From here on, any request from a cluster machine's address is one the scenario must not make.
+  const probes = [CLUSTER1_UP, CLUSTER2_UP].map((address) => internet.requestsFrom(address))
+  if (mode === 'full online')
+    t.true(
+      probes.every((n) => n > 0),
+      "the registry's access log shows the clusters' probes: it would show their pulls",
+    )
 
   // Repository machine.
   const repoDir = join(dir, 'repository')
@@ -106,6 +127,21 @@ test('jump host: the repository downloads and serves; the clusters pull image, p
     'the binary of release 2',
   )
   t.is((await readFile(join(c1, 'tool-2'))).length, v2.binary.length)
-  t.log(`jump host scenario: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+
+  t.true(internet.requestsFrom(REPO_UP) > 0, "the internet's access logs show the repository's downloads")
+  t.deepEqual(
+    [CLUSTER1_UP, CLUSTER2_UP].map((address) => internet.requestsFrom(address)),
+    probes,
+    'no cluster machine asked the internet anything',
+  )
+  t.log(`${mode} scenario: ${((Date.now() - started) / 1000).toFixed(1)} s`)
   t.is(await daemon.stop(), 0)
+}
+
+test('jump host: the repository downloads and serves; the clusters (no route out) pull image, package and binary from it, then the upgrade', async (t) => {
+  await scenario(t, 'jump host')
+})
+
+test('full online: every machine reaches the internet, yet the clusters take everything from the repository, also on the upgrade', async (t) => {
+  await scenario(t, 'full online')
 })

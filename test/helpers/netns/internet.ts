@@ -41,6 +41,11 @@ export interface Internet {
   /** The apt repository's public key (binary OpenPGP), as `signed-by` takes it. */
   aptKey: string
   releases: [Upstream, Upstream]
+  /**
+   * How many requests the registry and the web server logged from `address`
+   * so far (their access logs; the test's own probes included).
+   */
+  requestsFrom(address: string): number
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
@@ -54,7 +59,7 @@ function binaryOf(n: 1 | 2): Uint8Array {
 
 /** Builds everything offline under `dir` and starts the registry and the web server in `host`. */
 export async function startInternet(t: Teardown, host: Host, dir: string): Promise<Internet> {
-  await startRegistryIn(t, host, join(dir, 'registry'), REGISTRY_PORT)
+  const registry = await startRegistryIn(t, host, join(dir, 'registry'), REGISTRY_PORT)
   const releases: Upstream[] = []
   const webRoot = join(dir, 'web')
   await mkdir(join(webRoot, 'files'), { recursive: true })
@@ -92,8 +97,12 @@ export async function startInternet(t: Teardown, host: Host, dir: string): Promi
     { name: 'scn-lib', version: '1.0' },
   ])
   await symlink(repo.dir, join(webRoot, 'apt'))
-  await startFileServerIn(t, host, webRoot, WEB_PORT)
-  return { host, webRoot, aptKey: repo.keyFile, releases: releases as [Upstream, Upstream] }
+  const web = await startFileServerIn(t, host, webRoot, WEB_PORT)
+  const requestsFrom = (address: string) =>
+    [...registry.lines(), ...web.lines()].filter(
+      (line) => /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)[ :]/.exec(line)?.[1] === address,
+    ).length
+  return { host, webRoot, aptKey: repo.keyFile, releases: releases as [Upstream, Upstream], requestsFrom }
 }
 
 /**

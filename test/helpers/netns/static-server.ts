@@ -6,7 +6,8 @@ import { join, normalize } from 'node:path'
  * A tiny read-only HTTP file server, run as its own process inside a test
  * host (`ip netns exec NS node static-server.js ROOT PORT`): the scenario's
  * "internet" web server for binaries and the apt repository. Prints
- * `listening` once bound.
+ * `listening` once bound, then `ADDRESS METHOD PATH` for every request (who
+ * asked: the scenarios check no cluster machine did).
  */
 
 const [root, port] = process.argv.slice(2)
@@ -15,6 +16,7 @@ if (root === undefined || port === undefined) {
   process.exit(2)
 }
 const server = createServer((req, res) => {
+  process.stdout.write(`${req.socket.remoteAddress} ${req.method} ${req.url}\n`)
   const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))
   if (path.split('/').includes('..')) return void res.writeHead(404).end()
   const file = join(root, path)
