@@ -1,7 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import { aptClient, fetchFile, pullImage } from '../../helpers/netns/cluster.js'
+import { aptClient, takeRelease } from '../../helpers/netns/cluster.js'
 import { ferryOk, serveOn } from '../../helpers/netns/ferry-in.js'
 import { canConnect, createHosts, type Host, link } from '../../helpers/netns/hosts.js'
 import {
@@ -100,27 +100,8 @@ test('bastion v2: download and export on the downloading host, carried in, impor
   await mkdir(c1, { recursive: true })
   t.is((await hosts.cluster1.run('cp', ['-r', cfg, join(c1, 'cfg')])).code, 0)
   const apt = await aptClient(hosts.cluster1, join(c1, 'cfg'), join(c1, 'apt'))
-  const toolUrl = `http://${REPO}:${PORT}/files/platform/apps/bin/tool`
-  const pulls = async (n: 1 | 2) => {
-    const up = internet.releases[n - 1]
-    t.is(
-      await pullImage(hosts.cluster1, `${REPO}:${PORT}`, `${IMAGE_REPO}:${up.tag}`, join(c1, `image-${n}`)),
-      up.imageDigest,
-      `the image of release ${n}`,
-    )
-    await apt.apt('update')
-    await apt.apt('install', '-y', 'scn-tool')
-    t.deepEqual(
-      await apt.installed(),
-      ['scn-lib 1.0', `scn-tool ${up.packageVersion}`],
-      `the package of release ${n}`,
-    )
-    t.is(
-      await fetchFile(hosts.cluster1, toolUrl, join(c1, `tool-${n}`)),
-      up.binarySha256,
-      `the binary of release ${n}`,
-    )
-  }
+  const pulls = (n: 1 | 2) =>
+    takeRelease(t, hosts.cluster1, apt, `${REPO}:${PORT}`, internet.releases[n - 1], c1, IMAGE_REPO)
   await pulls(1)
 
   // The upgrade: the site says what it holds; the downloader exports only what it lacks.

@@ -114,3 +114,47 @@ export async function aptClient(host: Host, cfg: string, dir: string) {
       .sort()
   return { root, apt, installed }
 }
+
+/** What a cluster machine must end up with for one release (see internet.ts `Upstream`). */
+export interface ExpectedRelease {
+  n: 1 | 2
+  tag: string
+  imageDigest: string
+  packageVersion: string
+  binarySha256: string
+}
+
+/**
+ * Cluster machine `host` takes release `up` from the serving port at
+ * `origin` (`ADDR:PORT`): pulls the image (its digest as the internet's
+ * registry serves it), `apt-get update` and `install scn-tool` (that
+ * version installed, its dependency too), and curls the binary (its
+ * sha256). Each is an assertion of `t`.
+ */
+export async function takeRelease(
+  t: { is(a: unknown, b: unknown, m?: string): void; deepEqual(a: unknown, b: unknown, m?: string): void },
+  host: Host,
+  apt: Awaited<ReturnType<typeof aptClient>>,
+  origin: string,
+  up: ExpectedRelease,
+  dir: string,
+  imageRepo: string,
+): Promise<void> {
+  t.is(
+    await pullImage(host, origin, `${imageRepo}:${up.tag}`, join(dir, `image-${up.n}`)),
+    up.imageDigest,
+    `${host.role}: the image of release ${up.n}`,
+  )
+  await apt.apt('update')
+  await apt.apt('install', '-y', 'scn-tool')
+  t.deepEqual(
+    await apt.installed(),
+    ['scn-lib 1.0', `scn-tool ${up.packageVersion}`],
+    `${host.role}: the package of release ${up.n}`,
+  )
+  t.is(
+    await fetchFile(host, `http://${origin}/files/platform/apps/bin/tool`, join(dir, `tool-${up.n}`)),
+    up.binarySha256,
+    `${host.role}: the binary of release ${up.n}`,
+  )
+}

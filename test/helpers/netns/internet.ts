@@ -23,6 +23,8 @@ export const WEB_PORT = 8000
 
 /** One release's worth of what the internet serves. */
 export interface Upstream {
+  /** The release: 1, or 2 (the upgrade). */
+  n: 1 | 2
   /** The image tag. */
   tag: string
   /** The manifest digest the registry serves for it. */
@@ -83,6 +85,7 @@ export async function startInternet(t: Teardown, host: Host, dir: string): Promi
     const binary = binaryOf(n)
     await writeFile(join(webRoot, 'files', `tool-${n}.bin`), binary)
     releases.push({
+      n,
       tag,
       imageDigest: image.top.digest,
       packageVersion: `${n}.0`,
