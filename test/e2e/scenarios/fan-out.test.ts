@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import { spawnDaemon, waitForHead } from '../../helpers/ferry-daemon.js'
+import { socketStatus, spawnDaemon, waitForHead } from '../../helpers/ferry-daemon.js'
 import { aptClient, takeRelease } from '../../helpers/netns/cluster.js'
 import { ferryOk } from '../../helpers/netns/ferry-in.js'
 import { createHosts, link } from '../../helpers/netns/hosts.js'
@@ -83,6 +83,10 @@ test('fan-out: a second cluster machine syncs the release from the first one (th
     { t, prefix: hosts.cluster2.prefix },
   )
   await waitForHead(c2Store, 'platform', '1', { timeoutMs: 30_000, describe: () => c2.tail() })
+  const sync = (await socketStatus(c2Store)).sync.find((s) => s.name === 'platform')
+  t.log(`cluster2's sync: ${JSON.stringify(sync?.bytesByPeer)} (cluster1 is ${c1.peerId})`)
+  t.true((sync?.bytesByPeer[c1.peerId] ?? 0) > 0, 'cluster2 received the blocks from cluster1')
+  t.deepEqual(Object.keys(sync?.bytesByPeer ?? {}), [c1.peerId], 'and from nobody else')
 
   // cluster2 pulls from its own daemon.
   const cfg = join(c2Dir, 'cfg')
