@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pseudoRandom } from '../cli.js'
+import { pseudoRandom, sha256File, writePseudoRandomFile } from '../cli.js'
 import { startAptRepo } from '../services/apt-repo.js'
 import { writeOciLayout } from '../services/oci-layout.js'
 import type { Teardown } from '../store.js'
@@ -43,6 +43,8 @@ export interface Internet {
   /** The apt repository's public key (binary OpenPGP), as `signed-by` takes it. */
   aptKey: string
   releases: [Upstream, Upstream]
+  /** `/files/big.bin` when asked for (`bigFile`): its size and sha256. */
+  big?: { size: number; sha256: string }
   /**
    * How many requests the registry and the web server logged from `address`
    * so far (their access logs; the test's own probes included).
@@ -60,7 +62,12 @@ function binaryOf(n: 1 | 2): Uint8Array {
 }
 
 /** Builds everything offline under `dir` and starts the registry and the web server in `host`. */
-export async function startInternet(t: Teardown, host: Host, dir: string): Promise<Internet> {
+export async function startInternet(
+  t: Teardown,
+  host: Host,
+  dir: string,
+  options: { bigFile?: number } = {},
+): Promise<Internet> {
   const registry = await startRegistryIn(t, host, join(dir, 'registry'), REGISTRY_PORT)
   const releases: Upstream[] = []
   const webRoot = join(dir, 'web')
@@ -100,12 +107,25 @@ export async function startInternet(t: Teardown, host: Host, dir: string): Promi
     { name: 'scn-lib', version: '1.0' },
   ])
   await symlink(repo.dir, join(webRoot, 'apt'))
+  let big: Internet['big']
+  if (options.bigFile !== undefined) {
+    // A file large enough for a sync to be caught in the middle.
+    await writePseudoRandomFile(join(webRoot, 'files', 'big.bin'), options.bigFile, 'scenario-big')
+    big = { size: options.bigFile, sha256: await sha256File(join(webRoot, 'files', 'big.bin')) }
+  }
   const web = await startFileServerIn(t, host, webRoot, WEB_PORT)
   const requestsFrom = (address: string) =>
     [...registry.lines(), ...web.lines()].filter(
       (line) => /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)[ :]/.exec(line)?.[1] === address,
     ).length
-  return { host, webRoot, aptKey: repo.keyFile, releases: releases as [Upstream, Upstream], requestsFrom }
+  return {
+    host,
+    webRoot,
+    aptKey: repo.keyFile,
+    releases: releases as [Upstream, Upstream],
+    big,
+    requestsFrom,
+  }
 }
 
 /**
@@ -135,6 +155,13 @@ export async function writeRequirements(
       '  - name: bin/tool',
       `    url: http://${address}:${WEB_PORT}/files/tool-${n}.bin`,
       `    sha256: ${up.binarySha256}`,
+      ...(internet.big === undefined
+        ? []
+        : [
+            '  - name: bin/big.bin',
+            `    url: http://${address}:${WEB_PORT}/files/big.bin`,
+            `    sha256: ${internet.big.sha256}`,
+          ]),
       '',
     ].join('\n'),
   )
