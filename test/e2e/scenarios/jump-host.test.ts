@@ -2,9 +2,11 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { aptClient, fetchFile, pullImage } from '../../helpers/netns/cluster.js'
+import { type HostDockerd, startDockerdIn } from '../../helpers/netns/dockerd.js'
 import { ferryOk, serveOn } from '../../helpers/netns/ferry-in.js'
 import { canConnect, createHosts, link } from '../../helpers/netns/hosts.js'
 import { IMAGE_REPO, REGISTRY_PORT, startInternet, writeRequirements } from '../../helpers/netns/internet.js'
+import { hasDockerd } from '../../helpers/services/dockerd.js'
 import { testDir } from '../../helpers/store.js'
 
 /*
@@ -100,6 +102,31 @@ async function scenario(t: ExecutionContext, mode: 'jump host' | 'full online') 
   t.deepEqual(await apt.installed(), ['scn-lib 1.0', 'scn-tool 1.0'])
   const toolUrl = `http://${REPO}:${PORT}/files/platform/apps/bin/tool`
   t.is(await fetchFile(hosts.cluster1, toolUrl, join(c1, 'tool')), v1.binarySha256, 'the binary of release 1')
+  // The same image into a Docker engine on cluster1, configured by `ferry client-config --for docker`.
+  let engine: HostDockerd | undefined
+  const dockerPull = async (tag: string, digest: string) => {
+    if (engine === undefined) return
+    const ref = `${REPO}:${PORT}/${IMAGE_REPO}`
+    const pull = await engine.docker(['pull', `${ref}:${tag}`])
+    t.is(pull.code, 0, pull.stderr)
+    const inspect = await engine.docker(['image', 'inspect', '-f', '{{json .RepoDigests}}', `${ref}:${tag}`])
+    t.deepEqual(
+      JSON.parse(inspect.stdout),
+      [`${ref}@${digest}`],
+      `docker pulled ${IMAGE_REPO}:${tag} by its digest`,
+    )
+  }
+  if (mode === 'jump host' && hasDockerd()) {
+    const dockerCfg = join(repoDir, 'cfg-docker')
+    await ferryOk(hosts.repository, [
+      ...['client-config', '--for', 'docker', '--url', `http://${REPO}:${PORT}`, '--out', dockerCfg],
+      ...['--store', store],
+    ])
+    t.is((await hosts.cluster1.run('cp', ['-r', dockerCfg, join(c1, 'cfg-docker')])).code, 0)
+    engine = await startDockerdIn(t, hosts.cluster1, join(c1, 'cfg-docker/etc/docker/daemon.json'))
+  } else if (mode === 'jump host') t.log('no dockerd on this machine: the Docker engine pull is left out')
+  await dockerPull(v1.tag, v1.imageDigest)
+
   // Cluster machine 2, on its own link to the repository.
   t.is(
     await fetchFile(
@@ -118,6 +145,7 @@ async function scenario(t: ExecutionContext, mode: 'jump host' | 'full online') 
     v2.imageDigest,
     'the image of release 2',
   )
+  await dockerPull(v2.tag, v2.imageDigest)
   await apt.apt('update')
   await apt.apt('install', '-y', 'scn-tool')
   t.deepEqual(await apt.installed(), ['scn-lib 1.0', 'scn-tool 2.0'], 'apt upgraded the package to release 2')
