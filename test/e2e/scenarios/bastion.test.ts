@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir, readlink, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
 import { aptClient, takeRelease } from '../../helpers/netns/cluster.js'
@@ -17,7 +17,8 @@ import { testDir } from '../../helpers/store.js'
  * Bastion v2 (issue 17): nothing in the cluster reaches the internet. A
  * separate downloading machine runs `ferry download` and `ferry export`; the
  * archive crosses as a file copied between the hosts' own folders (the USB
- * stick); the repository machine runs `ferry init`, `ferry trust add`,
+ * stick), with ferry itself (`ferry bundle`, unpacked with tar); the
+ * repository machine, with no node on its PATH, runs the bundled `ferry init`, `ferry trust add`,
  * `ferry import` and `ferry daemon --serve`; the cluster pulls from it. The
  * upgrade: `ferry inventory` at the repository, carried back, `ferry export
  * --base`, carried in, imported, pulled. (Bastion v1 is the same commands
@@ -82,15 +83,32 @@ test('bastion v2: download and export on the downloading host, carried in, impor
     dlStore,
   ])
   await carry(hosts.downloader, join(dl, 'platform-1.car'), join(stick, 'platform-1.car'))
+  // ferry itself, for a repository machine with no Node.js.
+  const made = JSON.parse(
+    (await ferryOk(hosts.downloader, ['bundle', '--out', stick, '--json'], 120_000)).stdout,
+  ) as { name: string; size: number }
 
-  // Repository machine: the key of the downloading machine is given once, by hand.
+  // Repository machine: no node on PATH; ferry is the bundle unpacked with tar. The key of the
+  // downloading machine is given once, by hand.
+  await carry(hosts.repository, join(stick, made.name), join(site, made.name))
+  const untar = await hosts.repository.run('tar', ['xzf', join(site, made.name), '-C', site])
+  t.is(untar.code, 0, untar.stderr)
+  const bundled = { bundle: join(site, 'ferry/bin/ferry') }
+  const noNode = await hosts.repository.run('env', ['-i', 'PATH=/nonexistent', 'sh', '-c', 'command -v node'])
+  t.not(noNode.code, 0, 'no node on the PATH the repository commands run with')
+  const site$ = (args: string[]) => ferryOk(hosts.repository, args, 60_000, bundled)
   await carry(hosts.repository, join(stick, 'platform-1.car'), join(site, 'platform-1.car'))
-  await ferryOk(hosts.repository, ['init', '--store', store])
-  await ferryOk(hosts.repository, ['trust', 'add', key, '--store', store])
-  await ferryOk(hosts.repository, ['import', join(site, 'platform-1.car'), '--store', store])
-  const { daemon } = await serveOn(hosts.repository, store, PORT, t)
+  await site$(['init', '--store', store])
+  await site$(['trust', 'add', key, '--store', store])
+  await site$(['import', join(site, 'platform-1.car'), '--store', store])
+  const { daemon } = await serveOn(hosts.repository, store, PORT, t, bundled)
+  t.is(
+    await readlink(`/proc/${daemon.pid}/exe`),
+    join(site, 'ferry/node/bin/node'),
+    "the serving daemon runs on the bundle's own node",
+  )
   const cfg = join(site, 'cfg')
-  await ferryOk(hosts.repository, [
+  await site$([
     ...['client-config', '--for', 'apt', '--head', 'platform', '--url', `http://${REPO}:${PORT}`],
     ...['--out', cfg, '--store', store],
   ])
@@ -105,7 +123,7 @@ test('bastion v2: download and export on the downloading host, carried in, impor
   await pulls(1)
 
   // The upgrade: the site says what it holds; the downloader exports only what it lacks.
-  await ferryOk(hosts.repository, ['inventory', '--out', join(site, 'inventory.json'), '--store', store])
+  await site$(['inventory', '--out', join(site, 'inventory.json'), '--store', store])
   await carry(hosts.repository, join(site, 'inventory.json'), join(stick, 'inventory.json'))
   await carry(hosts.downloader, join(stick, 'inventory.json'), join(dl, 'inventory.json'))
   await download(2)
@@ -119,7 +137,7 @@ test('bastion v2: download and export on the downloading host, carried in, impor
   await carry(hosts.downloader, delta, join(stick, 'platform-2-delta.car'))
   await carry(hosts.repository, join(stick, 'platform-2-delta.car'), join(site, 'platform-2-delta.car'))
   // Imported while the daemon serves: the operator does not stop the repository.
-  await ferryOk(hosts.repository, ['import', join(site, 'platform-2-delta.car'), '--store', store])
+  await site$(['import', join(site, 'platform-2-delta.car'), '--store', store])
   await pulls(2)
 
   const [deltaBytes, fullBytes, v1Bytes] = await Promise.all(
@@ -129,6 +147,7 @@ test('bastion v2: download and export on the downloading host, carried in, impor
   t.log(
     `archives: release 1 ${v1Bytes} B; release 2 whole ${fullBytes} B; release 2 delta (--base inventory) ${deltaBytes} B (${((100 * deltaBytes) / fullBytes).toFixed(1)} %)`,
   )
+  t.log(`ferry bundle: ${made.size} B (carried once, beside the release 1 archive)`)
   t.log(`bastion v2 scenario: ${((Date.now() - started) / 1000).toFixed(1)} s`)
   t.is(await daemon.stop(), 0)
 })
