@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
@@ -70,6 +71,12 @@ async function scenario(t: ExecutionContext, mode: 'jump host' | 'full online') 
   const repoDir = join(dir, 'repository')
   const store = join(repoDir, 'store')
   await ferryOk(hosts.repository, ['init', '--store', store])
+  // The cluster's settings as module `env` of the release (client-config --module): served under /files/.
+  const envDir = join(repoDir, 'shared', 'env')
+  await ferryOk(hosts.repository, [
+    ...['client-config', '--for', 'apt', '--head', 'platform', '--url', `http://${REPO}:${PORT}`],
+    ...['--out', envDir, '--module', 'env', '--store', store],
+  ])
   const download = async (n: 1 | 2) => {
     const req = await writeRequirements(internet, INTERNET, repoDir, n)
     await ferryOk(hosts.repository, [
@@ -100,6 +107,18 @@ async function scenario(t: ExecutionContext, mode: 'jump host' | 'full online') 
   await apt.apt('update')
   await apt.apt('install', '-y', 'scn-tool')
   t.deepEqual(await apt.installed(), ['scn-lib 1.0', 'scn-tool 1.0'])
+  const sourcesName = 'etc/apt/sources.list.d/ferry.sources'
+  t.is(
+    await fetchFile(
+      hosts.cluster1,
+      `http://${REPO}:${PORT}/files/platform/env/${sourcesName}`,
+      join(c1, 'sources'),
+    ),
+    createHash('sha256')
+      .update(await readFile(join(envDir, sourcesName)))
+      .digest('hex'),
+    "the cluster's apt source travelled in the release (module env) and is served under /files/",
+  )
   const toolUrl = `http://${REPO}:${PORT}/files/platform/apps/bin/tool`
   t.is(await fetchFile(hosts.cluster1, toolUrl, join(c1, 'tool')), v1.binarySha256, 'the binary of release 1')
   // The same image into a Docker engine on cluster1, configured by `ferry client-config --for docker`.
