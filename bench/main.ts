@@ -11,6 +11,7 @@ import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
 import { patchSpeedBench } from './patch-speed.js'
 import { profileTopBench } from './profile-top.js'
+import { scenarioBench } from './scenario.js'
 import { serveBench } from './serve.js'
 import { statusBench } from './status.js'
 import { syncBench } from './sync.js'
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<void>> = {
   'ingest-ab': ingestAbBench,
   'patch-speed': patchSpeedBench,
   'profile-top': profileTopBench,
+  scenario: scenarioBench,
   sync: syncBench,
   'sync-ab': syncAbBench,
   serve: serveBench,

@@ -1,6 +1,6 @@
 import { mkdir, readlink, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { aptClient, takeRelease } from '../../helpers/netns/cluster.js'
 import { ferryOk, serveOn } from '../../helpers/netns/ferry-in.js'
 import { canConnect, createHosts, type Host, link } from '../../helpers/netns/hosts.js'
@@ -37,18 +37,21 @@ async function carry(host: Host, from: string, to: string): Promise<void> {
   if (r.code !== 0) throw new Error(`cp ${from} ${to}: ${r.stderr}`)
 }
 
-test('bastion v2: download and export on the downloading host, carried in, imported and served; the upgrade carries only the delta', async (t) => {
+/**
+ * Bastion v2 downloads and exports on a downloading machine; bastion v1 on the operator's laptop. The
+ * commands are the same: what differs is the machine (and in the test its name).
+ */
+const bastion = (variant: 'v1' | 'v2') => async (t: ExecutionContext) => {
   const started = Date.now()
   const dir = await testDir(t)
-  const hosts = await createHosts(t, ['internet', 'downloader', 'repository', 'cluster1'])
-  await link(hosts.internet, INTERNET, hosts.downloader, DOWNLOADER)
+  const machine = variant === 'v1' ? 'laptop' : 'downloader'
+  const hosts = await createHosts(t, ['internet', machine, 'repository', 'cluster1'])
+  const downloader = (hosts as Record<string, Host>)[machine]
+  await link(hosts.internet, INTERNET, downloader, DOWNLOADER)
   await link(hosts.repository, REPO, hosts.cluster1, CLUSTER1)
   const internet = await startInternet(t, hosts.internet, join(dir, 'internet'))
 
-  t.true(
-    (await canConnect(hosts.downloader, INTERNET, REGISTRY_PORT)).ok,
-    'the downloader reaches the internet',
-  )
+  t.true((await canConnect(downloader, INTERNET, REGISTRY_PORT)).ok, 'the downloader reaches the internet')
   for (const host of [hosts.repository, hosts.cluster1])
     for (const port of [REGISTRY_PORT, WEB_PORT]) {
       const probe = await canConnect(host, INTERNET, port)
@@ -64,28 +67,21 @@ test('bastion v2: download and export on the downloading host, carried in, impor
   const store = join(site, 'store')
 
   // Downloading machine: release 1.
-  await ferryOk(hosts.downloader, ['init', '--store', dlStore])
-  const key = (await ferryOk(hosts.downloader, ['key', 'show', '--store', dlStore])).stdout.trim()
+  await ferryOk(downloader, ['init', '--store', dlStore])
+  const key = (await ferryOk(downloader, ['key', 'show', '--store', dlStore])).stdout.trim()
   const download = async (n: 1 | 2) => {
     const req = await writeRequirements(internet, INTERNET, dl, n)
-    await ferryOk(hosts.downloader, [
+    await ferryOk(downloader, [
       ...['download', req.shared, '--name', 'platform', '--version', String(n)],
       ...['--registries', req.registries, '--apt-sources', req.sources, '--store', dlStore],
     ])
   }
   await download(1)
-  await ferryOk(hosts.downloader, [
-    'export',
-    'platform',
-    '--out',
-    join(dl, 'platform-1.car'),
-    '--store',
-    dlStore,
-  ])
-  await carry(hosts.downloader, join(dl, 'platform-1.car'), join(stick, 'platform-1.car'))
+  await ferryOk(downloader, ['export', 'platform', '--out', join(dl, 'platform-1.car'), '--store', dlStore])
+  await carry(downloader, join(dl, 'platform-1.car'), join(stick, 'platform-1.car'))
   // ferry itself, for a repository machine with no Node.js.
   const made = JSON.parse(
-    (await ferryOk(hosts.downloader, ['bundle', '--out', stick, '--json'], 120_000)).stdout,
+    (await ferryOk(downloader, ['bundle', '--out', stick, '--json'], 120_000)).stdout,
   ) as { name: string; size: number }
 
   // Repository machine: no node on PATH; ferry is the bundle unpacked with tar. The key of the
@@ -125,16 +121,16 @@ test('bastion v2: download and export on the downloading host, carried in, impor
   // The upgrade: the site says what it holds; the downloader exports only what it lacks.
   await site$(['inventory', '--out', join(site, 'inventory.json'), '--store', store])
   await carry(hosts.repository, join(site, 'inventory.json'), join(stick, 'inventory.json'))
-  await carry(hosts.downloader, join(stick, 'inventory.json'), join(dl, 'inventory.json'))
+  await carry(downloader, join(stick, 'inventory.json'), join(dl, 'inventory.json'))
   await download(2)
   const delta = join(dl, 'platform-2-delta.car')
-  await ferryOk(hosts.downloader, [
+  await ferryOk(downloader, [
     ...['export', 'platform', '--base', join(dl, 'inventory.json'), '--out', delta, '--store', dlStore],
   ])
   // For the report only: the whole release 2 as one archive.
   const full = join(dl, 'platform-2-full.car')
-  await ferryOk(hosts.downloader, ['export', 'platform', '--out', full, '--store', dlStore])
-  await carry(hosts.downloader, delta, join(stick, 'platform-2-delta.car'))
+  await ferryOk(downloader, ['export', 'platform', '--out', full, '--store', dlStore])
+  await carry(downloader, delta, join(stick, 'platform-2-delta.car'))
   await carry(hosts.repository, join(stick, 'platform-2-delta.car'), join(site, 'platform-2-delta.car'))
   // Imported while the daemon serves: the operator does not stop the repository.
   await site$(['import', join(site, 'platform-2-delta.car'), '--store', store])
@@ -148,6 +144,12 @@ test('bastion v2: download and export on the downloading host, carried in, impor
     `archives: release 1 ${v1Bytes} B; release 2 whole ${fullBytes} B; release 2 delta (--base inventory) ${deltaBytes} B (${((100 * deltaBytes) / fullBytes).toFixed(1)} %)`,
   )
   t.log(`ferry bundle: ${made.size} B (carried once, beside the release 1 archive)`)
-  t.log(`bastion v2 scenario: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  t.log(`bastion ${variant} scenario: ${((Date.now() - started) / 1000).toFixed(1)} s`)
   t.is(await daemon.stop(), 0)
-})
+}
+
+test(
+  'bastion v2: download and export on the downloading host, carried in, imported and served; the upgrade carries only the delta',
+  bastion('v2'),
+)
+test("bastion v1: the same from the operator's laptop, which alone reaches the internet", bastion('v1'))
