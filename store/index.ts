@@ -88,7 +88,6 @@ export {
   type LeafReference,
   makeBatchPatch,
   PatchPool,
-  patchPool,
   planReferences,
 } from './patch/index.js'
 export { issueKeys, issueMessage } from './schema/issues.js'

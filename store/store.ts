@@ -141,7 +141,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    await this.pipeline.hasher.close()
+    await Promise.all([this.pipeline.hasher.close(), this.pipeline.patchPool.close()])
     await this.blocks.close()
     await this.db.root.close()
   }

@@ -8,7 +8,6 @@ import {
   type LeafReference,
   makeBatchPatch,
   type PatchPool,
-  patchPool,
   planReferences,
   type Store,
 } from '../../store/index.js'
@@ -19,7 +18,7 @@ export interface PatchAnswersInit {
    * @default 3
    */
   level?: number
-  /** The threads that make them. @default the process's shared pool */
+  /** The threads that make them. @default the store's (its pipeline's patchPool) */
   pool?: PatchPool
 }
 
@@ -69,7 +68,7 @@ export function storePatchAnswers(store: Store, init: PatchAnswersInit = {}): Pa
         yield* reader.readMany(want, options)
         return
       }
-      const pool = init.pool ?? patchPool()
+      const pool = init.pool ?? store.pipeline.patchPool
       const startsAt = new Map(batches.map((batch) => [batch.start, batch]))
       // Answers in order; a batch's is a promise of its patch (or its blocks when no patch pays).
       const queue: Array<Answer[] | Promise<Answer[]>> = []

@@ -58,13 +58,13 @@ export function decodeWant(message: Uint8ArrayList | Uint8Array): Want {
     throw new FerryError('ERR_PROTOCOL', `sync: a want list needs 1 to ${MAX_WANT_BLOCKS} CIDs`)
   const cids = want.map((item) => asCid(item, 'the want list holds something that'))
   if (patch === undefined) return { cids }
-  const bases = patch?.bases
+  const bases = patch.bases
   if (!Array.isArray(bases) || bases.length > MAX_PATCH_BASES)
     throw new FerryError('ERR_PROTOCOL', `sync: patch.bases must list at most ${MAX_PATCH_BASES} CIDs`)
   return {
     cids,
     patch: {
-      root: asCid(patch?.root, 'patch.root'),
+      root: asCid(patch.root, 'patch.root'),
       bases: bases.map((item) => asCid(item, 'an item of patch.bases')),
     },
   }

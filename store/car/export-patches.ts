@@ -7,7 +7,6 @@ import { batchPatches } from '../patch/batch.js'
 import { dropped } from '../patch/collect.js'
 import { makeBatchPatch } from '../patch/make.js'
 import { planReferences } from '../patch/plan.js'
-import { patchPool } from '../patch/pool.js'
 import type { Store } from '../store.js'
 
 const concatenated = (blocks: Block[]) => blocks.reduce((sum, block) => sum + block.bytes.byteLength, 0)
@@ -42,17 +41,16 @@ export async function planPatches(
   if (held.length === 0) return patched
   const only = new Set(wanted.map((item) => item.cid.toString()))
   const references = await planReferences(store.blocks, heads, held, { ...options, only })
-  const pool = patchPool()
+  const pool = store.pipeline.patchPool
   const nodes = new FileNodeCache(8)
   const limit = pLimit(pool.threads * 2)
   await Promise.all(
     batchPatches(wanted, references).map((batch) =>
       limit(async () => {
+        // One index lookup and coalesced reads for the batch's blocks (neighbours in the packs).
         const blocks: Block[] = []
-        for (let i = batch.start; i < batch.end; i++) {
-          const { cid } = wanted[i]
-          blocks.push({ cid, bytes: await store.blocks.get(cid, options) })
-        }
+        const cids = wanted.slice(batch.start, batch.end).map((item) => item.cid)
+        for await (const block of store.blocks.getMany(cids, options)) blocks.push(block)
         const patch = await makeBatchPatch(store.blocks, batch, blocks, { ...options, pool, nodes })
         // Its blocks, their concatenation and the base it read: dropped, unless kept as they are.
         dropped(batch.ranges.reduce((sum, [, length]) => sum + length, 2 * concatenated(blocks)))

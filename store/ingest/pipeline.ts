@@ -3,6 +3,7 @@ import { MAX_CHUNK } from '../chunk/chunker.js'
 import { FileNodeCache } from '../dag/file-node-cache.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
 import { ReadBudget } from '../packs/read-budget.js'
+import { PatchPool } from '../patch/pool.js'
 import { ArenaPool } from './arena.js'
 import { Hasher } from './hasher.js'
 
@@ -31,6 +32,8 @@ export interface PipelineComponents {
   readBudget: ReadBudget
   /** Decoded file nodes shared by verified readers (many clients of one image walk the same nodes). */
   fileNodes: FileNodeCache
+  /** The threads that make patches (export --base, and sync answers): idle threads exit. */
+  patchPool: PatchPool
 }
 
 /**
@@ -71,5 +74,6 @@ export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
     syncArenas: new ArenaPool(SYNC_ARENA_SLOTS, 0, MAX_NODE_BYTES),
     readBudget: new ReadBudget(READ_BUDGET_RUNS),
     fileNodes: new FileNodeCache(),
+    patchPool: new PatchPool(),
   }
 }

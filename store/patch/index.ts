@@ -17,5 +17,5 @@ export {
   readBase,
 } from './patch-block.js'
 export { type LeafReference, planReferences } from './plan.js'
-export { PatchPool, type PatchPoolInit, patchPool } from './pool.js'
+export { PatchPool, type PatchPoolInit } from './pool.js'
 export { applyPatch, makePatch, type PatchLevel, ZSTD_PATCH_CODEC } from './zstd-patch.js'

@@ -59,11 +59,3 @@ function ownsBuffer(bytes: Uint8Array): boolean {
     bytes.byteLength === bytes.buffer.byteLength
   )
 }
-
-let shared: PatchPool | undefined
-
-/** The pool this process shares. */
-export function patchPool(): PatchPool {
-  shared ??= new PatchPool()
-  return shared
-}
