@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
-import { isolatedAptConfig } from '../../../daemon/sources/apt/workspace.js'
+import { clusterAptWorkspace } from '../../helpers/apt-client.js'
 import { ferry, initStore, pseudoRandom } from '../../helpers/cli.js'
 import { socketStatus, spawnServingDaemon } from '../../helpers/ferry-daemon.js'
 import { STANDARD_DEBS, startAptRepo } from '../../helpers/services/apt-repo.js'
@@ -98,29 +98,11 @@ async function aptWith(
     binds = [] as Array<[string, string]>,
   } = {},
 ) {
-  const root = join(dir, 'root')
-  const admin = join(root, 'var/lib/dpkg')
-  for (const sub of ['empty', 'lists/partial', 'cache/archives/partial', 'state', 'log'])
-    await mkdir(join(dir, sub), { recursive: true })
-  for (const sub of ['info', 'updates', 'triggers']) await mkdir(join(admin, sub), { recursive: true })
-  await writeFile(join(admin, 'status'), '')
-  await writeFile(join(dir, 'sources.list'), '')
-  await writeFile(join(dir, 'empty/apt.conf'), '')
-  const config = join(dir, 'apt.conf')
-  await writeFile(
-    config,
-    isolatedAptConfig(dir, [
-      ['Dir::Etc::sourceparts', join(cfg, 'etc/apt/sources.list.d')],
-      ['Dir::Etc::parts', parts],
-      ['Dir::Etc::netrc', join(dir, 'empty/auth.conf')],
-      ['Dir::Etc::netrcparts', auth],
-      ['Dir::State::status', join(admin, 'status')],
-      ['DPkg::Options::', `--root=${root}`],
-      ['DPkg::Options::', `--admindir=${admin}`],
-      ['DPkg::Options::', `--log=${join(dir, 'log/dpkg.log')}`],
-      ['DPkg::Options::', '--force-script-chrootless'],
-    ]),
-  )
+  const { config, root } = await clusterAptWorkspace(dir, cfg, [
+    ['Dir::Etc::parts', parts],
+    ['Dir::Etc::netrc', join(dir, 'empty/auth.conf')],
+    ['Dir::Etc::netrcparts', auth],
+  ])
   const apt = (...args: string[]) =>
     inNamespace([[join(cfg, KEYRINGS), KEYRINGS], ...binds], 'apt-get', ['-q', ...args], {
       APT_CONFIG: config,

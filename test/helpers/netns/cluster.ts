@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isolatedAptConfig } from '../../../daemon/sources/apt/workspace.js'
+import { clusterAptWorkspace } from '../apt-client.js'
 import type { Host, HostRun } from './hosts.js'
 
 /*
@@ -60,26 +60,7 @@ const KEYRINGS = '/etc/apt/keyrings'
  */
 export async function aptClient(host: Host, cfg: string, dir: string) {
   if (!existsSync(KEYRINGS)) throw new Error(`${KEYRINGS} is missing: the generated keyring is bound over it`)
-  const root = join(dir, 'root')
-  const admin = join(root, 'var/lib/dpkg')
-  for (const sub of ['empty', 'lists/partial', 'cache/archives/partial', 'state', 'log'])
-    await mkdir(join(dir, sub), { recursive: true })
-  for (const sub of ['info', 'updates', 'triggers']) await mkdir(join(admin, sub), { recursive: true })
-  await writeFile(join(admin, 'status'), '')
-  await writeFile(join(dir, 'sources.list'), '')
-  await writeFile(join(dir, 'empty/apt.conf'), '')
-  const config = join(dir, 'apt.conf')
-  await writeFile(
-    config,
-    isolatedAptConfig(dir, [
-      ['Dir::Etc::sourceparts', join(cfg, 'etc/apt/sources.list.d')],
-      ['Dir::State::status', join(admin, 'status')],
-      ['DPkg::Options::', `--root=${root}`],
-      ['DPkg::Options::', `--admindir=${admin}`],
-      ['DPkg::Options::', `--log=${join(dir, 'log/dpkg.log')}`],
-      ['DPkg::Options::', '--force-script-chrootless'],
-    ]),
-  )
+  const { config, root, admin } = await clusterAptWorkspace(dir, cfg)
   const script = 'set -e; mount --bind "$1" "$2"; shift 2; exec apt-get -q "$@"'
   const apt = async (...args: string[]) =>
     ok(
