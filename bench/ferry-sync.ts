@@ -59,14 +59,13 @@ export async function startFerryDaemon(
   store: string,
   bin = FERRY_BIN,
   bare = false,
-  extraArgs: string[] = [],
 ): Promise<FerryDaemon> {
   const port = await freePort()
   const listen = `/ip4/127.0.0.1/tcp/${port}`
   const child = Child.start(
     label,
     process.execPath,
-    [bin, 'daemon', '--store', store, '--listen', listen, '--no-mdns', ...extraArgs],
+    [bin, 'daemon', '--store', store, '--listen', listen, '--no-mdns'],
     { guard: true, env: bare ? FERRY_ENV : withDaemonLaunchEnv(FERRY_ENV) },
   )
   try {

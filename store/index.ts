@@ -86,7 +86,9 @@ export {
   batchPatches,
   expandPatch,
   type LeafReference,
+  type MakePatchOptions,
   makeBatchPatch,
+  type PatchBatch,
   PatchPool,
   planReferences,
 } from './patch/index.js'

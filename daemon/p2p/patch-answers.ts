@@ -6,7 +6,9 @@ import {
   encodeNode,
   FileNodeCache,
   type LeafReference,
+  type MakePatchOptions,
   makeBatchPatch,
+  type PatchBatch,
   type PatchPool,
   planReferences,
   type Store,
@@ -73,7 +75,7 @@ export function storePatchAnswers(store: Store, init: PatchAnswersInit = {}): Pa
       // Answers in order; a batch's is a promise of its patch (or its blocks when no patch pays).
       const queue: Array<Answer[] | Promise<Answer[]>> = []
       let making = 0
-      let collecting: { batch: (typeof batches)[number]; replies: Array<Uint8Array | undefined> } | undefined
+      let collecting: { batch: PatchBatch; replies: Array<Uint8Array | undefined> } | undefined
       let index = 0
       for await (const bytes of reader.readMany(want, options)) {
         const at = index++
@@ -88,7 +90,7 @@ export function storePatchAnswers(store: Store, init: PatchAnswersInit = {}): Pa
             collecting = undefined
             making++
             queue.push(
-              patchOrBlocks(store, done.start, want, done, replies, {
+              patchOrBlocks(store, want, done, replies, {
                 level,
                 pool,
                 nodes,
@@ -109,14 +111,16 @@ export function storePatchAnswers(store: Store, init: PatchAnswersInit = {}): Pa
 /** The patch for a batch's blocks, or the blocks themselves when one is absent or the patch does not pay. */
 async function patchOrBlocks(
   store: Store,
-  start: number,
   want: CID[],
-  batch: Parameters<typeof makeBatchPatch>[1],
+  batch: PatchBatch,
   replies: Array<Uint8Array | undefined>,
-  options: Parameters<typeof makeBatchPatch>[3],
+  options: MakePatchOptions,
 ): Promise<Answer[]> {
   if (replies.some((bytes) => bytes === undefined)) return replies
-  const blocks: Block[] = replies.map((bytes, i) => ({ cid: want[start + i], bytes: bytes as Uint8Array }))
+  const blocks: Block[] = replies.map((bytes, i) => ({
+    cid: want[batch.start + i],
+    bytes: bytes as Uint8Array,
+  }))
   try {
     const patch = await makeBatchPatch(store.blocks, batch, blocks, options)
     return patch === undefined ? replies : [{ patch: encodeNode(patch).bytes, covers: blocks.length }]
