@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os'
-import { Piscina } from 'piscina'
+import type { Piscina } from 'piscina'
 import type { PatchTask } from './patch-worker.js'
 
 /** What a patch pool is given. */
@@ -15,23 +15,31 @@ export interface PatchPoolInit {
  * The threads that make patches (zstd deltas are CPU-bound: a batch of
  * changed chunks takes milliseconds to tens of them), so an export or a sync
  * answer keeps reading and sending while they compress. Idle threads exit;
- * the pool never keeps the process alive.
+ * the pool never keeps the process alive. piscina is loaded at the first
+ * patch: every store has a pool, few commands make patches.
  */
 export class PatchPool {
-  private readonly pool: Piscina
+  private pool?: Promise<Piscina>
   /** Threads the pool runs at most: how many tasks to keep in flight. */
   readonly threads: number
 
   constructor(init: PatchPoolInit = {}) {
     this.threads = Math.max(1, init.threads ?? Math.min(4, availableParallelism() - 1))
-    this.pool = new Piscina({
-      filename: new URL('./patch-worker.js', import.meta.url).href,
-      minThreads: 0,
-      maxThreads: this.threads,
-      idleTimeout: 2_000,
-      // Each zstd context with large tables takes tens of MiB: one task a thread.
-      concurrentTasksPerWorker: 1,
-    })
+  }
+
+  private started(): Promise<Piscina> {
+    this.pool ??= import('piscina').then(
+      ({ Piscina }) =>
+        new Piscina({
+          filename: new URL('./patch-worker.js', import.meta.url).href,
+          minThreads: 0,
+          maxThreads: this.threads,
+          idleTimeout: 2_000,
+          // Each zstd context with large tables takes tens of MiB: one task a thread.
+          concurrentTasksPerWorker: 1,
+        }),
+    )
+    return this.pool
   }
 
   /**
@@ -39,15 +47,20 @@ export class PatchPool {
    * thread, not copied, when each owns its whole buffer (then they are no
    * longer usable here); views of larger buffers are copied.
    */
-  make(target: Uint8Array, reference: Uint8Array, level: number, signal?: AbortSignal): Promise<Uint8Array> {
+  async make(
+    target: Uint8Array,
+    reference: Uint8Array,
+    level: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
     const task: PatchTask = { target, reference, level }
     const transferList = [target, reference].filter(ownsBuffer).map((bytes) => bytes.buffer as ArrayBuffer)
-    return this.pool.run(task, { signal, transferList: [...new Set(transferList)] })
+    return (await this.started()).run(task, { signal, transferList: [...new Set(transferList)] })
   }
 
-  /** Stops the threads. */
-  close(): Promise<void> {
-    return this.pool.destroy()
+  /** Stops the threads (nothing to stop when no patch was made). */
+  async close(): Promise<void> {
+    await (await this.pool)?.destroy()
   }
 }
 
