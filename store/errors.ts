@@ -34,6 +34,9 @@ export type ErrorCode =
   | 'ERR_TRUNCATED'
   | 'ERR_PLATFORM_NOT_FOUND'
   | 'ERR_UNSATISFIABLE'
+  // The machine: a full disk, a file ferry may not read or write.
+  | 'ERR_NO_SPACE'
+  | 'ERR_PERMISSION'
 
 /** The one error type ferry throws on purpose: a stable `code`, a message for people, the `cause`. */
 export class FerryError extends Error {
