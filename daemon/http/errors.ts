@@ -93,6 +93,9 @@ export const HTTP_ERRORS: Readonly<Record<ErrorCode, HttpErrorMapping>> = {
   ERR_VERIFY_FAILED: SERVER,
   ERR_NOT_INITIALIZED: SERVER,
   ERR_IO: SERVER,
+  // 507 Insufficient Storage (RFC 4918): the daemon's disk is full; it recovers once space returns.
+  ERR_NO_SPACE: { status: 507, oci: 'UNKNOWN' },
+  ERR_PERMISSION: SERVER,
   ERR_INTERNAL: SERVER,
   ERR_PROTOCOL: SERVER,
   ERR_PEER: UPSTREAM,
