@@ -12,6 +12,11 @@ export function registerGc(program: Command): void {
         `removed ${result.blocksRemoved} blocks (${formatBytes(result.bytesRemoved)}); ` +
           `rewrote ${result.packsRewritten} packs, freed ${formatBytes(result.bytesFreed)}\n`,
       )
+      for (const pending of result.pendingImports ?? []) {
+        process.stdout.write(
+          `kept the parts imported of ${pending.heads.join(', ')} (waiting for part(s) ${pending.missingParts.join(', ')})\n`,
+        )
+      }
     }),
   )
 }
