@@ -97,10 +97,7 @@ export async function importArchive(
 /** A refusal names the archive file it is about (a folder import reads many). */
 function namingFile(err: unknown, file: string): unknown {
   if (!isFerryError(err) || err.message.includes(file)) return err
-  return new FerryError(err.code, `${file}: ${err.message}`, {
-    cause: err,
-    details: { ...err.details, file },
-  })
+  return new FerryError(err.code, `${file}: ${err.message}`, { cause: err, details: err.details })
 }
 
 async function importFile(store: Store, file: string, options: ImportOptions): Promise<ImportResult> {
