@@ -17,6 +17,11 @@ export function registerGc(program: Command): void {
           `kept the parts imported of ${pending.heads.join(', ')} (waiting for part(s) ${pending.missingParts.join(', ')})\n`,
         )
       }
+      for (const dropped of result.droppedImports ?? []) {
+        process.stdout.write(
+          `dropped the parts imported of ${dropped.heads.join(', ')}: newer heads replaced them (part(s) ${dropped.missingParts.join(', ')} never came)\n`,
+        )
+      }
     }),
   )
 }

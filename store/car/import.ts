@@ -215,7 +215,15 @@ async function importFile(store: Store, file: string, options: ImportOptions): P
         store,
         envelopeCid,
         { index: part.index, parts: part.parts, file },
-        waiting.map((o) => ({ name: o.name, version: o.version, root: o.root })),
+        heads
+          .filter((signed) => waiting.some((o) => o.root === signed.head.root.toString()))
+          .map(({ head }) => ({
+            name: head.name,
+            version: head.version,
+            seq: head.seq,
+            publisher: head.publisher,
+            root: head.root.toString(),
+          })),
         brought,
       )
       const parts = missingParts(record)

@@ -19,8 +19,8 @@ const PREFIX = 'pending-import/'
 export interface PendingImport {
   /** The archive's envelope CID. */
   envelope: string
-  /** The heads it carries (name, version, root), waiting. */
-  heads: Array<{ name: string; version: string; root: string }>
+  /** The heads it carries, waiting. */
+  heads: Array<{ name: string; version: string; seq: number; publisher: string; root: string }>
   parts: number
   /** Part index → the file it was imported from. */
   imported: Record<string, string>
@@ -92,14 +92,28 @@ export function missingParts(record: Pick<PendingImport, 'parts' | 'imported'>):
 
 /**
  * Marks in `reachable` (block keys) every block a pending import brought and
- * every block below its heads' roots that is here: gc keeps them.
+ * every block below its heads' roots that is here: gc keeps them. An import
+ * whose every head the store already has at that seq or newer can never
+ * publish: it is forgotten (its blocks go) and returned as `dropped`.
  */
 export async function markPendingImports(
   store: Store,
   reachable: Set<string>,
   options: AbortOptions = {},
-): Promise<PendingImport[]> {
-  const pending = await pendingImports(store)
+): Promise<{ kept: PendingImport[]; dropped: PendingImport[] }> {
+  const current = new Map<string, number>()
+  for (const head of await store.heads()) current.set(`${head.name}\0${head.publisher}`, head.seq)
+  const superseded = (record: PendingImport) =>
+    record.heads.every((h) => (current.get(`${h.name}\0${h.publisher}`) ?? -1) >= h.seq)
+  const pending: PendingImport[] = []
+  const dropped: PendingImport[] = []
+  for (const record of await pendingImports(store)) {
+    if (!superseded(record)) pending.push(record)
+    else {
+      dropped.push(record)
+      await forgetImport(store, record.envelope)
+    }
+  }
   // The walks first: a walk does not descend below a node already marked.
   for (const record of pending) {
     for (const head of record.heads) {
@@ -112,5 +126,5 @@ export async function markPendingImports(
       for (const key of keys ?? []) reachable.add(key)
     }
   }
-  return pending
+  return { kept: pending, dropped }
 }

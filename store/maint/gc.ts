@@ -14,8 +14,10 @@ export interface GcResult {
   bytesRemoved: number
   packsRewritten: number
   bytesFreed: number
-  /** Unfinished split imports whose blocks were kept (their heads wait for more parts). */
-  pendingImports: Array<{ heads: string[]; missingParts: number[] }>
+  /** Unfinished split imports whose blocks were kept (their heads wait for more parts); absent when none. */
+  pendingImports?: Array<{ heads: string[]; missingParts: number[] }>
+  /** Unfinished split imports dropped, since newer heads replaced theirs; absent when none. */
+  droppedImports?: Array<{ heads: string[]; missingParts: number[] }>
 }
 
 /**
@@ -32,16 +34,16 @@ export async function gc(
   for (const head of await store.heads()) {
     await walkIndex(store.blocks, parseCid(head.cid), reachable, () => true, options)
   }
-  const pending = await markPendingImports(store, reachable, options)
+  const { kept, dropped } = await markPendingImports(store, reachable, options)
+  const describe = (list: typeof kept) =>
+    list.map((p) => ({ heads: p.heads.map((h) => `${h.name} ${h.version}`), missingParts: missingParts(p) }))
   const result: GcResult = {
     blocksRemoved: 0,
     bytesRemoved: 0,
     packsRewritten: 0,
     bytesFreed: 0,
-    pendingImports: pending.map((p) => ({
-      heads: p.heads.map((h) => `${h.name} ${h.version}`),
-      missingParts: missingParts(p),
-    })),
+    ...(kept.length === 0 ? {} : { pendingImports: describe(kept) }),
+    ...(dropped.length === 0 ? {} : { droppedImports: describe(dropped) }),
   }
   // Blocks leave through the blockstore, which keeps its per-pack live counts with the index.
   let unreachable: Uint8Array[] = []

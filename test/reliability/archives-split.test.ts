@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
+import type { GcResult } from '../../store/index.js'
 import { lsHeads } from '../helpers/archive.js'
 import {
   cliVerify,
@@ -12,7 +13,7 @@ import {
   truncated,
   tryCliImport,
 } from '../helpers/archive-faults.js'
-import { ferry, pseudoRandom, sha256Hex } from '../helpers/cli.js'
+import { ferry, ferryJson, pseudoRandom, sha256Hex } from '../helpers/cli.js'
 import { daemonStatus, spawnDaemon } from '../helpers/ferry-daemon.js'
 import { demoVersions } from '../helpers/store.js'
 
@@ -149,6 +150,21 @@ test('parts swapped, duplicated and mixed from two archives, a replayed older ar
     t.deepEqual(await roots(main), [v2.root])
     await cliVerify(main)
   }
+  // A split import that never finished, replaced by a newer head: gc says it drops it, and keeps no orphan.
+  const superseded = await site(t, 'superseded')
+  t.is(await tryCliImport([v1.parts[0]], superseded), 'ok')
+  const kept = await ferryJson<GcResult>(['gc', '--store', superseded])
+  t.deepEqual(kept.pendingImports, [
+    { heads: ['demo 1'], missingParts: v1.parts.slice(1).map((_, i) => i + 2) },
+  ])
+  t.is(kept.blocksRemoved, 0)
+  t.is(await tryCliImport(v2.parts, superseded), 'ok')
+  const dropped = await ferry(['gc', '--store', superseded])
+  t.is(dropped.code, 0, dropped.stderr)
+  t.regex(dropped.stdout, /dropped the parts imported of demo 1: newer heads replaced them/)
+  t.deepEqual(await roots(superseded), [v2.root])
+  await catIs(t, superseded, 1)
+  await cliVerify(superseded)
   t.log(`parts in the wrong place, through the CLI: ${tally}`)
 })
 
