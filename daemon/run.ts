@@ -28,6 +28,14 @@ export async function runDaemon(storeDir: string, flags: DaemonFlags): Promise<v
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
+  // A last guard: a promise rejected with nobody listening (a bug on some request's path) is
+  // logged, never the end of the daemon that every other client relies on.
+  process.on('unhandledRejection', (err) => {
+    log.error(
+      { err: err instanceof Error ? err.stack : String(err) },
+      'unhandled rejection (the daemon keeps running)',
+    )
+  })
   const daemon = await Daemon.start({ storeDir, config, log }).catch((err: unknown) => {
     process.off('SIGTERM', onSignal)
     process.off('SIGINT', onSignal)

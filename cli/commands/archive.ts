@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { parseDeltaLevel } from '../../daemon/index.js'
 import { archiveFiles, FerryError, type ImportResult } from '../../store/index.js'
@@ -41,10 +41,19 @@ function printImport(result: ImportResult): void {
   for (const head of result.heads) {
     const state =
       head.status === 'waiting'
-        ? `waiting: ${head.missingBlocks} block(s), ${formatBytes(head.missingBytes)} still missing (import the other parts)`
+        ? `waiting: ${head.missingBlocks} block(s), ${formatBytes(head.missingBytes)} still missing (${waitingFor(result)})`
         : head.status
     process.stdout.write(`  ${head.name} ${head.version} (seq ${head.seq}): ${state}\n`)
   }
+}
+
+/** What a waiting import still needs: the parts not imported here yet, by number and file name. */
+function waitingFor(result: ImportResult): string {
+  const parts = result.waitingFor?.parts ?? []
+  if (parts.length === 0)
+    return 'every part was imported here, yet blocks are missing (removed since?): import all the parts again'
+  const files = result.waitingFor?.files.map((f) => basename(f)) ?? []
+  return `import part(s) ${parts.join(', ')} of ${result.part.parts}${files.length > 0 ? ` (${files.join(', ')})` : ''}`
 }
 
 export function registerArchive(program: Command): void {

@@ -12,6 +12,16 @@ export function registerGc(program: Command): void {
         `removed ${result.blocksRemoved} blocks (${formatBytes(result.bytesRemoved)}); ` +
           `rewrote ${result.packsRewritten} packs, freed ${formatBytes(result.bytesFreed)}\n`,
       )
+      for (const pending of result.pendingImports ?? []) {
+        process.stdout.write(
+          `kept the parts imported of ${pending.heads.join(', ')} (waiting for part(s) ${pending.missingParts.join(', ')})\n`,
+        )
+      }
+      for (const dropped of result.droppedImports ?? []) {
+        process.stdout.write(
+          `dropped the parts imported of ${dropped.heads.join(', ')}: newer heads replaced them (part(s) ${dropped.missingParts.join(', ')} never came)\n`,
+        )
+      }
     }),
   )
 }

@@ -4,13 +4,15 @@ import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { DAG_CBOR, decodeNode } from '../blocks/cid.js'
 import { FileNodeCache } from '../dag/file-node-cache.js'
 import { type EnvelopeNode, type PartNode, type PatchNode, patchNode, typeOf } from '../dag/nodes/index.js'
-import { FerryError } from '../errors.js'
-import { readFromHandle } from '../ingest/slot-reader.js'
+import { FerryError, isFerryError } from '../errors.js'
+import { type ReadInto, readFromHandle } from '../ingest/slot-reader.js'
 import { expandPatch } from '../patch/index.js'
 import { type SignedHead, signedHeadFrom } from '../sign/heads.js'
 import type { Store } from '../store.js'
+import { systemError } from '../system-error.js'
 import { decodeEnvelope, decodePart } from './envelope.js'
-import { type ArchiveBlock, readCar } from './reader.js'
+import { forgetImport, missingParts, recordPart } from './pending.js'
+import { type ArchiveBlock, type CarStream, readCar } from './reader.js'
 
 export interface ImportOptions extends AbortOptions {
   /** Accept heads whose seq is not above the current one. @default false */
@@ -39,6 +41,8 @@ export interface ImportResult {
   newBlocks: number
   newBytes: number
   heads: HeadOutcome[]
+  /** When heads wait for more parts: the part numbers not imported here yet, and their likely file names. */
+  waitingFor?: { parts: number[]; files: string[] }
 }
 
 /**
@@ -83,22 +87,47 @@ export async function importArchive(
   file: string,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
-  const handle = await open(file, 'r')
+  try {
+    return await importFile(store, file, options)
+  } catch (err) {
+    throw namingFile(err, file)
+  }
+}
+
+/** A refusal names the archive file it is about (a folder import reads many). */
+function namingFile(err: unknown, file: string): unknown {
+  if (!isFerryError(err) || err.message.includes(file)) return err
+  return new FerryError(err.code, `${file}: ${err.message}`, { cause: err, details: err.details })
+}
+
+async function importFile(store: Store, file: string, options: ImportOptions): Promise<ImportResult> {
+  const handle = await open(file, 'r').catch((err: unknown) => {
+    throw err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? new FerryError('ERR_NOT_FOUND', `${file}: no such archive file`, { cause: err })
+      : systemError(err, file)
+  })
   const arena = store.pipeline.importArenas.acquire()
   const before = store.blocks.written()
+  let car: CarStream | undefined
   try {
     const { size } = await handle.stat()
-    const car = readCar(readFromHandle(handle), arena, store.pipeline.hasher, {
+    const fromFile = readFromHandle(handle)
+    const read: ReadInto = (target, offset, length) =>
+      fromFile(target, offset, length).catch((err: unknown) => {
+        throw systemError(err, file)
+      })
+    car = readCar(read, arena, store.pipeline.hasher, {
       signal: options.signal,
       onProgress: (done) => options.onProgress?.(done, size),
     })
+    const blocks = car.blocks
     const release = (block: Block) => {
       const slot = arena.slotOf(block.bytes)
       if (slot !== undefined) arena.release(slot)
     }
 
     // The start of every part: envelope (the root), its heads, the part marker.
-    const first = await take(car.blocks, 'envelope')
+    const first = await take(blocks, 'envelope')
     const roots = await car.roots()
     if (roots.length !== 1 || !roots[0].equals(first.cid)) {
       throw new FerryError(
@@ -110,13 +139,13 @@ export async function importArchive(
     release(first)
     const heads: SignedHead[] = []
     for (const { head, signature } of envelope.heads) {
-      const block = await take(car.blocks, `head ${head}`)
+      const block = await take(blocks, `head ${head}`)
       if (!block.cid.equals(head))
         throw new FerryError('ERR_BAD_ARCHIVE', `${file}: expected head ${head}, found ${block.cid}`)
       heads.push(signedHeadFrom(block.cid, block.bytes.slice(), signature))
       release(block)
     }
-    const markerBlock = await take(car.blocks, 'part marker')
+    const markerBlock = await take(blocks, 'part marker')
     const part: PartNode = decodePart(markerBlock.cid, markerBlock.bytes, first.cid)
     release(markerBlock)
     // Refuse before storing a byte: bad signature, untrusted key, rollback.
@@ -136,12 +165,15 @@ export async function importArchive(
       }
       return held
     }
+    /** What this part brings, for gc to keep while the import waits for other parts. */
+    const brought: Block['cid'][] = []
     async function* rest(): AsyncGenerator<Block> {
-      for await (const block of car.blocks) {
+      for await (const block of blocks) {
         sections++
         carried++
         const patch = patchIn(block)
         if (patch === undefined) {
+          brought.push(block.cid)
           yield block
           continue
         }
@@ -151,7 +183,9 @@ export async function importArchive(
         // import ends ERR_INCOMPLETE naming that release, as for any delta without its base.
         carried += patch.targets.length - 1
         if (!(await baseHeld(patch.base.root))) continue
-        yield* await expandPatch(store.blocks, patch, { nodes })
+        const expanded = await expandPatch(store.blocks, patch, { nodes })
+        for (const target of expanded) brought.push(target.cid)
+        yield* expanded
       }
     }
     const onStored = (stored: Block[]) => {
@@ -172,19 +206,51 @@ export async function importArchive(
     }
     const after = store.blocks.written()
     const outcomes = await settleHeads(store, envelope, heads, options)
+    const envelopeCid = first.cid.toString()
+    const waiting = outcomes.filter((o) => o.status === 'waiting')
+    let waitingFor: ImportResult['waitingFor']
+    if (waiting.length === 0) await forgetImport(store, envelopeCid)
+    else {
+      const record = await recordPart(
+        store,
+        envelopeCid,
+        { index: part.index, parts: part.parts, file },
+        heads
+          .filter((signed) => waiting.some((o) => o.root === signed.head.root.toString()))
+          .map(({ head }) => ({
+            name: head.name,
+            version: head.version,
+            seq: head.seq,
+            publisher: head.publisher,
+            root: head.root.toString(),
+          })),
+        brought,
+      )
+      const parts = missingParts(record)
+      waitingFor = { parts, files: parts.flatMap((index) => partFile(file, index) ?? []) }
+    }
     return {
       file,
-      envelope: first.cid.toString(),
+      envelope: envelopeCid,
       part: { index: part.index, parts: part.parts },
       blocks: carried,
       newBlocks: after.blocks - before.blocks,
       newBytes: after.bytes - before.bytes,
       heads: outcomes,
+      ...(waitingFor === undefined ? {} : { waitingFor }),
     }
   } finally {
+    // The reader ends first: its read in flight settles before the file closes.
+    await car?.blocks.return(undefined).catch(() => {})
     store.pipeline.importArenas.release(arena)
     await handle.close()
   }
+}
+
+/** The file name part `index` has next to `file`, when `file` is named as export names parts (`NAME.001`). */
+function partFile(file: string, index: number): string | undefined {
+  const match = /\.\d{3}$/.exec(file)
+  return match === null ? undefined : `${file.slice(0, match.index)}.${String(index).padStart(3, '0')}`
 }
 
 /** `"type": "patch"` as dag-cbor writes it: two text strings of 4 and 5 bytes. */
