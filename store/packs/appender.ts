@@ -1,5 +1,8 @@
+import type { FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Block } from '../blocks/blockstore.js'
 import { FerryError } from '../errors.js'
+import { systemError } from '../system-error.js'
 import { encodeRecordHeader, PACK_MAGIC } from './format.js'
 import type { Appended } from './index-change.js'
 import { type PackFiles, packName } from './pack-files.js'
@@ -56,7 +59,13 @@ export class PackAppender {
 
   private async startPack(): Promise<void> {
     const pack = this.active + 1
-    await this.files.create(pack)
+    try {
+      await this.files.create(pack)
+    } catch (err) {
+      // A pack that could not get its magic (disk full) is not left behind half made.
+      await this.files.remove(pack).catch(() => {})
+      throw systemError(err, join(this.files.dir, packName(pack)))
+    }
     this.active = pack
     this.activeEnd = PACK_MAGIC.byteLength
     this.dirty.add(pack)
@@ -115,17 +124,33 @@ export class PackAppender {
     })
   }
 
+  /**
+   * Writes `buffers` at `position` of the active pack. When that fails (a full
+   * disk), the pack is cut back to `position` and appends go on from there, so
+   * nothing half written stays in the way of later writes once space returns;
+   * the records of this append written before are left unreferenced (what a
+   * restart's recovery takes back). Throws ERR_NO_SPACE/ERR_IO naming the pack.
+   */
   private async writeAt(buffers: Uint8Array[], position: number): Promise<void> {
     if (buffers.length === 0) return
     const handle = this.files.handle(this.active)
-    for (let i = 0; i < buffers.length; i += IOV_MAX) {
-      const slice = buffers.slice(i, i + IOV_MAX)
-      const { bytesWritten } = await handle.writev(slice, position)
-      const expected = slice.reduce((sum, b) => sum + b.byteLength, 0)
-      if (bytesWritten !== expected) throw new FerryError('ERR_IO', `short write to ${packName(this.active)}`)
-      position += bytesWritten
-    }
     this.dirty.add(this.active)
+    try {
+      await writeFully(handle, buffers, position)
+    } catch (err) {
+      await this.rollBack(handle, position)
+      throw systemError(err, join(this.files.dir, packName(this.active)))
+    }
+  }
+
+  /** Makes `position` the active pack's end again; a pack that cannot be cut gets no more appends. */
+  private async rollBack(handle: FileHandle, position: number): Promise<void> {
+    try {
+      await handle.truncate(position)
+      this.activeEnd = position
+    } catch {
+      this.activeEnd = this.maxPackBytes
+    }
   }
 
   /**
@@ -152,4 +177,30 @@ export class PackAppender {
   close(): Promise<void> {
     return this.exclusive(() => this.files.closeAll())
   }
+}
+
+/**
+ * writev of all of `buffers` at `position` (IOV_MAX at a time). A short write
+ * (the disk filling up) is continued from where it stopped, so that a full
+ * disk surfaces as the system's own ENOSPC.
+ */
+async function writeFully(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  let rest = buffers
+  while (rest.length > 0) {
+    const slice = rest.slice(0, IOV_MAX)
+    const expected = slice.reduce((sum, b) => sum + b.byteLength, 0)
+    const { bytesWritten } = await handle.writev(slice, position)
+    if (bytesWritten === 0 && expected > 0) throw new FerryError('ERR_IO', 'the file system took no bytes')
+    position += bytesWritten
+    rest = bytesWritten === expected ? rest.slice(IOV_MAX) : skipBytes(rest, bytesWritten)
+  }
+}
+
+/** `buffers` without their first `count` bytes (views, no copy). */
+function skipBytes(buffers: Uint8Array[], count: number): Uint8Array[] {
+  let i = 0
+  while (i < buffers.length && count >= buffers[i].byteLength) count -= buffers[i++].byteLength
+  const rest = buffers.slice(i)
+  if (count > 0 && rest.length > 0) rest[0] = rest[0].subarray(count)
+  return rest
 }
