@@ -17,6 +17,13 @@ export interface WrittenPack {
   end: number | undefined
 }
 
+/** Bytes `[start, end)` of a pack that one write appended. */
+export interface Span {
+  pack: number
+  start: number
+  end: number
+}
+
 /**
  * Appends records to the active pack, one writer at a time, and starts a new
  * pack past `maxPackBytes`. Remembers which packs were written since the last
@@ -25,6 +32,8 @@ export interface WrittenPack {
 export class PackAppender {
   private active = 0
   private activeEnd = 0
+  /** The active pack's end as the last commit recorded it: never cut below. */
+  private recordedEnd = 0
   private readonly dirty = new Set<number>()
   private lock: Promise<void> = Promise.resolve()
   private writtenBlocks = 0
@@ -50,6 +59,7 @@ export class PackAppender {
     if (pack < this.active) return
     this.active = pack
     this.activeEnd = options.sealed ? this.maxPackBytes : end
+    this.recordedEnd = end
   }
 
   /** Starts a new pack when there is none yet or the active one is full. */
@@ -68,6 +78,7 @@ export class PackAppender {
     }
     this.active = pack
     this.activeEnd = PACK_MAGIC.byteLength
+    this.recordedEnd = PACK_MAGIC.byteLength
     this.dirty.add(pack)
   }
 
@@ -88,9 +99,10 @@ export class PackAppender {
 
   /**
    * Appends records (one writev per pack) and returns where each block landed,
-   * marked `unchecked` as asked (see Appended). Not yet durable.
+   * marked `unchecked` as asked (see Appended). Not yet durable. The bytes
+   * written are added to `spans`, for `giveBack` should the write fail later.
    */
-  async append(blocks: Block[], unchecked = false): Promise<Appended[]> {
+  async append(blocks: Block[], unchecked = false, spans?: Span[]): Promise<Appended[]> {
     if (blocks.length === 0) return []
     return this.exclusive(async () => {
       const out: Appended[] = []
@@ -100,7 +112,7 @@ export class PackAppender {
         const header = encodeRecordHeader(block.cid, block.bytes.byteLength)
         const recordBytes = header.byteLength + block.bytes.byteLength
         if (this.activeEnd + recordBytes > this.maxPackBytes && this.activeEnd > PACK_MAGIC.byteLength) {
-          await this.writeAt(buffers, start)
+          await this.writeAt(buffers, start, spans)
           buffers = []
           await this.startPack()
           start = this.activeEnd
@@ -119,7 +131,7 @@ export class PackAppender {
         })
         this.activeEnd += recordBytes
       }
-      await this.writeAt(buffers, start)
+      await this.writeAt(buffers, start, spans)
       return out
     })
   }
@@ -131,16 +143,37 @@ export class PackAppender {
    * the records of this append written before are left unreferenced (what a
    * restart's recovery takes back). Throws ERR_NO_SPACE/ERR_IO naming the pack.
    */
-  private async writeAt(buffers: Uint8Array[], position: number): Promise<void> {
+  private async writeAt(buffers: Uint8Array[], position: number, spans?: Span[]): Promise<void> {
     if (buffers.length === 0) return
     const handle = this.files.handle(this.active)
     this.dirty.add(this.active)
     try {
-      await writeFully(handle, buffers, position)
+      const end = await writeFully(handle, buffers, position)
+      spans?.push({ pack: this.active, start: position, end })
     } catch (err) {
       await this.rollBack(handle, position)
       throw systemError(err, join(this.files.dir, packName(this.active)))
     }
+  }
+
+  /**
+   * Takes back the bytes of a write that failed before any commit took them:
+   * those of `spans` that end the active pack (no other write appended after
+   * them, no commit recorded them) are cut off, so that a full disk is not
+   * left full of records nobody will index.
+   */
+  giveBack(spans: Span[]): Promise<void> {
+    return this.exclusive(async () => {
+      let cut = this.activeEnd
+      const own = spans.filter((s) => s.pack === this.active).sort((a, b) => b.end - a.end)
+      for (const span of own) {
+        if (span.end !== cut) break
+        cut = span.start
+      }
+      cut = Math.max(cut, this.recordedEnd)
+      if (cut >= this.activeEnd) return
+      await this.rollBack(this.files.handle(this.active), cut)
+    })
   }
 
   /** Makes `position` the active pack's end again; a pack that cannot be cut gets no more appends. */
@@ -163,6 +196,7 @@ export class PackAppender {
         pack,
         end: pack === this.active ? this.activeEnd : undefined,
       }))
+      if (this.dirty.has(this.active)) this.recordedEnd = this.activeEnd
       this.dirty.clear()
       return packs
     })
@@ -182,9 +216,9 @@ export class PackAppender {
 /**
  * writev of all of `buffers` at `position` (IOV_MAX at a time). A short write
  * (the disk filling up) is continued from where it stopped, so that a full
- * disk surfaces as the system's own ENOSPC.
+ * disk surfaces as the system's own ENOSPC. Returns the end of what was written.
  */
-async function writeFully(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+async function writeFully(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<number> {
   let rest = buffers
   while (rest.length > 0) {
     const slice = rest.slice(0, IOV_MAX)
@@ -194,6 +228,7 @@ async function writeFully(handle: FileHandle, buffers: Uint8Array[], position: n
     position += bytesWritten
     rest = bytesWritten === expected ? rest.slice(IOV_MAX) : skipBytes(rest, bytesWritten)
   }
+  return position
 }
 
 /** `buffers` without their first `count` bytes (views, no copy). */
