@@ -213,3 +213,29 @@ test.serial(
     t.true(listed.stdout.includes(key), listed.stdout)
   },
 )
+
+test.serial(
+  'disk full: export --out onto a full disk says ERR_NO_SPACE naming the archive and leaves no part of it',
+  async (t) => {
+    const disk = await smallDisk(t, 8)
+    const a = await initStore(t)
+    await buildPseudoRandomRelease(a.dir, a.store, {
+      name: 'rel',
+      version: '1',
+      seed: 'df-export',
+      files: [{ name: 'big.bin', size: RELEASE_BYTES }],
+    })
+    const out = join(disk.dir, 'rel.car')
+    await disk.fill(LEAVE)
+    const run = await ferry(['export', 'rel', '--out', out, '--store', a.store], { timeoutMs: RUN_MS })
+    assertNoSpace(t, run, out, 'export --out on a full disk')
+    t.deepEqual(
+      (await readdir(disk.dir)).filter((name) => name.startsWith('rel.car')),
+      [],
+      'nothing partial at --out',
+    )
+    await disk.unfill()
+    const again = await ferry(['export', 'rel', '--out', out, '--store', a.store], { timeoutMs: RUN_MS })
+    t.is(again.code, 0, again.stderr)
+  },
+)
