@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { open, rm, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -6,6 +6,18 @@ import { ferry, tempDir } from './cli.js'
 
 const run = promisify(execFile)
 const MiB = 1024 * 1024
+
+/** Mounts not yet unmounted: unmounted if the test worker exits first (a crash skips teardowns). */
+const mounted = new Set<string>()
+process.once('exit', () => {
+  for (const dir of mounted) {
+    try {
+      execFileSync('umount', ['-l', dir])
+    } catch {
+      // already gone
+    }
+  }
+})
 
 /** A small tmpfs holding a store, and a filler file that takes its free space. */
 export interface SmallDisk {
@@ -32,8 +44,10 @@ export async function smallDisk(
 ): Promise<SmallDisk> {
   const { dir, cleanup } = await tempDir('ferry-small-disk-')
   await run('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir])
+  mounted.add(dir)
   t.teardown(async () => {
     await run('umount', ['-l', dir]).catch(() => {})
+    mounted.delete(dir)
     await cleanup()
   })
   const store = join(dir, 'store')
