@@ -35,6 +35,7 @@ export {
   type Inventory,
   makeInventory,
   readInventory,
+  writeInventory,
 } from './car/inventory.js'
 export { type CarWriter, createCarStream } from './car/stream-writer.js'
 export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunk/chunker.js'

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { parseDeltaLevel } from '../../daemon/index.js'
-import { archiveFiles, FerryError, type ImportResult } from '../../store/index.js'
+import { archiveFiles, FerryError, type ImportResult, writeInventory } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
 import { withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
@@ -164,9 +163,9 @@ export function registerArchive(program: Command): void {
     .action(
       action<CommonOptions & { out?: string }>(async (_args, options) => {
         const inventory = await withOperations(options, (ops) => ops.inventory())
-        const text = `${JSON.stringify(inventory, null, 2)}\n`
-        if (options.out === undefined) return void process.stdout.write(text)
-        await writeFile(options.out, text)
+        if (options.out === undefined)
+          return void process.stdout.write(`${JSON.stringify(inventory, null, 2)}\n`)
+        await writeInventory(options.out, inventory)
         if (options.json)
           printJson({ out: options.out, heads: inventory.heads.length, complete: inventory.complete.length })
         else process.stdout.write(`wrote ${options.out}: ${inventory.heads.length} head(s)\n`)

@@ -76,6 +76,8 @@ export interface SyncStatus {
   bytesByPeer: Record<string, number>
   /** Why the last attempt failed (state `failed`, or `waiting` after a failure). */
   error?: string
+  /** The ferry error code of that failure, when it had one (ERR_NO_SPACE: this store's disk is full). */
+  errorCode?: string
 }
 
 /** `GET /api/status` of a running daemon; `ferry status --json` with a daemon. */

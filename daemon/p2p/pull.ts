@@ -77,7 +77,10 @@ export async function pull(
   const failed = heads.find((h) => h.state !== 'complete')
   if (failed !== undefined)
     throw new FerryError(
-      'ERR_INCOMPLETE',
+      // This store's own fault (a full disk, a refused access) is what the user must fix: say it as such.
+      failed.errorCode === 'ERR_NO_SPACE' || failed.errorCode === 'ERR_PERMISSION'
+        ? failed.errorCode
+        : 'ERR_INCOMPLETE',
       `sync of ${failed.name} ${failed.version} did not complete: ${failed.error ?? failed.state}`,
       { details: { ...failed } },
     )

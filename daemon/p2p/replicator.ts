@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 import { HEADS_PROTOCOL, type Heads, type ReceivedHeads, registerHeads } from '../../protocols/heads/index.js'
 import { type FetchComponents, registerSync, type Sync } from '../../protocols/sync/index.js'
-import { FerryError, type SignedHead, type Store } from '../../store/index.js'
+import { FerryError, isFerryError, type SignedHead, type Store } from '../../store/index.js'
 import type { SyncStatus } from '../ops/types.js'
 import type { Logger } from '../runtime/logger.js'
 import { packBlockReader } from './block-reader.js'
@@ -289,6 +289,7 @@ export class Replicator {
         } catch (err) {
           job.state = 'failed'
           job.error = (err as Error).message
+          job.errorCode = isFerryError(err) ? err.code : undefined
           log.warn({ head: job.signed.head.name, reason: job.error }, 'synced head not published')
         }
         return

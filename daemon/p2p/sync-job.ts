@@ -6,7 +6,7 @@ import {
   noProgress,
   type Provider,
 } from '../../protocols/sync/index.js'
-import type { SignedHead } from '../../store/index.js'
+import { isFerryError, type SignedHead } from '../../store/index.js'
 import type { SyncStatus } from '../ops/types.js'
 
 /** The progress of no attempt (between attempts, what earlier ones received is in the totals). */
@@ -20,6 +20,7 @@ const IDLE: FetchProgress = noProgress()
 export class SyncJob {
   state: SyncStatus['state'] = 'waiting'
   error?: string
+  errorCode?: string
   private fetch?: DagFetch
   private readonly providers = new Map<string, Provider>()
   /** Peers that sent a block not matching its CID, and why: not asked again in this sync. */
@@ -79,6 +80,7 @@ export class SyncJob {
     this.attemptStarted = Date.now()
     this.state = 'syncing'
     this.error = undefined
+    this.errorCode = undefined
     for (const provider of this.providers.values()) fetch.addProvider(provider)
     try {
       await fetch.result()
@@ -87,6 +89,7 @@ export class SyncJob {
     } catch (err) {
       this.state = 'waiting'
       this.error = (err as Error).message
+      this.errorCode = isFerryError(err) ? err.code : undefined
       return false
     } finally {
       const progress = fetch.status()
@@ -124,6 +127,7 @@ export class SyncJob {
       peers: this.fetch === undefined ? [...this.providers.keys()] : live.providers,
       bytesByPeer: sumByPeer(this.bytesByPeerBefore, live.bytesByPeer),
       ...(this.error === undefined ? {} : { error: this.error }),
+      ...(this.errorCode === undefined ? {} : { errorCode: this.errorCode }),
     }
   }
 }

@@ -1,6 +1,8 @@
 import type { AbstractSublevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 import { FerryError } from '../errors.js'
+import { systemError } from '../system-error.js'
+import { guardWrites } from './write-guard.js'
 
 export type RootDb = ClassicLevel<string, string>
 type Format = string | Buffer | Uint8Array
@@ -55,13 +57,13 @@ export async function openStoreDb(location: string, options: { create: boolean }
         },
       )
     }
-    throw new FerryError('ERR_IO', `cannot open the store index ${location}: ${(err as Error).message}`, {
-      cause: err,
-    })
+    // "Database failed to open" alone does not say why: the cause does (a full disk, a refused access).
+    const why = [err, cause].map((e) => (e as Error | undefined)?.message).filter(Boolean)
+    throw systemError(Object.assign(new Error(why.join(': ')), { cause: err }), `the store index ${location}`)
   }
   const view = { keyEncoding: 'view', valueEncoding: 'view' } as const
   const json = { keyEncoding: 'utf8', valueEncoding: 'json' } as const
-  return {
+  const db: StoreDb = {
     root,
     blocks: root.sublevel<Uint8Array, Uint8Array>('blocks', view),
     packs: root.sublevel<string, number>('packs', json),
@@ -72,4 +74,7 @@ export async function openStoreDb(location: string, options: { create: boolean }
     artefacts: root.sublevel<string, { root: string; size: number }>('artefacts', json),
     meta: root.sublevel<string, unknown>('meta', json),
   }
+  const { root: _, ...sublevels } = db
+  guardWrites(root, Object.values(sublevels), location)
+  return db
 }

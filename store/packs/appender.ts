@@ -1,5 +1,8 @@
+import type { FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Block } from '../blocks/blockstore.js'
 import { FerryError } from '../errors.js'
+import { systemError } from '../system-error.js'
 import { encodeRecordHeader, PACK_MAGIC } from './format.js'
 import type { Appended } from './index-change.js'
 import { type PackFiles, packName } from './pack-files.js'
@@ -14,6 +17,13 @@ export interface WrittenPack {
   end: number | undefined
 }
 
+/** Bytes `[start, end)` of a pack that one write appended. */
+export interface Span {
+  pack: number
+  start: number
+  end: number
+}
+
 /**
  * Appends records to the active pack, one writer at a time, and starts a new
  * pack past `maxPackBytes`. Remembers which packs were written since the last
@@ -22,6 +32,8 @@ export interface WrittenPack {
 export class PackAppender {
   private active = 0
   private activeEnd = 0
+  /** The active pack's end as the last commit recorded it: never cut below. */
+  private recordedEnd = 0
   private readonly dirty = new Set<number>()
   private lock: Promise<void> = Promise.resolve()
   private writtenBlocks = 0
@@ -47,6 +59,7 @@ export class PackAppender {
     if (pack < this.active) return
     this.active = pack
     this.activeEnd = options.sealed ? this.maxPackBytes : end
+    this.recordedEnd = end
   }
 
   /** Starts a new pack when there is none yet or the active one is full. */
@@ -56,9 +69,16 @@ export class PackAppender {
 
   private async startPack(): Promise<void> {
     const pack = this.active + 1
-    await this.files.create(pack)
+    try {
+      await this.files.create(pack)
+    } catch (err) {
+      // A pack that could not get its magic (disk full) is not left behind half made.
+      await this.files.remove(pack).catch(() => {})
+      throw systemError(err, join(this.files.dir, packName(pack)))
+    }
     this.active = pack
     this.activeEnd = PACK_MAGIC.byteLength
+    this.recordedEnd = PACK_MAGIC.byteLength
     this.dirty.add(pack)
   }
 
@@ -79,9 +99,10 @@ export class PackAppender {
 
   /**
    * Appends records (one writev per pack) and returns where each block landed,
-   * marked `unchecked` as asked (see Appended). Not yet durable.
+   * marked `unchecked` as asked (see Appended). Not yet durable. The bytes
+   * written are added to `spans`, for `giveBack` should the write fail later.
    */
-  async append(blocks: Block[], unchecked = false): Promise<Appended[]> {
+  async append(blocks: Block[], unchecked = false, spans?: Span[]): Promise<Appended[]> {
     if (blocks.length === 0) return []
     return this.exclusive(async () => {
       const out: Appended[] = []
@@ -91,7 +112,7 @@ export class PackAppender {
         const header = encodeRecordHeader(block.cid, block.bytes.byteLength)
         const recordBytes = header.byteLength + block.bytes.byteLength
         if (this.activeEnd + recordBytes > this.maxPackBytes && this.activeEnd > PACK_MAGIC.byteLength) {
-          await this.writeAt(buffers, start)
+          await this.writeAt(buffers, start, spans)
           buffers = []
           await this.startPack()
           start = this.activeEnd
@@ -110,22 +131,59 @@ export class PackAppender {
         })
         this.activeEnd += recordBytes
       }
-      await this.writeAt(buffers, start)
+      await this.writeAt(buffers, start, spans)
       return out
     })
   }
 
-  private async writeAt(buffers: Uint8Array[], position: number): Promise<void> {
+  /**
+   * Writes `buffers` at `position` of the active pack. When that fails (a full
+   * disk), the pack is cut back to `position` and appends go on from there, so
+   * nothing half written stays in the way of later writes once space returns;
+   * the records of this append written before are left unreferenced (what a
+   * restart's recovery takes back). Throws ERR_NO_SPACE/ERR_IO naming the pack.
+   */
+  private async writeAt(buffers: Uint8Array[], position: number, spans?: Span[]): Promise<void> {
     if (buffers.length === 0) return
     const handle = this.files.handle(this.active)
-    for (let i = 0; i < buffers.length; i += IOV_MAX) {
-      const slice = buffers.slice(i, i + IOV_MAX)
-      const { bytesWritten } = await handle.writev(slice, position)
-      const expected = slice.reduce((sum, b) => sum + b.byteLength, 0)
-      if (bytesWritten !== expected) throw new FerryError('ERR_IO', `short write to ${packName(this.active)}`)
-      position += bytesWritten
-    }
     this.dirty.add(this.active)
+    try {
+      const end = await writeFully(handle, buffers, position)
+      spans?.push({ pack: this.active, start: position, end })
+    } catch (err) {
+      await this.rollBack(handle, position)
+      throw systemError(err, join(this.files.dir, packName(this.active)))
+    }
+  }
+
+  /**
+   * Takes back the bytes of a write that failed before any commit took them:
+   * those of `spans` that end the active pack (no other write appended after
+   * them, no commit recorded them) are cut off, so that a full disk is not
+   * left full of records nobody will index.
+   */
+  giveBack(spans: Span[]): Promise<void> {
+    return this.exclusive(async () => {
+      let cut = this.activeEnd
+      const own = spans.filter((s) => s.pack === this.active).sort((a, b) => b.end - a.end)
+      for (const span of own) {
+        if (span.end !== cut) break
+        cut = span.start
+      }
+      cut = Math.max(cut, this.recordedEnd)
+      if (cut >= this.activeEnd) return
+      await this.rollBack(this.files.handle(this.active), cut)
+    })
+  }
+
+  /** Makes `position` the active pack's end again; a pack that cannot be cut gets no more appends. */
+  private async rollBack(handle: FileHandle, position: number): Promise<void> {
+    try {
+      await handle.truncate(position)
+      this.activeEnd = position
+    } catch {
+      this.activeEnd = this.maxPackBytes
+    }
   }
 
   /**
@@ -138,6 +196,7 @@ export class PackAppender {
         pack,
         end: pack === this.active ? this.activeEnd : undefined,
       }))
+      if (this.dirty.has(this.active)) this.recordedEnd = this.activeEnd
       this.dirty.clear()
       return packs
     })
@@ -152,4 +211,31 @@ export class PackAppender {
   close(): Promise<void> {
     return this.exclusive(() => this.files.closeAll())
   }
+}
+
+/**
+ * writev of all of `buffers` at `position` (IOV_MAX at a time). A short write
+ * (the disk filling up) is continued from where it stopped, so that a full
+ * disk surfaces as the system's own ENOSPC. Returns the end of what was written.
+ */
+async function writeFully(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<number> {
+  let rest = buffers
+  while (rest.length > 0) {
+    const slice = rest.slice(0, IOV_MAX)
+    const expected = slice.reduce((sum, b) => sum + b.byteLength, 0)
+    const { bytesWritten } = await handle.writev(slice, position)
+    if (bytesWritten === 0 && expected > 0) throw new FerryError('ERR_IO', 'the file system took no bytes')
+    position += bytesWritten
+    rest = bytesWritten === expected ? rest.slice(IOV_MAX) : skipBytes(rest, bytesWritten)
+  }
+  return position
+}
+
+/** `buffers` without their first `count` bytes (views, no copy). */
+function skipBytes(buffers: Uint8Array[], count: number): Uint8Array[] {
+  let i = 0
+  while (i < buffers.length && count >= buffers[i].byteLength) count -= buffers[i++].byteLength
+  const rest = buffers.slice(i)
+  if (count > 0 && rest.length > 0) rest[0] = rest[0].subarray(count)
+  return rest
 }

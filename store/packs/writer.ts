@@ -2,7 +2,7 @@ import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { assertBlock } from '../blocks/cid.js'
 import { FerryError } from '../errors.js'
-import type { PackAppender } from './appender.js'
+import type { PackAppender, Span } from './appender.js'
 import { MAX_RECORD_DATA } from './format.js'
 import type { Appended } from './index-change.js'
 import { type Claims, deferred, type PendingBatch, type PendingWrites } from './pending-writes.js'
@@ -11,6 +11,7 @@ export interface PutHashedOptions extends AbortOptions {
   /**
    * Called once the bytes of these blocks have been handed to the file system
    * (written or found present), so a caller may reuse their buffers. Not yet durable.
+   * Also called with the blocks of a group that failed to be written (the write then throws).
    */
   onStored?: (blocks: Block[]) => void
   /**
@@ -74,6 +75,8 @@ export async function* writeBlocks(
   let groupBytes = 0
   let done: CID[] = []
   let locations: Appended[] = []
+  /** The bytes of `locations`, given back to the pack should this write fail before they are taken. */
+  let spans: Span[] = []
   let unflushed = 0
   const defer = options?.deferCommit === true
   const knownMissing = options?.knownMissing === true
@@ -86,7 +89,7 @@ export async function* writeBlocks(
 
   const appendGroup = async (blocks: Block[]): Promise<void> => {
     const fresh = await parts.pending.claim(blocks, knownMissing, own)
-    for (const placed of await parts.appender.append(fresh, knownMissing)) {
+    for (const placed of await parts.appender.append(fresh, knownMissing, spans)) {
       locations.push(placed)
       unflushed += placed.location.length
     }
@@ -110,6 +113,12 @@ export async function* writeBlocks(
     queued++
     appending = previous
       .then(() => appendGroup(blocks))
+      .catch((err) => {
+        // Not written, and never will be by this write: the producer may reuse their buffers (a
+        // producer waiting for buffers these hold would otherwise wait for ever, not see the error).
+        options?.onStored?.(blocks)
+        throw err
+      })
       .finally(() => {
         queued--
         if (queued === 0 && group.length > 0) void startGroup()
@@ -131,6 +140,7 @@ export async function* writeBlocks(
     own.ids = []
     own.waits = []
     locations = []
+    spans = []
     done = []
     unflushed = 0
     return taken
@@ -164,6 +174,8 @@ export async function* writeBlocks(
   const iterator = (
     Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
   ) as AsyncIterator<Block> | Iterator<Block>
+  let finished = false
+  let failure: unknown
   try {
     for (;;) {
       // An idle appender takes what has gathered before we wait for the next block.
@@ -196,16 +208,27 @@ export async function* writeBlocks(
     startGroup()
     await appending
     if (defer) {
-      yield* await handOff()
+      const handed = await handOff()
+      finished = true
+      yield* handed
       return
     }
     if (flushing !== undefined) yield* await flushing
     flushing = undefined
-    yield* await startFlush()
+    const last = await startFlush()
+    finished = true
+    yield* last
+  } catch (err) {
+    failure = err
+    throw err
   } finally {
     // On error or early return, let in-flight work settle before the caller moves on.
     await appending.catch(() => {})
     await flushing?.catch(() => {})
+    // Bytes and claims no commit took must not fill the disk, nor hold up later writes of the same blocks.
+    if (!finished) await parts.appender.giveBack(spans).catch(() => {})
+    if (!finished)
+      parts.pending.release(own, failure ?? new FerryError('ERR_ABORTED', 'the write was given up'))
     if (iterator.return !== undefined) await iterator.return()
   }
 }
