@@ -64,12 +64,12 @@ export {
   type VerifiedReadOptions,
 } from './dag/read-verified.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
-export { systemCode, systemError } from './system-error.js'
 export type { Arena, ArenaPool } from './ingest/arena.js'
 export type { Hasher } from './ingest/hasher.js'
 export { ingestFile, ingestStream } from './ingest/ingest.js'
 export { type GcResult, gc } from './maint/gc.js'
 export { type VerifyProblem, type VerifyReport, verify } from './maint/verify.js'
+export { checkOutFile, isInside, type OutFileOptions, realOutPath, writeOutFile } from './out-file.js'
 export type { Location } from './packs/format.js'
 export { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
 export { ReadBudget } from './packs/read-budget.js'
@@ -94,6 +94,7 @@ export {
   planReferences,
 } from './patch/index.js'
 export { issueKeys, issueMessage } from './schema/issues.js'
+export { nameProblem, releaseName, releaseVersion, versionProblem } from './schema/names.js'
 export { deltaLevel, nonEmptyText, timeoutSeconds, trueOrFalse } from './schema/parts.js'
 export {
   assertHeadSignature,
@@ -105,3 +106,4 @@ export {
 } from './sign/heads.js'
 export { generatePublisher, type Publisher, publicKeyFromToken } from './sign/keys.js'
 export { defaultStoreDir, Store } from './store.js'
+export { systemCode, systemError } from './system-error.js'

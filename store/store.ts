@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
@@ -14,6 +14,7 @@ import { FerryError } from './errors.js'
 import { createPipeline, type PipelineComponents } from './ingest/pipeline.js'
 import { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
 import {
+  assertHeadFields,
   assertHeadSignature,
   type HeadRecord,
   headKey,
@@ -55,6 +56,25 @@ export interface PublishOptions {
 }
 
 /**
+ * Makes the store folder 0700 when others may enter it: it holds every
+ * artefact and the publisher key, and its mode alone keeps other local users
+ * out of all of it (LevelDB and the packs create their files with the usual
+ * umask). A store made 0755 by an older ferry is tightened here; when this
+ * user may not change the mode, ERR_PERMISSION says what to run.
+ */
+async function keepPrivate(dir: string): Promise<void> {
+  const mode = (await stat(dir)).mode & 0o777
+  if ((mode & 0o077) === 0) return
+  await chmod(dir, mode & 0o700).catch((cause: NodeJS.ErrnoException) => {
+    throw new FerryError(
+      'ERR_PERMISSION',
+      `store ${dir} is open to other users (mode ${mode.toString(8).padStart(4, '0')}) and ferry cannot make it private (${cause.code}): run chmod 700 ${dir} as its owner`,
+      { cause, details: { path: dir, mode } },
+    )
+  })
+}
+
+/**
  * A ferry store on disk: `db/` (the index), `packs/` (block bytes),
  * `publisher.key` (this store's ed25519 key). One process owns it at a time.
  */
@@ -91,7 +111,8 @@ export class Store {
     dir = resolve(dir)
     if (existsSync(join(dir, 'db')))
       throw new FerryError('ERR_ALREADY_INITIALIZED', `a store already exists at ${dir}`)
-    await mkdir(dir, { recursive: true })
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await keepPrivate(dir)
     const publisher = generatePublisher()
     const keyFile = join(dir, 'publisher.key')
     await writeFile(keyFile, publisherToPem(publisher), { mode: 0o600, flag: 'wx' }).catch((cause) => {
@@ -117,6 +138,7 @@ export class Store {
         `no ferry store at ${dir} (create one with: ferry init --store ${dir})`,
       )
     }
+    await keepPrivate(dir)
     const db = await openStoreDb(join(dir, 'db'), { create: false })
     const format = await db.meta.get('format')
     if (format !== STORE_FORMAT && format !== UPGRADABLE_FORMAT) {
@@ -231,6 +253,7 @@ export class Store {
    * publisher. Returns 'current' when this very head is already published.
    */
   async admit(signed: SignedHead, options: PublishOptions = {}): Promise<'new' | 'current'> {
+    assertHeadFields(signed.head)
     assertHeadSignature(signed)
     const { head } = signed
     if (!(await this.isTrusted(head.publisher))) {

@@ -33,5 +33,8 @@ export function systemError(err: unknown, subject: string): FerryError {
       cause: err,
       details: { path: subject },
     })
-  return new FerryError('ERR_IO', `cannot use ${subject}: ${reason}`, { cause: err, details: { path: subject } })
+  return new FerryError('ERR_IO', `cannot use ${subject}: ${reason}`, {
+    cause: err,
+    details: { path: subject },
+  })
 }

@@ -19,7 +19,9 @@ export class CarFileWriter {
   ) {}
 
   static async create(path: string, roots: CID[]): Promise<CarFileWriter> {
-    const handle = await open(`${path}.partial`, 'w')
+    // A leftover partial is removed, and the file made anew ('wx'): never opened through a link or a FIFO.
+    await rm(`${path}.partial`, { force: true })
+    const handle = await open(`${path}.partial`, 'wx')
     const writer = new CarFileWriter(path, handle)
     await writer.writeBuffers([encodeCarHeader(roots)])
     return writer
