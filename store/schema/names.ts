@@ -18,10 +18,10 @@ const NAME = /^[a-z0-9][a-z0-9._-]*$/
 // Debian-style versions too: an epoch (`1:2.0`), `~` and `+`.
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+~:-]*$/
 
-/** A quoted, shortened value for messages: a 10 MB name is not echoed whole. */
+/** A quoted, shortened value for messages: a 10 MB name is not echoed whole, a newline shows as `\n`. */
 export function shown(value: string): string {
   const text = value.length > 60 ? `${value.slice(0, 60)}… (${value.length} characters)` : value
-  return JSON.stringify(text)
+  return `'${JSON.stringify(text).slice(1, -1)}'`
 }
 
 /** Why `value` is not a valid head or module name, or undefined when it is. */

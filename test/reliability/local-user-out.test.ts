@@ -32,7 +32,7 @@ test('export --out refuses a FIFO and a device node: both stay what they were', 
     [fifo, 'FIFO'],
     [device, 'character device'],
   ]) {
-    const run = await ferry(['export', 'rel', '--out', path, '--force', '--store', store], {
+    const run = await ferry(['export', 'rel', '--out', path, '--store', store], {
       timeoutMs: 30_000,
     })
     t.not(run.code, 0, `${kind}: ${run.stdout}`)
@@ -56,7 +56,7 @@ test('export --out inside the store is refused: the publisher key and the packs 
   const pack = join(store, 'packs', packs.find((name) => !name.startsWith('.')) ?? packs[0])
   const packBefore = await readFile(pack)
   for (const out of [join(store, 'publisher.key'), pack, join(store, 'new.car')]) {
-    const run = await ferry(['export', 'rel', '--out', out, '--force', '--store', store])
+    const run = await ferry(['export', 'rel', '--out', out, '--store', store])
     t.like(refusal(run), { code: 'ERR_INVALID_ARGUMENT' }, out)
     t.regex(run.stderr, /inside the store/)
   }
@@ -95,7 +95,7 @@ test('inventory --out refuses a FIFO, a device node and the store', async (t) =>
   execFileSync('mkfifo', [fifo])
   execFileSync('mknod', [device, 'c', '1', '3'])
   for (const path of [fifo, device, join(store, 'inventory.json')]) {
-    const run = await ferry(['inventory', '--out', path, '--force', '--store', store], { timeoutMs: 30_000 })
+    const run = await ferry(['inventory', '--out', path, '--store', store], { timeoutMs: 30_000 })
     t.like(refusal(run), { code: 'ERR_INVALID_ARGUMENT' }, path)
   }
   t.true((await lstat(fifo)).isFIFO())
