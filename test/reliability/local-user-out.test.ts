@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process'
 import { lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import test from 'ava'
+import { resolveConfig } from '../../daemon/config.js'
 import { buildRelease, refusal } from '../helpers/archive.js'
 import { ferry, initStore, tempDir } from '../helpers/cli.js'
 import { spawnDaemon } from '../helpers/ferry-daemon.js'
@@ -116,6 +118,11 @@ test('a daemon with --archive-dir writes and reads archives only in those folder
   const exported = await ferry(['export', 'rel', '--out', inside, '--store', store])
   t.is(exported.code, 0, exported.stderr)
   t.true((await stat(inside)).size > 0)
+  // Through the API too, an existing file needs --force.
+  t.like(refusal(await ferry(['export', 'rel', '--out', inside, '--store', store])), {
+    code: 'ERR_INVALID_ARGUMENT',
+  })
+  t.is((await ferry(['export', 'rel', '--out', inside, '--force', '--store', store])).code, 0)
   // Reading is confined too: an archive (or any file) elsewhere is not opened.
   execFileSync('cp', [inside, outside])
   t.like(refusal(await ferry(['import', outside, '--store', store])), { code: 'ERR_INVALID_ARGUMENT' })
@@ -126,4 +133,18 @@ test('a daemon with --archive-dir writes and reads archives only in those folder
     code: 'ERR_INVALID_ARGUMENT',
   })
   await t.throwsAsync(stat(join(dir, 'x.car')))
+})
+
+test('archive-dirs in the daemon config are relative to the file; --archive-dir wins; the example sets /media and /mnt', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.teardown(cleanup)
+  const config = join(dir, 'daemon.yaml')
+  await writeFile(config, 'archive-dirs:\n  - archives\n  - /srv/carry\n')
+  t.deepEqual((await resolveConfig({ config })).archiveDirs, [join(dir, 'archives'), '/srv/carry'])
+  t.deepEqual((await resolveConfig({ config, archiveDir: ['rel'] })).archiveDirs, [resolve('rel')])
+  t.is((await resolveConfig({})).archiveDirs, undefined)
+  const example = fileURLToPath(
+    new URL('../../../daemon/runtime/systemd/daemon.example.yaml', import.meta.url),
+  )
+  t.deepEqual((await resolveConfig({ config: example })).archiveDirs, ['/media', '/mnt'])
 })
