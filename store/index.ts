@@ -97,6 +97,7 @@ export { issueKeys, issueMessage } from './schema/issues.js'
 export { nameProblem, releaseName, releaseVersion, versionProblem } from './schema/names.js'
 export { deltaLevel, nonEmptyText, timeoutSeconds, trueOrFalse } from './schema/parts.js'
 export {
+  assertHeadFields,
   assertHeadSignature,
   type HeadRecord,
   type SignedHead,

@@ -39,6 +39,11 @@ test('bom build refuses bad head names and versions, naming the field; nothing i
     t.regex(run.stderr, field, what)
     t.true(run.stderr.length < 2000, `${what}: the message does not echo 100 KB`)
   }
+  // download checks them before fetching anything.
+  for (const name of ['a/b', '']) {
+    const run = await ferry(['download', req, '--name', name, '--version', '1', '--store', store])
+    t.like(refusal(run), { code: 'ERR_INVALID_ARGUMENT' }, `download ${JSON.stringify(name)}`)
+  }
   t.deepEqual(await ferryJson<unknown[]>(['ls', '--store', store]), [])
   // The rules let ordinary names through.
   const ok = await ferry([
