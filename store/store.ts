@@ -13,6 +13,7 @@ import { openStoreDb, type StoreDb } from './db/db.js'
 import { FerryError } from './errors.js'
 import { createPipeline, type PipelineComponents } from './ingest/pipeline.js'
 import { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
+import { holdPrivateFiles } from './private-files.js'
 import {
   assertHeadFields,
   assertHeadSignature,
@@ -90,6 +91,8 @@ export class Store {
   /** Emits 'heads' (HeadRecord[]) after heads are published, so a daemon can announce them. */
   readonly events = new EventEmitter<{ heads: [HeadRecord[]] }>()
   private publisherCache?: Publisher
+  /** Gives back the umask hold taken when this store was opened (see private-files.ts). */
+  private releasePrivateFiles: () => void = () => {}
   /** Publications run one after another (see publishHeads). */
   private readonly oneAtATime = pLimit(1)
 
@@ -108,7 +111,28 @@ export class Store {
 
   /** Creates a store with a new publisher key, which it trusts. ERR_ALREADY_INITIALIZED if one is there. */
   static async init(dir: string, options: StoreOptions = {}): Promise<Store> {
-    dir = resolve(dir)
+    return Store.holding(() => Store.initNow(resolve(dir), options))
+  }
+
+  /** Opens an existing store; ERR_NOT_INITIALIZED when there is none, ERR_STORE_LOCKED when another process has it. */
+  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
+    return Store.holding(() => Store.openNow(resolve(dir), options))
+  }
+
+  /** Runs `make` with files created private (see private-files.ts); the store keeps the hold until closed. */
+  private static async holding(make: () => Promise<Store>): Promise<Store> {
+    const release = holdPrivateFiles()
+    try {
+      const store = await make()
+      store.releasePrivateFiles = release
+      return store
+    } catch (err) {
+      release()
+      throw err
+    }
+  }
+
+  private static async initNow(dir: string, options: StoreOptions): Promise<Store> {
     if (existsSync(join(dir, 'db')))
       throw new FerryError('ERR_ALREADY_INITIALIZED', `a store already exists at ${dir}`)
     await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -129,9 +153,7 @@ export class Store {
     return new Store(dir, db, blocks)
   }
 
-  /** Opens an existing store; ERR_NOT_INITIALIZED when there is none, ERR_STORE_LOCKED when another process has it. */
-  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
-    dir = resolve(dir)
+  private static async openNow(dir: string, options: StoreOptions): Promise<Store> {
     if (!existsSync(join(dir, 'db'))) {
       throw new FerryError(
         'ERR_NOT_INITIALIZED',
@@ -163,9 +185,13 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.pipeline.hasher.close(), this.pipeline.patchPool.close()])
-    await this.blocks.close()
-    await this.db.root.close()
+    try {
+      await Promise.all([this.pipeline.hasher.close(), this.pipeline.patchPool.close()])
+      await this.blocks.close()
+      await this.db.root.close()
+    } finally {
+      this.releasePrivateFiles()
+    }
   }
 
   /** This store's own publisher key. */

@@ -3,7 +3,7 @@ import { chmod, mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promise
 import { join } from 'node:path'
 import test from 'ava'
 import { refusal } from '../helpers/archive.js'
-import { ferry, ferryJson, initStore, writeRequirements } from '../helpers/cli.js'
+import { FERRY_BIN, ferry, ferryJson, initStore, writeRequirements } from '../helpers/cli.js'
 
 /*
  * Other local users and the store (issue 18): the store folder is private
@@ -43,6 +43,41 @@ test('the store folder is 0700 from init: another local user reads no pack', asy
   t.is((await stat(store)).mode & 0o777, 0o700)
   t.false(nobodyReads(await aPack(store)), 'a pack is out of reach of user nobody')
   t.false(nobodyReads(join(store, 'publisher.key')))
+  // Every file and folder ferry made in it is private too (packs, LevelDB's tables and logs).
+  const open: string[] = []
+  for (const sub of ['packs', 'db']) {
+    for (const name of await readdir(join(store, sub))) {
+      const mode = (await stat(join(store, sub, name))).mode & 0o777
+      if ((mode & 0o077) !== 0) open.push(`${sub}/${name} ${mode.toString(8)}`)
+    }
+    if (((await stat(join(store, sub))).mode & 0o077) !== 0) open.push(sub)
+  }
+  t.deepEqual(open, [])
+})
+
+test('files are made private only while the store is open: an archive is 0600, an inventory written after keeps the umask', async (t) => {
+  const { dir, store } = await initStore(t)
+  await writeFile(join(dir, 'a.txt'), 'a\n')
+  const req = await writeRequirements(
+    dir,
+    'm.yaml',
+    'module: m\nversion: "1"\nfiles:\n  - name: a.txt\n    path: a.txt\n',
+  )
+  t.is((await ferry(['bom', 'build', req, '--name', 'rel', '--version', '1', '--store', store])).code, 0)
+  // The CLI runs under `umask 022` whatever the test runner's is.
+  const sh = (args: string[]) =>
+    spawnSync('sh', ['-c', 'umask 022; exec "$@"', 'sh', process.execPath, FERRY_BIN, ...args], {
+      env: { ...process.env, CI: '1', FERRY_STORE: '' },
+      timeout: 60_000,
+    })
+  t.is(sh(['export', 'rel', '--out', join(dir, 'rel.car'), '--store', store]).status, 0)
+  t.is(sh(['inventory', '--out', join(dir, 'site.json'), '--store', store]).status, 0)
+  t.is((await stat(join(dir, 'rel.car'))).mode & 0o777, 0o600, 'written while the store is open')
+  t.is(
+    (await stat(join(dir, 'site.json'))).mode & 0o777,
+    0o644,
+    'written once it is closed: the umask came back',
+  )
 })
 
 test('a store left 0755 is made private when it is opened', async (t) => {
