@@ -167,7 +167,11 @@ export async function loadRequirements(file: string): Promise<RequirementsFile> 
   let source: string
   try {
     const info = await stat(file)
-    if (info.isFile() && info.size > MAX_REQUIREMENTS_BYTES) {
+    // A FIFO or a device would be read forever.
+    if (!info.isFile()) {
+      throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: not a regular file`, { details: { file } })
+    }
+    if (info.size > MAX_REQUIREMENTS_BYTES) {
       throw new FerryError(
         'ERR_INVALID_REQUIREMENTS',
         `${file}: ${info.size} bytes, more than a requirements file may hold (${MAX_REQUIREMENTS_BYTES})`,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -130,6 +131,14 @@ test('several YAML documents and 10 MB fields are ERR_INVALID_REQUIREMENTS namin
     t.regex(run.stderr, message, file)
     t.true(run.stderr.length < 4000, `${file}: the message does not echo 10 MB`)
   }
+  // A FIFO given as the requirements file is refused, not read forever.
+  const fifo = join(dir, 'fifo.yaml')
+  execFileSync('mkfifo', [fifo])
+  const run = await ferry(['bom', 'build', fifo, '--name', 'rel', '--version', '1', '--store', store], {
+    timeoutMs: 30_000,
+  })
+  t.like(refusal(run), { code: 'ERR_INVALID_REQUIREMENTS' })
+  t.regex(run.stderr, /fifo\.yaml: not a regular file/)
   t.deepEqual(await ferryJson<unknown[]>(['ls', '--store', store]), [])
 })
 
