@@ -153,11 +153,14 @@ export function registerArchive(program: Command): void {
     'inventory',
     "what this store holds (heads, complete roots), for the sender's next --base",
   )
-    .option('--out <file>', 'write the inventory to FILE instead of stdout')
-    .option('--force', 'replace an existing file at --out (never anything but a regular file)')
+    .option(
+      '--out <file>',
+      'write the inventory to FILE instead of stdout (a regular file, replaced whole: made again each upgrade)',
+    )
     .action(
-      action<CommonOptions & { out?: string; force?: boolean }>(async (_args, options) => {
-        const out = { storeDir: storeDir(options), force: options.force }
+      action<CommonOptions & { out?: string }>(async (_args, options) => {
+        // Made again at every upgrade under the same name: an existing regular file is replaced (atomically).
+        const out = { storeDir: storeDir(options), force: true }
         // Refused before the store is read: a FIFO, a device node, an existing file, the store itself.
         if (options.out !== undefined) await checkOutFile(options.out, out)
         const inventory = await withOperations(options, (ops) => ops.inventory())

@@ -67,7 +67,7 @@ test('export --out inside the store is refused: the publisher key and the packs 
   t.is((await ferry(['verify', '--store', store])).code, 0)
 })
 
-test('export and inventory refuse an existing file unless --force', async (t) => {
+test('export refuses an existing file unless --force; inventory replaces its own', async (t) => {
   const { dir, store } = await storeWithHead(t)
   const out = join(dir, 'rel.car')
   await writeFile(out, 'precious')
@@ -79,13 +79,10 @@ test('export and inventory refuse an existing file unless --force', async (t) =>
   t.is(forced.code, 0, forced.stderr)
   t.not(await readFile(out, 'utf8'), 'precious')
 
+  // An inventory is made again each upgrade under the same name: a regular file is replaced, whole.
   const inventory = join(dir, 'site.json')
-  await writeFile(inventory, 'precious')
-  t.like(refusal(await ferry(['inventory', '--out', inventory, '--store', store])), {
-    code: 'ERR_INVALID_ARGUMENT',
-  })
-  t.is(await readFile(inventory, 'utf8'), 'precious')
-  const written = await ferry(['inventory', '--out', inventory, '--force', '--store', store])
+  await writeFile(inventory, 'stale')
+  const written = await ferry(['inventory', '--out', inventory, '--store', store])
   t.is(written.code, 0, written.stderr)
   t.is((JSON.parse(await readFile(inventory, 'utf8')) as { heads: unknown[] }).heads.length, 1)
 })
@@ -127,6 +124,21 @@ test('a daemon with --archive-dir writes and reads archives only in those folder
   execFileSync('cp', [inside, outside])
   t.like(refusal(await ferry(['import', outside, '--store', store])), { code: 'ERR_INVALID_ARGUMENT' })
   t.is((await ferry(['import', inside, '--store', store])).code, 0)
+  // So is an inventory named by --base.
+  const site = join(dir, 'site.json')
+  await writeFile(site, '{"heads": [], "complete": []}\n')
+  const base = await ferry([
+    'export',
+    'rel',
+    '--base',
+    site,
+    '--out',
+    join(allowed, 'd.car'),
+    '--store',
+    store,
+  ])
+  t.like(refusal(base), { code: 'ERR_INVALID_ARGUMENT' })
+  t.regex(base.stderr, /site\.json is outside the daemon's archive folders/)
   // A symlink in the archive folder does not lead out of it.
   execFileSync('ln', ['-s', dir, join(allowed, 'link')])
   t.like(refusal(await ferry(['export', 'rel', '--out', join(allowed, 'link', 'x.car'), '--store', store])), {
