@@ -31,6 +31,12 @@ export interface DaemonConfig {
   patches: boolean
   /** zstd level of the patches made for peers (default 3). */
   deltaLevel?: number
+  /**
+   * Absolute folders the API may read archives and inventories from and
+   * write archives into (`export`, `import`, `--base FILE`); undefined: any
+   * folder but the store (the API's socket is this user's alone).
+   */
+  archiveDirs?: string[]
 }
 
 /** `--serve HOST:PORT` and what goes with it, as files (read when the daemon starts). */
@@ -66,6 +72,7 @@ const fileSchema = v.strictObject({
   'serve-allow': v.optional(list),
   patches: v.optional(trueOrFalse),
   'delta-level': v.optional(deltaLevel),
+  'archive-dirs': v.optional(list),
 })
 
 /** Flags as commander gives them. */
@@ -88,6 +95,8 @@ export interface DaemonFlags {
   patches?: boolean
   /** `--delta-level` (commander gives the text; checked here). */
   deltaLevel?: string
+  /** `--archive-dir` (repeatable). */
+  archiveDir?: string[]
 }
 
 /** Reads the config file (if any) and applies flags over it: flags win. */
@@ -109,7 +118,17 @@ export async function resolveConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     serve: serveConfig(flags, file),
     patches: flags.patches === false ? false : (file.patches ?? true),
     deltaLevel: flags.deltaLevel === undefined ? file['delta-level'] : parseDeltaLevel(flags.deltaLevel),
+    archiveDirs: archiveDirs(flags, file['archive-dirs']),
   }
+}
+
+/** `--archive-dir` over the file's `archive-dirs` (relative to the config file), made absolute. */
+function archiveDirs(flags: DaemonFlags, fromFile: string[] | undefined): string[] | undefined {
+  if (flags.archiveDir !== undefined) return flags.archiveDir.map((dir) => resolve(dir))
+  if (fromFile === undefined) return undefined
+  return fromFile.map((dir) =>
+    flags.config === undefined ? resolve(dir) : resolve(dirname(flags.config), dir),
+  )
 }
 
 /** `--delta-level`'s value, checked as the config's `delta-level` is; ERR_INVALID_ARGUMENT names the flag. */

@@ -50,7 +50,7 @@ export class Daemon {
       let daemon: Daemon | undefined
       const api = await startApiServer({
         socketPath: apiSocketPath(store.dir),
-        operations: localOperations(store, gate),
+        operations: localOperations(store, gate, { archiveDirs: config.archiveDirs }),
         status: () => (daemon as Daemon).status(),
         extra: {
           sync: apiRoute(

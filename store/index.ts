@@ -35,7 +35,6 @@ export {
   type Inventory,
   makeInventory,
   readInventory,
-  writeInventory,
 } from './car/inventory.js'
 export { type CarWriter, createCarStream } from './car/stream-writer.js'
 export { AVG_CHUNK, chunk, findCut, MAX_CHUNK, MIN_CHUNK } from './chunk/chunker.js'
@@ -70,6 +69,7 @@ export type { Hasher } from './ingest/hasher.js'
 export { ingestFile, ingestStream } from './ingest/ingest.js'
 export { type GcResult, gc } from './maint/gc.js'
 export { type VerifyProblem, type VerifyReport, verify } from './maint/verify.js'
+export { checkOutFile, isInside, type OutFileOptions, realOutPath, writeOutFile } from './out-file.js'
 export type { Location } from './packs/format.js'
 export { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
 export { ReadBudget } from './packs/read-budget.js'
@@ -94,8 +94,10 @@ export {
   planReferences,
 } from './patch/index.js'
 export { issueKeys, issueMessage } from './schema/issues.js'
+export { nameProblem, releaseName, releaseVersion, versionProblem } from './schema/names.js'
 export { deltaLevel, nonEmptyText, timeoutSeconds, trueOrFalse } from './schema/parts.js'
 export {
+  assertHeadFields,
   assertHeadSignature,
   type HeadRecord,
   type SignedHead,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
@@ -13,7 +13,9 @@ import { openStoreDb, type StoreDb } from './db/db.js'
 import { FerryError } from './errors.js'
 import { createPipeline, type PipelineComponents } from './ingest/pipeline.js'
 import { PackBlockstore, type PackBlockstoreInit } from './packs/pack-blockstore.js'
+import { holdPrivateFiles } from './private-files.js'
 import {
+  assertHeadFields,
   assertHeadSignature,
   type HeadRecord,
   headKey,
@@ -55,6 +57,25 @@ export interface PublishOptions {
 }
 
 /**
+ * Makes the store folder 0700 when others may enter it: it holds every
+ * artefact and the publisher key, and its mode alone keeps other local users
+ * out of all of it (LevelDB and the packs create their files with the usual
+ * umask). A store made 0755 by an older ferry is tightened here; when this
+ * user may not change the mode, ERR_PERMISSION says what to run.
+ */
+async function keepPrivate(dir: string): Promise<void> {
+  const mode = (await stat(dir)).mode & 0o777
+  if ((mode & 0o077) === 0) return
+  await chmod(dir, mode & 0o700).catch((cause: NodeJS.ErrnoException) => {
+    throw new FerryError(
+      'ERR_PERMISSION',
+      `store ${dir} is open to other users (mode ${mode.toString(8).padStart(4, '0')}) and ferry cannot make it private (${cause.code}): run chmod 700 ${dir} as its owner`,
+      { cause, details: { path: dir, mode } },
+    )
+  })
+}
+
+/**
  * A ferry store on disk: `db/` (the index), `packs/` (block bytes),
  * `publisher.key` (this store's ed25519 key). One process owns it at a time.
  */
@@ -70,6 +91,8 @@ export class Store {
   /** Emits 'heads' (HeadRecord[]) after heads are published, so a daemon can announce them. */
   readonly events = new EventEmitter<{ heads: [HeadRecord[]] }>()
   private publisherCache?: Publisher
+  /** Gives back the umask hold taken when this store was opened (see private-files.ts). */
+  private releasePrivateFiles: () => void = () => {}
   /** Publications run one after another (see publishHeads). */
   private readonly oneAtATime = pLimit(1)
 
@@ -88,10 +111,32 @@ export class Store {
 
   /** Creates a store with a new publisher key, which it trusts. ERR_ALREADY_INITIALIZED if one is there. */
   static async init(dir: string, options: StoreOptions = {}): Promise<Store> {
-    dir = resolve(dir)
+    return Store.holding(() => Store.initNow(resolve(dir), options))
+  }
+
+  /** Opens an existing store; ERR_NOT_INITIALIZED when there is none, ERR_STORE_LOCKED when another process has it. */
+  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
+    return Store.holding(() => Store.openNow(resolve(dir), options))
+  }
+
+  /** Runs `make` with files created private (see private-files.ts); the store keeps the hold until closed. */
+  private static async holding(make: () => Promise<Store>): Promise<Store> {
+    const release = holdPrivateFiles()
+    try {
+      const store = await make()
+      store.releasePrivateFiles = release
+      return store
+    } catch (err) {
+      release()
+      throw err
+    }
+  }
+
+  private static async initNow(dir: string, options: StoreOptions): Promise<Store> {
     if (existsSync(join(dir, 'db')))
       throw new FerryError('ERR_ALREADY_INITIALIZED', `a store already exists at ${dir}`)
-    await mkdir(dir, { recursive: true })
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await keepPrivate(dir)
     const publisher = generatePublisher()
     const keyFile = join(dir, 'publisher.key')
     await writeFile(keyFile, publisherToPem(publisher), { mode: 0o600, flag: 'wx' }).catch((cause) => {
@@ -108,15 +153,14 @@ export class Store {
     return new Store(dir, db, blocks)
   }
 
-  /** Opens an existing store; ERR_NOT_INITIALIZED when there is none, ERR_STORE_LOCKED when another process has it. */
-  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
-    dir = resolve(dir)
+  private static async openNow(dir: string, options: StoreOptions): Promise<Store> {
     if (!existsSync(join(dir, 'db'))) {
       throw new FerryError(
         'ERR_NOT_INITIALIZED',
         `no ferry store at ${dir} (create one with: ferry init --store ${dir})`,
       )
     }
+    await keepPrivate(dir)
     const db = await openStoreDb(join(dir, 'db'), { create: false })
     const format = await db.meta.get('format')
     if (format !== STORE_FORMAT && format !== UPGRADABLE_FORMAT) {
@@ -141,9 +185,13 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.pipeline.hasher.close(), this.pipeline.patchPool.close()])
-    await this.blocks.close()
-    await this.db.root.close()
+    try {
+      await Promise.all([this.pipeline.hasher.close(), this.pipeline.patchPool.close()])
+      await this.blocks.close()
+      await this.db.root.close()
+    } finally {
+      this.releasePrivateFiles()
+    }
   }
 
   /** This store's own publisher key. */
@@ -231,6 +279,7 @@ export class Store {
    * publisher. Returns 'current' when this very head is already published.
    */
   async admit(signed: SignedHead, options: PublishOptions = {}): Promise<'new' | 'current'> {
+    assertHeadFields(signed.head)
     assertHeadSignature(signed)
     const { head } = signed
     if (!(await this.isTrusted(head.publisher))) {

@@ -2,15 +2,16 @@ import { existsSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { parseDeltaLevel } from '../../daemon/index.js'
-import { archiveFiles, FerryError, type ImportResult, writeInventory } from '../../store/index.js'
+import { archiveFiles, checkOutFile, FerryError, type ImportResult, writeOutFile } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
-import { withOperations } from '../context.js'
+import { storeDir, withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
 import { progress } from '../progress.js'
 import { parseSize } from '../size.js'
 
 interface ExportFlags extends CommonOptions {
   out: string
+  force?: boolean
   base?: string[]
   split?: string
   /** commander's `--no-patches` sets `patches: false`. */
@@ -62,6 +63,7 @@ export function registerArchive(program: Command): void {
     'write heads and their content to a signed CAR archive, for the air gap',
   )
     .requiredOption('--out <file>', 'the archive to write (parts: FILE.001, FILE.002, … with --split)')
+    .option('--force', 'replace an existing file at --out (never anything but a regular file)')
     .option('--base <head|cid|inventory>', 'leave out everything reachable from this (repeatable)', collect)
     .option('--split <size>', 'write parts of at most SIZE (K/M/G/T), each a valid archive')
     .option(
@@ -91,6 +93,7 @@ export function registerArchive(program: Command): void {
                 heads,
                 base: options.base?.map(baseArgument),
                 out: resolve(options.out),
+                ...(options.force === true ? { force: true } : {}),
                 splitBytes,
                 ...(options.patches === false ? { patches: false } : {}),
                 ...(options.self === false ? { self: false } : {}),
@@ -159,13 +162,20 @@ export function registerArchive(program: Command): void {
     'inventory',
     "what this store holds (heads, complete roots), for the sender's next --base",
   )
-    .option('--out <file>', 'write the inventory to FILE instead of stdout')
+    .option(
+      '--out <file>',
+      'write the inventory to FILE instead of stdout (a regular file, replaced whole: made again each upgrade)',
+    )
     .action(
       action<CommonOptions & { out?: string }>(async (_args, options) => {
+        // Made again at every upgrade under the same name: an existing regular file is replaced (atomically).
+        const out = { storeDir: storeDir(options), force: true }
+        // Refused before the store is read: a FIFO, a device node, an existing file, the store itself.
+        if (options.out !== undefined) await checkOutFile(options.out, out)
         const inventory = await withOperations(options, (ops) => ops.inventory())
-        if (options.out === undefined)
-          return void process.stdout.write(`${JSON.stringify(inventory, null, 2)}\n`)
-        await writeInventory(options.out, inventory)
+        const text = `${JSON.stringify(inventory, null, 2)}\n`
+        if (options.out === undefined) return void process.stdout.write(text)
+        await writeOutFile(options.out, text, out)
         if (options.json)
           printJson({ out: options.out, heads: inventory.heads.length, complete: inventory.complete.length })
         else process.stdout.write(`wrote ${options.out}: ${inventory.heads.length} head(s)\n`)

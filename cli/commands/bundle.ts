@@ -5,7 +5,7 @@ import type { Command } from 'commander'
 import { type BundleResult, publishBundle, writeBundle } from '../../daemon/index.js'
 import { FerryError } from '../../store/index.js'
 import { action, defineCommand } from '../command.js'
-import { withOperations } from '../context.js'
+import { storeDir, withOperations } from '../context.js'
 import { type CommonOptions, formatBytes, printJson } from '../output.js'
 import { progress } from '../progress.js'
 
@@ -15,10 +15,14 @@ interface BundleFlags extends CommonOptions {
 }
 
 /** Writes the bundle into `out`, or into a folder of its own removed after `use` when there is no `out`. */
-async function withBundle<T>(out: string | undefined, use: (bundle: BundleResult) => Promise<T>) {
+async function withBundle<T>(
+  out: string | undefined,
+  store: string,
+  use: (bundle: BundleResult) => Promise<T>,
+) {
   const dir = out ?? (await mkdtemp(join(tmpdir(), 'ferry-bundle-')))
   try {
-    const bundle = await writeBundle({ out: dir })
+    const bundle = await writeBundle({ out: dir, storeDir: store })
     return { bundle, used: await use(bundle) }
   } finally {
     if (out === undefined) await rm(dir, { recursive: true, force: true })
@@ -60,7 +64,7 @@ export function registerBundle(program: Command): void {
             'ERR_INVALID_ARGUMENT',
             'say where the bundle goes: --out DIR, --publish, or both',
           )
-        const { bundle, used: published } = await withBundle(options.out, (bundle) =>
+        const { bundle, used: published } = await withBundle(options.out, storeDir(options), (bundle) =>
           options.publish === true
             ? withOperations(options, (ops) => {
                 const bar = progress('publish', options)

@@ -15,7 +15,7 @@ export function registerDaemon(program: Command): void {
     .option(
       '--config <file>',
       'YAML file with the same keys as these flags (listen, peer, follow, secret, mdns, peer-timeout, ' +
-        'serve, tls-cert, tls-key, serve-token, serve-allow, patches, delta-level); flags win',
+        'serve, tls-cert, tls-key, serve-token, serve-allow, patches, delta-level, archive-dirs); flags win',
     )
     .option(
       '--listen <multiaddr>',
@@ -64,6 +64,12 @@ export function registerDaemon(program: Command): void {
     .option(
       '--delta-level <n>',
       'zstd level of the patches made for peers that sync from this daemon, 1 (fast) to 19 (smallest); default 3',
+    )
+    .option(
+      '--archive-dir <dir>',
+      'a folder the API may write archives into and read archives and inventories from (export, import, ' +
+        '--base FILE; repeatable): others are refused. Default: any folder but the store',
+      collect,
     )
     .addHelpText(
       'after',

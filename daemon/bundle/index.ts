@@ -7,7 +7,7 @@
 import { access, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { FerryError, isFerryError } from '../../store/index.js'
+import { checkOutFile, FerryError, isFerryError } from '../../store/index.js'
 import { bundleLayout } from './entries.js'
 import { writeTarGz } from './tar-gz.js'
 
@@ -34,6 +34,8 @@ export interface BundleResult {
 export interface BundleArgs {
   /** The folder to write into (made when missing). */
   out: string
+  /** A store the folder must not be in (the tar.gz could replace a pack). */
+  storeDir?: string
   /**
    * The installation to bundle: the folder with package.json and dist/.
    * Default: the one this code runs from (dist/daemon/bundle/ → three folders up),
@@ -66,6 +68,8 @@ export async function writeBundle(args: BundleArgs): Promise<BundleResult> {
   await mkdir(out, { recursive: true }).catch((err: unknown) => {
     throw new FerryError('ERR_IO', `cannot make the folder ${out}: ${(err as Error).message}`, { cause: err })
   })
+  // A bundle of the same name is replaced (ferry names it), never a FIFO or a device node, nor a file in the store.
+  await checkOutFile(join(out, name), { storeDir: args.storeDir, force: true })
   const written = await writeTarGz(join(out, name), layout.entries).catch((err: unknown) => {
     if (isFerryError(err)) throw err
     throw new FerryError('ERR_IO', `cannot write ${join(out, name)}: ${(err as Error).message}`, {

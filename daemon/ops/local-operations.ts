@@ -9,11 +9,18 @@ import {
   type Store,
   verify,
 } from '../../store/index.js'
+import { ArchivePaths } from './archive-paths.js'
 import { resolveCatTarget } from './cat-target.js'
 import type { Operations } from './operations.js'
 import { selfHeads } from './self-head.js'
 import { StoreGate } from './store-gate.js'
 import { entrySummaries, headSummaries, statusSummary } from './summaries.js'
+
+/** How the daemon confines its API's archive paths. */
+export interface LocalOperationsOptions {
+  /** Folders archives may be read from and written to; undefined: anywhere but the store. */
+  archiveDirs?: string[]
+}
 
 /**
  * {@link Operations} over a store this process has open: the CLI without a
@@ -21,8 +28,13 @@ import { entrySummaries, headSummaries, statusSummary } from './summaries.js'
  * {@link StoreGate}); pass the gate the daemon's other store users (sync)
  * share, so that gc keeps clear of them too.
  */
-export function localOperations(store: Store, gate = new StoreGate()): Operations {
+export function localOperations(
+  store: Store,
+  gate = new StoreGate(),
+  options: LocalOperationsOptions = {},
+): Operations {
   const shared = gate.shared.bind(gate)
+  const archives = new ArchivePaths(options.archiveDirs)
   return {
     heads: () => shared(() => headSummaries(store)),
     entries: ({ ref }) => shared(() => entrySummaries(store, ref)),
@@ -81,6 +93,8 @@ export function localOperations(store: Store, gate = new StoreGate()): Operation
     trustRemove: ({ key }) => store.trustRemove(key),
     exportArchive: ({ self, ...args }, options = {}) =>
       shared(async () => {
+        await archives.checkWrite(args.out)
+        await archives.checkBase(args.base)
         const warnings: string[] = []
         const added = self === false ? [] : await selfHeads(store, args.heads, warnings)
         const heads = [...args.heads, ...added]
@@ -88,7 +102,10 @@ export function localOperations(store: Store, gate = new StoreGate()): Operation
         return { ...result, added, warnings: [...warnings, ...result.warnings] }
       }),
     importArchive: ({ file, ...args }, options = {}) =>
-      shared(() => importArchive(store, file, { ...args, ...options })),
+      shared(async () => {
+        await archives.checkRead(file)
+        return importArchive(store, file, { ...args, ...options })
+      }),
     inventory: () => shared(() => makeInventory(store)),
   }
 }

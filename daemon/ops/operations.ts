@@ -64,6 +64,8 @@ export interface ExportArgs {
   /** Head names, CIDs, or absolute paths of inventory files. */
   base?: string[]
   out: string
+  /** Replace an existing regular file at `out` (or its parts). */
+  force?: boolean
   splitBytes?: number
   /** Carry changed chunks as patches against the base releases this store holds. @default true */
   patches?: boolean

@@ -6,6 +6,7 @@
  */
 import pLimit from 'p-limit'
 import {
+  assertHeadFields,
   type Entry,
   FerryError,
   loadRequirementFiles,
@@ -97,6 +98,8 @@ export async function download(
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new FerryError('ERR_INVALID_ARGUMENT', `--jobs must be a positive integer, not ${jobs}`)
   }
+  // Before anything is fetched: a head named `a/b` would only be refused once everything is here.
+  assertHeadFields(options)
   const files = await loadRequirementFiles(await requirementFilesOf(paths))
   const sources = options.sources ?? sourceCatalog()
   const items = requirementItems(files)

@@ -2,7 +2,7 @@ import type { CID } from 'multiformats/cid'
 import type { AbortOptions } from '../blocks/blockstore.js'
 import type { ModuleRef } from '../dag/nodes/index.js'
 import { FerryError } from '../errors.js'
-import type { HeadRecord } from '../sign/heads.js'
+import { assertHeadFields, type HeadRecord } from '../sign/heads.js'
 import type { Store } from '../store.js'
 import { loadRequirementFiles } from './load.js'
 import { ingestLocalFiles, type LocalFileItem } from './local-files.js'
@@ -72,6 +72,8 @@ export async function buildBom(
   requirementFiles: string[],
   options: BuildOptions,
 ): Promise<BuildResult> {
+  // Before a byte is read: a head named `a/b` could never be `cat`.
+  assertHeadFields(options)
   const files = await loadRequirementFiles(requirementFiles)
   const items = localItems(files)
   const before = store.blocks.written()

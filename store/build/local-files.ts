@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { realpath, stat } from 'node:fs/promises'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import pLimit from 'p-limit'
 import type { AbortOptions } from '../blocks/blockstore.js'
@@ -36,6 +36,36 @@ interface PlannedFile {
   size: number
 }
 
+/** True when `path` is `folder` or below it. */
+function isInside(folder: string, path: string): boolean {
+  const rel = relative(folder, path)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
+
+/**
+ * The real path of an item's file (`real`, every symlink resolved), after
+ * refusing one that a symlink leads out of the requirements file's folder:
+ * a link planted beside the requirements (to /etc/shadow, a key) must not be
+ * published unless the item says `follow-symlink: true`. A path written to
+ * lead elsewhere (`../x`, `/srv/x`) is the author's choice and stays allowed.
+ * The file is then read at `real`, so a link swapped after this check is not
+ * followed.
+ */
+async function followed(item: LocalFileItem, real: string): Promise<string> {
+  const { file, field, requirement } = item
+  const written = resolve(dirname(file), requirement.path ?? '')
+  if (real === written || requirement['follow-symlink'] === true) return real
+  const folder = await realpath(dirname(file))
+  // Only links count: the written path resolved through real folders.
+  const writtenReal = resolve(folder, relative(dirname(file), written))
+  if (real === writtenReal || isInside(folder, real)) return real
+  throw new FerryError(
+    'ERR_INVALID_REQUIREMENTS',
+    `${file}: ${field}.path: ${requirement.path} is a symlink to ${real}, outside ${folder}: refused (set follow-symlink: true on this item to publish it)`,
+    { details: { file, field: `${field}.path`, target: real } },
+  )
+}
+
 /** Checks that every file is there and regular, before a byte is stored. */
 async function plan(items: LocalFileItem[]): Promise<PlannedFile[]> {
   const planned: PlannedFile[] = []
@@ -44,14 +74,15 @@ async function plan(items: LocalFileItem[]): Promise<PlannedFile[]> {
     if (requirement.path === undefined) {
       throw new FerryError('ERR_INVALID_ARGUMENT', `${file}: ${field}: not a local file (no path)`)
     }
-    const path = resolve(dirname(file), requirement.path)
-    const info = await stat(path).catch((cause: NodeJS.ErrnoException) => {
+    const cannot = (cause: NodeJS.ErrnoException): never => {
       throw new FerryError(
         'ERR_INVALID_REQUIREMENTS',
         `${file}: ${field}.path: ${requirement.path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`,
         { cause },
       )
-    })
+    }
+    const path = await followed(item, await realpath(resolve(dirname(file), requirement.path)).catch(cannot))
+    const info = await stat(path).catch(cannot)
     if (!info.isFile()) {
       throw new FerryError(
         'ERR_INVALID_REQUIREMENTS',

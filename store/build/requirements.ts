@@ -1,9 +1,13 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { CORE_SCHEMA, load, YAMLException } from 'js-yaml'
 import * as v from 'valibot'
 import { FerryError } from '../errors.js'
 import { issueKeys, issueMessage, isUnknownField } from '../schema/issues.js'
-import { nonEmptyText } from '../schema/parts.js'
+import { MAX_FIELD_LENGTH, MAX_NAME_LENGTH, releaseName, releaseVersion, shown } from '../schema/names.js'
+import { nonEmptyText, trueOrFalse } from '../schema/parts.js'
+
+/** A requirements file larger than this is refused before it is parsed. */
+const MAX_REQUIREMENTS_BYTES = 16 * 1024 * 1024
 
 /** A release-relative path: no `..` segment, not absolute, no NUL, no empty segment. */
 export function releasePathProblem(name: string): string | undefined {
@@ -17,22 +21,23 @@ export function releasePathProblem(name: string): string | undefined {
   return undefined
 }
 
-const notString = (issue: { input: unknown }): string =>
-  typeof issue.input === 'number'
-    ? 'must be a string: quote it ("1.0"), YAML reads 1.0 as a number'
-    : 'must be a string'
-
-const moduleName = v.pipe(
-  v.string('must be a string'),
-  v.regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"'),
+/** Free text of bounded length: a 10 MB field is named here, not by the index node it would overflow. */
+const text = v.pipe(
+  nonEmptyText,
+  v.maxLength(MAX_FIELD_LENGTH, `must be at most ${MAX_FIELD_LENGTH} characters`),
 )
-const version = v.string(notString)
+const shortText = v.pipe(
+  v.string('must be a string'),
+  v.maxLength(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`),
+)
+
 const releasePath = v.pipe(
   v.string('must be a string'),
+  v.maxLength(MAX_FIELD_LENGTH, `must be at most ${MAX_FIELD_LENGTH} characters`),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return
     const problem = releasePathProblem(dataset.value)
-    if (problem) addIssue({ message: `'${dataset.value}' ${problem}` })
+    if (problem) addIssue({ message: `${shown(dataset.value)} ${problem}` })
   }),
 )
 const sha256 = v.pipe(
@@ -51,10 +56,18 @@ const mode = v.pipe(
 const fileRequirement = v.pipe(
   v.strictObject({
     name: releasePath,
-    url: v.optional(v.pipe(v.string('must be a URL'), v.url('must be a URL'))),
-    path: v.optional(nonEmptyText),
+    url: v.optional(
+      v.pipe(
+        v.string('must be a URL'),
+        v.maxLength(MAX_FIELD_LENGTH, `must be at most ${MAX_FIELD_LENGTH} characters`),
+        v.url('must be a URL'),
+      ),
+    ),
+    path: v.optional(text),
     sha256: v.optional(sha256),
     mode: v.optional(mode),
+    /** `path` may be a symlink to a file outside the requirements file's folder. */
+    'follow-symlink': v.optional(trueOrFalse),
   }),
   v.check(
     (file) => (file.url === undefined) !== (file.path === undefined),
@@ -67,7 +80,7 @@ const fileRequirement = v.pipe(
 )
 
 const imageRequirement = v.strictObject({
-  ref: nonEmptyText,
+  ref: text,
   platform: v.optional(
     v.pipe(
       v.string('must be a string'),
@@ -78,19 +91,16 @@ const imageRequirement = v.strictObject({
 })
 
 const packageRequirement = v.strictObject({
-  name: v.pipe(
-    v.string('must be a string'),
-    v.regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a Debian package name'),
-  ),
-  version: v.optional(v.string('must be a string')),
+  name: v.pipe(shortText, v.regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a Debian package name')),
+  version: v.optional(shortText),
   format: v.optional(v.picklist(['deb'], "must be 'deb'"), 'deb'),
-  arch: v.optional(v.string('must be a string')),
+  arch: v.optional(shortText),
 })
 
 const requirementsSchema = v.strictObject(
   {
-    module: moduleName,
-    version,
+    module: releaseName,
+    version: releaseVersion,
     files: v.optional(v.array(fileRequirement, 'must be a list'), []),
     images: v.optional(v.array(imageRequirement, 'must be a list'), []),
     packages: v.optional(v.array(packageRequirement, 'must be a list'), []),
@@ -154,10 +164,23 @@ export function validateRequirements(value: unknown, file: string): Requirements
 
 /** Reads, parses and validates one requirements file. */
 export async function loadRequirements(file: string): Promise<RequirementsFile> {
-  let text: string
+  let source: string
   try {
-    text = await readFile(file, 'utf8')
+    const info = await stat(file)
+    // A FIFO or a device would be read forever.
+    if (!info.isFile()) {
+      throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: not a regular file`, { details: { file } })
+    }
+    if (info.size > MAX_REQUIREMENTS_BYTES) {
+      throw new FerryError(
+        'ERR_INVALID_REQUIREMENTS',
+        `${file}: ${info.size} bytes, more than a requirements file may hold (${MAX_REQUIREMENTS_BYTES})`,
+        { details: { file } },
+      )
+    }
+    source = await readFile(file, 'utf8')
   } catch (cause) {
+    if (cause instanceof FerryError) throw cause
     throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: cannot read: ${(cause as Error).message}`, {
       cause,
     })
@@ -165,11 +188,19 @@ export async function loadRequirements(file: string): Promise<RequirementsFile> 
   let value: unknown
   try {
     // The core schema (YAML 1.2): no dates or other surprises; duplicate keys are an error.
-    value = load(text, { schema: CORE_SCHEMA, filename: file })
+    value = load(source, { schema: CORE_SCHEMA, filename: file })
   } catch (cause) {
     const reason = cause instanceof YAMLException ? cause.reason : String(cause)
-    const where =
-      cause instanceof YAMLException ? ` (line ${cause.mark.line + 1}, column ${cause.mark.column + 1})` : ''
+    // js-yaml gives no mark for some errors (several documents in one file).
+    const mark = cause instanceof YAMLException ? cause.mark : undefined
+    const where = mark ? ` (line ${mark.line + 1}, column ${mark.column + 1})` : ''
+    if (/single document/.test(reason)) {
+      throw new FerryError(
+        'ERR_INVALID_REQUIREMENTS',
+        `${file}: holds several YAML documents ('---'): a requirements file is one document, one module (write one file per module)`,
+        { cause, details: { file } },
+      )
+    }
     throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: not valid YAML: ${reason}${where}`, { cause })
   }
   return validateRequirements(value, file)

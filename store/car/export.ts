@@ -6,6 +6,7 @@ import { parseCid } from '../blocks/cid.js'
 import { type BaseRef, type EnvelopeNode, envelopeNode, partNode } from '../dag/nodes/index.js'
 import { walkIndex } from '../dag/walk.js'
 import { FerryError } from '../errors.js'
+import { checkOutFile } from '../out-file.js'
 import type { Location } from '../packs/format.js'
 import { blockIn, readRuns } from '../packs/read-runs.js'
 import type { HeadRecord, SignedHead } from '../sign/heads.js'
@@ -22,6 +23,8 @@ export interface ExportOptions extends AbortOptions {
   base?: string[]
   /** The archive path; with `splitBytes`, parts are `out.001`, `out.002`, … */
   out: string
+  /** Replace existing files at the part paths (never anything but a regular file, nor in the store). */
+  force?: boolean
   /** Largest part, in bytes. Default: one archive. */
   splitBytes?: number
   /**
@@ -162,6 +165,9 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
   if (options.heads.length === 0)
     throw new FerryError('ERR_INVALID_ARGUMENT', 'name at least one head to export')
   const warnings: string[] = []
+  const outOptions = { storeDir: store.dir, force: options.force }
+  // Refused before the work: a FIFO, a device node, an existing file, the store itself.
+  if (options.splitBytes === undefined) await checkOutFile(options.out, outOptions)
   const records = await Promise.all(options.heads.map((name) => store.resolveHead(name)))
   const signed: SignedHead[] = await Promise.all(records.map((record) => store.signedHead(record)))
   const base = await resolveBase(store, options.base ?? [], warnings)
@@ -247,6 +253,8 @@ export async function exportArchive(store: Store, options: ExportOptions): Promi
     patchBytes,
     warnings,
   }
+  for (let index = 1; index <= partSizes.length; index++)
+    await checkOutFile(partPath(options.out, index, partSizes.length), outOptions)
   const source = readPlanned(store, planned, options)
   let pending: Block[] = []
   let done = 0

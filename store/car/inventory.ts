@@ -1,9 +1,8 @@
-import { open, readFile, rename, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
 import { parseCid } from '../blocks/cid.js'
 import { FerryError } from '../errors.js'
 import type { Store } from '../store.js'
-import { systemError } from '../system-error.js'
 
 export const INVENTORY_FORMAT = 'ferry-inventory/1'
 
@@ -51,28 +50,6 @@ export async function makeInventory(store: Store): Promise<Inventory> {
   const heads = await headSummaries(store)
   const complete = [...new Set(heads.filter((h) => h.complete).map((h) => h.root))]
   return { format: INVENTORY_FORMAT, created: new Date().toISOString(), heads, complete }
-}
-
-/**
- * Writes `inventory` to `path` whole or not at all: to `PATH.partial`, fsynced,
- * then renamed over `path`; on failure (a full disk) the partial file is
- * removed and the error (ERR_NO_SPACE…) names `path`.
- */
-export async function writeInventory(path: string, inventory: Inventory): Promise<void> {
-  const partial = `${path}.partial`
-  try {
-    const handle = await open(partial, 'w')
-    try {
-      await handle.writeFile(`${JSON.stringify(inventory, null, 2)}\n`)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(partial, path)
-  } catch (err) {
-    await rm(partial, { force: true }).catch(() => {})
-    throw systemError(err, path)
-  }
 }
 
 /** Reads an inventory file; ERR_INVALID_ARGUMENT naming the file when it is not one. */

@@ -20,9 +20,11 @@ export class CarFileWriter {
   ) {}
 
   static async create(path: string, roots: CID[]): Promise<CarFileWriter> {
+    // A leftover partial is removed, and the file made anew ('wx'): never opened through a link or a FIFO.
     let handle: FileHandle
     try {
-      handle = await open(`${path}.partial`, 'w')
+      await rm(`${path}.partial`, { force: true })
+      handle = await open(`${path}.partial`, 'wx')
     } catch (err) {
       throw systemError(err, `${path}.partial`)
     }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { type BigIntStats, closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions, Block } from '../blocks/blockstore.js'
 import { cidFor, cidFromDigest, RAW } from '../blocks/cid.js'
 import { findCuts, scanCuts } from '../chunk/chunker.js'
 import { FileDagBuilder } from '../dag/file-dag.js'
+import { FerryError } from '../errors.js'
 import type { ArenaPool } from './arena.js'
 import type { PipelineComponents } from './pipeline.js'
 import { type ReadInto, readFromHandle, readFromStream, readSlots, type SlotParser } from './slot-reader.js'
@@ -105,6 +106,25 @@ async function ingest(
   return { ...finished, sha256 }
 }
 
+/**
+ * Throws ERR_IO when a file changed while it was read (its size, mtime or
+ * ctime moved, or the bytes read are not its size): what was read may match
+ * neither the old content nor the new, and must not be published.
+ */
+function assertUnchanged(path: string, before: BigIntStats, after: BigIntStats, bytesRead: number): void {
+  const changed =
+    before.size !== after.size ||
+    before.mtimeNs !== after.mtimeNs ||
+    before.ctimeNs !== after.ctimeNs ||
+    BigInt(bytesRead) !== after.size
+  if (!changed) return
+  throw new FerryError(
+    'ERR_IO',
+    `${path} changed while it was read (${before.size} → ${after.size} bytes, ${bytesRead} read): nothing published from it; run again once it is no longer written to`,
+    { details: { path, changed: true } },
+  )
+}
+
 /** Files up to this size are read whole and hashed on the main thread: no thread round trips per file. */
 export const SMALL_FILE_BYTES = 1024 * 1024
 
@@ -143,7 +163,8 @@ function readSmallInto(
 ): Uint8Array | undefined {
   const fd = openSync(path, 'r')
   try {
-    const size = fstatSync(fd).size
+    const before = fstatSync(fd, { bigint: true })
+    const size = Number(before.size)
     if (size > limit) return undefined
     // One byte of room shows a file that grew since its size was taken.
     const target = room(size + 1)
@@ -154,6 +175,7 @@ function readSmallInto(
       done += n
       if (done > size) return undefined
     }
+    assertUnchanged(path, before, fstatSync(fd, { bigint: true }), done)
     return target.subarray(0, done)
   } finally {
     closeSync(fd)
@@ -233,7 +255,10 @@ export async function ingestFile(
 ): Promise<IngestResult> {
   const handle = await open(path, 'r')
   try {
-    return await ingest(pipeline, pipeline.ingestArenas, readFromHandle(handle), options)
+    const before = await handle.stat({ bigint: true })
+    const result = await ingest(pipeline, pipeline.ingestArenas, readFromHandle(handle), options)
+    assertUnchanged(path, before, await handle.stat({ bigint: true }), result.size)
+    return result
   } finally {
     await handle.close()
   }

@@ -2,6 +2,7 @@ import type { CID } from 'multiformats/cid'
 import { parseCid } from '../blocks/cid.js'
 import { type HeadNode, headNode } from '../dag/nodes/index.js'
 import { FerryError } from '../errors.js'
+import { nameProblem, shown, versionProblem } from '../schema/names.js'
 import { type Publisher, signBytes, verifyBytes } from './keys.js'
 
 /** Signatures cover the head block's CID bytes behind this domain prefix. */
@@ -35,10 +36,33 @@ function signedMessage(cid: CID): Uint8Array {
   return out
 }
 
+/**
+ * Throws ERR_INVALID_ARGUMENT unless the head's name and version follow the
+ * rules of module names (see `schema/names.ts`): a head named `a/b` could
+ * never be `cat`, one with a newline would forge lines of `ferry ls`.
+ */
+export function assertHeadFields(fields: { name: string; version: string }): void {
+  const name = nameProblem(fields.name)
+  if (name !== undefined) {
+    throw new FerryError('ERR_INVALID_ARGUMENT', `head name ${shown(fields.name)} ${name}`, {
+      details: { field: 'name', name: fields.name.slice(0, 200) },
+    })
+  }
+  const version = versionProblem(fields.version)
+  if (version !== undefined) {
+    throw new FerryError(
+      'ERR_INVALID_ARGUMENT',
+      `head ${fields.name}: version ${shown(fields.version)} ${version}`,
+      { details: { field: 'version', name: fields.name, version: fields.version.slice(0, 200) } },
+    )
+  }
+}
+
 export function signHead(
   publisher: Publisher,
   fields: { name: string; version: string; seq: number; root: CID; created?: string },
 ): SignedHead {
+  assertHeadFields(fields)
   const head: HeadNode = {
     type: 'head',
     name: fields.name,

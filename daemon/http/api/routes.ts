@@ -99,6 +99,7 @@ export function operationRoutes(ops: Operations): Record<string, ApiRoute> {
         heads: v.pipe(v.array(nonEmptyText, 'must be a list'), v.minLength(1, 'name at least one head')),
         base: v.optional(v.array(nonEmptyText, 'must be a list')),
         out: absolutePath,
+        force: v.optional(trueOrFalse),
         splitBytes: v.optional(positiveInt),
         patches: v.optional(trueOrFalse),
         deltaLevel: v.optional(v.pipe(positiveInt, v.maxValue(19, 'must be at most 19'))),
