@@ -1,4 +1,4 @@
-import { isFerryError } from '../store/index.js'
+import { escapedSystemError, isFerryError } from '../store/index.js'
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -54,7 +54,9 @@ export function endQuietlyOnClosedOutput(): void {
  * JSON on stdout with --json (on one line for a command that prints JSON
  * lines), and sets a non-zero exit code.
  */
-export function reportError(err: unknown, json: boolean, jsonLines = false): void {
+export function reportError(thrown: unknown, json: boolean, jsonLines = false): void {
+  // A file error no layer named (EACCES on a data file): ERR_PERMISSION naming the file, not ERR_INTERNAL.
+  const err = escapedSystemError(thrown) ?? thrown
   const code = isFerryError(err) ? err.code : 'ERR_INTERNAL'
   const message = err instanceof Error ? err.message : String(err)
   if (json) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type ErrorCode, FerryError, isFerryError } from '../../../store/index.js'
+import { type ErrorCode, escapedSystemError, FerryError, isFerryError } from '../../../store/index.js'
 import type { Operations } from '../../ops/operations.js'
 import type { DownloadEvent } from '../../sources/downloader.js'
 
@@ -39,7 +39,9 @@ export type AnswerLine =
   | { error: WireError }
 
 /** Any thrown value as the API sends it; what is not a FerryError becomes ERR_INTERNAL (or ERR_ABORTED). */
-export function toWireError(err: unknown): WireError {
+export function toWireError(thrown: unknown): WireError {
+  // A file error no layer named (EACCES on a data file): ERR_PERMISSION naming the file, not ERR_INTERNAL.
+  const err = escapedSystemError(thrown) ?? thrown
   if (isFerryError(err)) {
     return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) }
   }
