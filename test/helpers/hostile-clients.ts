@@ -129,13 +129,14 @@ export async function sendMalformed(target: Target, rounds: number, ms: number):
 }
 
 /**
- * `count` slowloris clients: each sends the start of a request, then one header byte every
- * `everyMs`, never finishing, until `stop` (or the daemon closes it).
+ * `count` slowloris clients: each sends `start` (the start of a request: by default within its
+ * headers), then one byte every `everyMs`, never finishing, until `stop` (or the daemon closes it).
  */
 export async function slowClients(
   target: Target,
   count: number,
   everyMs = 500,
+  start = 'GET /api/status HTTP/1.1\r\nHost: a\r\nX-Slow: ',
 ): Promise<AttackCount & { closedByServer(): number; stop(): void }> {
   const sockets = Array.from({ length: count }, () => open(target))
   let closed = 0
@@ -147,8 +148,7 @@ export async function slowClients(
     })
   }
   const results = await Promise.all(sockets.map((s) => connected(s)))
-  for (const [i, s] of sockets.entries())
-    if (results[i]) s.write('GET /api/status HTTP/1.1\r\nHost: a\r\nX-Slow: ')
+  for (const [i, s] of sockets.entries()) if (results[i]) s.write(start)
   const timer = setInterval(() => {
     for (const s of sockets) if (!s.destroyed) s.write('a')
   }, everyMs)
