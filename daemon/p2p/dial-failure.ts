@@ -6,8 +6,13 @@ import { FerryError } from '../../store/index.js'
 const PNET_NONCE_BYTES = 24
 /** How long the probe waits for that nonce. */
 const PROBE_MS = 1500
-/** Failures before any handshake: the peer is not there, no secret is involved. */
+/**
+ * Failures that rule a secret out: the peer is not there (before any handshake), or the noise
+ * handshake got through (so the private-network layer under it matched) and something else failed.
+ */
 const UNREACHABLE = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EADDRNOTAVAIL/
+const PAST_THE_SECRET =
+  /identity key|does not match expected|unexpected peer|dial self|no valid addresses|denied/i
 
 /**
  * The ERR_PEER of a failed dial of `address`. A private network (pnet) whose
@@ -27,6 +32,7 @@ export async function dialFailure(
   const plain = () => new FerryError('ERR_PEER', `can't connect to ${address}: ${reason}`, { cause })
   if (UNREACHABLE.test(reason) || UNREACHABLE.test(String((cause as { code?: unknown })?.code)))
     return plain()
+  if (PAST_THE_SECRET.test(reason)) return plain()
   let tcp: { host: string; port: number }
   try {
     const parts = target.getComponents()
@@ -40,7 +46,7 @@ export async function dialFailure(
   const peerHasSecret = await sendsNonceUnasked(tcp.host, tcp.port)
   if (peerHasSecret === undefined) return plain()
   const details = { peer: address, secret: secretPath ?? null, peerHasSecret }
-  const fix = 'give every node the same file (ferry secret gen; daemon --secret FILE or config key `secret`)'
+  const fix = `give every node the same file (ferry secret gen; daemon --secret FILE or config key \`secret\`); libp2p said: ${reason}`
   if (secretPath === undefined && peerHasSecret)
     return new FerryError(
       'ERR_PEER',

@@ -37,6 +37,14 @@ test('a cluster secret that differs is named as such by sync (one-shot and throu
   })
   t.regex(refusal(toPlain.stderr).message, /cluster secret .*mine\.key and the peer without one/)
 
+  // The same secret but another peer's ID in the address: the handshake got past the secret, so it is not blamed.
+  const wrongId = da.addr.replace(da.peerId, plain.peerId)
+  const sameSecret = await ferry(['sync', wrongId, '--store', b.store, '--secret', theirs], {
+    timeoutMs: 60_000,
+  })
+  t.is(refusal(sameSecret.stderr).code, 'ERR_PEER')
+  t.notRegex(refusal(sameSecret.stderr).message, /secret/, 'a wrong peer ID is not a secret mismatch')
+
   // Through a daemon with the other secret: its sync and its peers say the same.
   const db = await spawnDaemon(b.store, ['--secret', mine, '--peer', da.addr], { t })
   const viaDaemon = await ferry(['sync', da.addr, '--store', b.store], { timeoutMs: 60_000 })
