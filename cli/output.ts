@@ -1,4 +1,4 @@
-import { isFerryError, systemCode, systemError } from '../store/index.js'
+import { escapedSystemError, isFerryError } from '../store/index.js'
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -49,20 +49,14 @@ export function endQuietlyOnClosedOutput(): void {
   }
 }
 
-/** System errors that say something a user can act on (free space, fix access). */
-const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM'])
-
 /**
  * Prints an error as one line on stderr (`ferry: ERR_CODE: message`), and as
  * JSON on stdout with --json (on one line for a command that prints JSON
  * lines), and sets a non-zero exit code.
  */
 export function reportError(thrown: unknown, json: boolean, jsonLines = false): void {
-  // A system error that reached here unnamed (a full disk, a refused access) still says what it is.
-  const err =
-    !isFerryError(thrown) && DISK_CODES.has(systemCode(thrown) ?? '')
-      ? systemError(thrown, (thrown as { path?: string }).path ?? 'a file')
-      : thrown
+  // A file error no layer named (EACCES on a data file): ERR_PERMISSION naming the file, not ERR_INTERNAL.
+  const err = escapedSystemError(thrown, 'a file') ?? thrown
   const code = isFerryError(err) ? err.code : 'ERR_INTERNAL'
   const message = err instanceof Error ? err.message : String(err)
   if (json) {

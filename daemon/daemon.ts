@@ -46,7 +46,7 @@ export class Daemon {
     try {
       const gate = new StoreGate()
       const { node, replicator } = await startReplication(store, { ...config, log, gate })
-      const dialer = new PeerDialer(node, config.peers, log)
+      const dialer = new PeerDialer(node, config.peers, log, config.secret)
       let daemon: Daemon | undefined
       const api = await startApiServer({
         socketPath: apiSocketPath(store.dir),
@@ -59,7 +59,12 @@ export class Daemon {
               head: v.optional(nonEmptyText),
             }),
             true,
-            (args, options) => pull(replicator, args.address, { head: args.head, signal: options.signal }),
+            (args, options) =>
+              pull(replicator, args.address, {
+                head: args.head,
+                signal: options.signal,
+                secret: config.secret,
+              }),
           ),
         },
         log,
@@ -138,7 +143,13 @@ export class Daemon {
     for (const address of this.dialer.addresses) {
       const id = this.dialer.peerIds.get(address)
       if (id !== undefined && connected.has(id)) continue
-      peers.push({ id: id ?? peerIdOf(address), addrs: [address], connected: false })
+      const error = this.dialer.failures.get(address)
+      peers.push({
+        id: id ?? peerIdOf(address),
+        addrs: [address],
+        connected: false,
+        ...(error ? { error } : {}),
+      })
     }
     return {
       ...summary,

@@ -64,6 +64,7 @@ export {
   type VerifiedReadOptions,
 } from './dag/read-verified.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
+export { escapedSystemError } from './escaped-system-error.js'
 export type { Arena, ArenaPool } from './ingest/arena.js'
 export type { Hasher } from './ingest/hasher.js'
 export { ingestFile, ingestStream } from './ingest/ingest.js'

@@ -25,6 +25,7 @@ export function registerPeers(program: Command): void {
       for (const p of status.peers)
         rows.push([p.id || '(not yet reached)', p.connected ? 'yes' : 'no', p.addrs.join(' ')])
       process.stdout.write(`${table(rows)}\n`)
+      for (const p of status.peers) if (p.error !== undefined) process.stdout.write(`${p.error}\n`)
     }),
   )
 }

@@ -26,7 +26,7 @@ export interface HttpServerInit {
   maxConnections?: number
   /** Serve HTTPS with this certificate chain and key (PEM). */
   tls?: { cert: Buffer; key: Buffer }
-  /** node's server options: header size and timeouts (the serving port bounds them; the API keeps node's). */
+  /** node's server options: header size and timeouts (the serving port and the API socket bound them). */
   options?: Pick<
     ServerOptions,
     | 'maxHeaderSize'

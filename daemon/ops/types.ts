@@ -45,6 +45,8 @@ export interface PeerStatus {
   /** Multiaddrs the peer is known at. */
   addrs: string[]
   connected: boolean
+  /** Why the last dial of a configured peer failed (e.g. cluster secrets that differ), while it does. */
+  error?: string
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Libp2p, PeerInfo } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../runtime/logger.js'
+import { dialFailure } from './dial-failure.js'
 
 /** Backoff between failed dials: doubling from 1 s up to 30 s. */
 const MIN_BACKOFF_MS = 1000
@@ -22,11 +23,15 @@ export class PeerDialer {
   }
   /** Peer IDs learnt by dialling, by configured address. */
   readonly peerIds = new Map<string, string>()
+  /** Why the last dial of a configured address failed (`ferry peers`), until it succeeds. */
+  readonly failures = new Map<string, string>()
 
   constructor(
     private readonly node: Libp2p,
     readonly addresses: string[],
     private readonly log: Logger,
+    /** This node's cluster secret file: named when a peer's secret differs. */
+    private readonly secret?: string,
   ) {}
 
   /**
@@ -79,11 +84,17 @@ export class PeerDialer {
             signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
           })
           this.peerIds.set(address, connection.remotePeer.toString())
+          this.failures.delete(address)
           this.log.info({ peer: connection.remotePeer.toString(), address }, 'connected to peer')
           backoff = MIN_BACKOFF_MS
         } catch (err) {
           if (signal.aborted) return
-          this.log.debug({ address, err: (err as Error).message, retryMs: backoff }, 'peer unreachable')
+          const failure = (await dialFailure(address, target, err, this.secret)).message
+          // A new reason is worth a warning once (a secret that differs); the same one again only at debug.
+          if (failure !== this.failures.get(address) && failure.includes('secret'))
+            this.log.warn({ address, err: failure }, 'peer refused: cluster secrets differ')
+          this.failures.set(address, failure)
+          this.log.debug({ address, err: failure, retryMs: backoff }, 'peer unreachable')
           wait = backoff
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
         }

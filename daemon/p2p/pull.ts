@@ -1,6 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { FerryError } from '../../store/index.js'
 import type { SyncStatus } from '../ops/types.js'
+import { dialFailure } from './dial-failure.js'
 import type { Replicator } from './replicator.js'
 
 /** What `ferry sync` reports. */
@@ -17,6 +18,8 @@ export interface PullOptions {
   /** Only this head name; every head the peer offers that this store trusts when absent. */
   head?: string
   signal?: AbortSignal
+  /** This node's cluster secret file, if it runs with one: named when the peer's secret differs. */
+  secret?: string
   /** Called about every 200 ms while syncing. */
   onProgress?: (syncs: SyncStatus[]) => void
 }
@@ -49,7 +52,7 @@ export async function pull(
       signal: options.signal ?? AbortSignal.timeout(30_000),
     })
   } catch (cause) {
-    throw new FerryError('ERR_PEER', `can't connect to ${address}: ${(cause as Error).message}`, { cause })
+    throw await dialFailure(address, target, cause, options.secret)
   }
   const follow = options.head === undefined ? ['*'] : [options.head]
   const outcomes = await replicator.exchange(connection, follow)

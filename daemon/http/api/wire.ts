@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type ErrorCode, FerryError, isFerryError, systemCode, systemError } from '../../../store/index.js'
+import { type ErrorCode, escapedSystemError, FerryError, isFerryError } from '../../../store/index.js'
 import type { Operations } from '../../ops/operations.js'
 import type { DownloadEvent } from '../../sources/downloader.js'
 
@@ -38,17 +38,10 @@ export type AnswerLine =
   | { result: unknown }
   | { error: WireError }
 
-/** System errors that say something a user can act on (free space, fix access). */
-const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM'])
-
-/**
- * Any thrown value as the API sends it; a system error becomes ERR_NO_SPACE, ERR_PERMISSION or ERR_IO,
- * anything else that is not a FerryError ERR_INTERNAL (or ERR_ABORTED).
- */
-export function toWireError(err: unknown): WireError {
-  // A system error the store did not name (a full disk, a refused access) keeps its meaning on the wire.
-  if (!isFerryError(err) && DISK_CODES.has(systemCode(err) ?? ''))
-    err = systemError(err, (err as { path?: string }).path ?? 'a file of the daemon')
+/** Any thrown value as the API sends it; what is not a FerryError becomes ERR_INTERNAL (or ERR_ABORTED). */
+export function toWireError(thrown: unknown): WireError {
+  // A file error no layer named (EACCES on a data file): ERR_PERMISSION naming the file, not ERR_INTERNAL.
+  const err = escapedSystemError(thrown, 'a file of the daemon') ?? thrown
   if (isFerryError(err)) {
     return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) }
   }
