@@ -24,7 +24,9 @@ import { withTempDir } from './temp.js'
 
 const MiB = 1024 * 1024
 const OPS: Kill9OpName[] = ['build', 'import', 'sync', 'gc']
-const makers = { build: buildOp, import: importOp, sync: syncOp, gc: gcOp }
+/** gc with a first pack filled past 1 GiB, so that it rewrites it (BENCH_FAULTS_GC_FILL=0: without). */
+const gcFilled = (data: Kill9Data) => gcOp(data, { compaction: process.env.BENCH_FAULTS_GC_FILL !== '0' })
+const makers = { build: buildOp, import: importOp, sync: syncOp, gc: gcFilled }
 
 /** A positive integer from the environment, or `fallback`. */
 function envInt(name: string, fallback: number): number {
@@ -84,9 +86,15 @@ export async function killFaults(): Promise<number> {
     for (const name of ops) {
       const op = await makers[name](data)
       try {
-        const { referenceMs, outcomes } = await runTrials(op, trials, prng(seed * 31 + OPS.indexOf(name)), {
-          onTrial: (o) => process.stdout.write(line(o)),
-        })
+        const { referenceMs, note, outcomes } = await runTrials(
+          op,
+          trials,
+          prng(seed * 31 + OPS.indexOf(name)),
+          {
+            onTrial: (o) => process.stdout.write(line(o)),
+          },
+        )
+        if (note !== undefined) process.stdout.write(`  (${note})\n`)
         rows.push(summarize(name, referenceMs, outcomes))
       } finally {
         await op.close()

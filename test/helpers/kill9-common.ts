@@ -112,6 +112,8 @@ export interface Reference {
   /** Pack bytes before the run, and how much the run added. */
   packsFrom?: number
   packsGrowth?: number
+  /** What the unkilled run did, for the report. */
+  note?: string
 }
 
 /** The kill moment for draw `u` (0..1). */
@@ -237,7 +239,7 @@ export async function runTrials(
   trials: number,
   random: () => number,
   options: { mode?: KillMode; onTrial?: (o: TrialOutcome) => void } = {},
-): Promise<{ referenceMs: number; outcomes: TrialOutcome[] }> {
+): Promise<{ referenceMs: number; note?: string; outcomes: TrialOutcome[] }> {
   const reference = await op.reference()
   const referenceMs = reference.ms
   const outcomes: TrialOutcome[] = []
@@ -246,5 +248,5 @@ export async function runTrials(
     outcomes.push(outcome)
     options.onTrial?.(outcome)
   }
-  return { referenceMs, outcomes }
+  return { referenceMs, note: reference.note, outcomes }
 }

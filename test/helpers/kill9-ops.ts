@@ -211,14 +211,40 @@ interface GcSummary {
   bytesFreed: number
 }
 
+/** ferry's packs roll over at 1 GiB (store/packs/pack-blockstore.ts), and only a full pack is ever rewritten. */
+const PACK_BYTES = 1024 * 1024 * 1024
+
 /**
- * `ferry gc` of a store holding `big` v2 whose v1-only file (b.bin, half the bytes) is garbage,
- * killed -9. "Re-transferred" here is what the re-run of gc left behind: dead bytes still indexed
- * or still on disk in packs beyond what an unkilled gc leaves, over the bytes it frees.
+ * `ferry gc` of a store holding `big` v2 whose v1-only files (b-N.bin, two thirds of v1) are
+ * garbage, killed -9. With `compaction`, a head `filler` first fills the first pack past 1 GiB and
+ * is then replaced by a tiny one: that pack is then full and mostly dead, so gc also rewrites it
+ * (moving the a-N.bin blocks out), the step most worth killing; without, gc only drops index
+ * entries (a store under 1 GiB has one pack, the active one, which gc never rewrites).
+ * "Re-transferred" here is what the re-run of gc left behind: dead bytes still indexed or still on
+ * disk in packs beyond what an unkilled gc leaves, over the bytes it frees.
  */
-export async function gcOp(data: Kill9Data): Promise<Kill9Op> {
+export async function gcOp(data: Kill9Data, options: { compaction?: boolean } = {}): Promise<Kill9Op> {
   const template = join(data.dir, 'gc-template')
   await copyStore(data.publisher, template)
+  const fill = PACK_BYTES + 16 * 1024 * 1024 - (await packBytes(template))
+  if (options.compaction === true && fill > 0) {
+    await writePseudoRandomFile(join(data.dir, 'filler.bin'), fill, `filler/${data.size}`)
+    await writeFile(join(data.dir, 'tiny.bin'), 'tiny\n')
+    for (const [version, file] of [
+      ['1', 'filler.bin'],
+      ['2', 'tiny.bin'],
+    ]) {
+      const req = await writeRequirements(
+        data.dir,
+        `filler-${version}.yaml`,
+        `module: f\nversion: "1"\nfiles:\n  - name: ${file}\n    path: ${file}\n`,
+      )
+      await ferryJson(['bom', 'build', req, '--name', 'filler', '--version', version, '--store', template], {
+        timeoutMs: 900_000,
+      })
+    }
+    await rm(join(data.dir, 'filler.bin'))
+  }
   await ferryJson(['bom', 'build', data.reqV2, '--name', 'big', '--version', '2', '--store', template], {
     timeoutMs: 900_000,
   })
@@ -241,7 +267,10 @@ export async function gcOp(data: Kill9Data): Promise<Kill9Op> {
       const packsGrowth = (reference.packs - packsFrom + out.bytesFreed) / 2
       // A second gc finds nothing to do: its duration is the fixed part (start-up, the walk).
       const idle = await timedJson<GcSummary>(args)
-      return { ms, idleMs: idle.ms, packsFrom, packsGrowth }
+      const note =
+        `unkilled gc: ${out.blocksRemoved} blocks (${out.bytesRemoved} B) removed, ` +
+        `${out.packsRewritten} pack(s) rewritten, ${out.bytesFreed} B of packs freed`
+      return { ms, idleMs: idle.ms, packsFrom, packsGrowth, note }
     },
     async trial(trial, at) {
       await copyStore(template, store)

@@ -39,8 +39,10 @@ for (const [i, name] of (['build', 'import', 'sync', 'gc'] as Kill9OpName[]).ent
       if (data === undefined) return t.fail('no data')
       const op = await makers[name](data)
       try {
-        const { referenceMs, outcomes } = await runTrials(op, TRIALS, prng(SEED + i), { mode: 'progress' })
-        t.log(`${name}: unkilled run ${Math.round(referenceMs)} ms`)
+        const { referenceMs, note, outcomes } = await runTrials(op, TRIALS, prng(SEED + i), {
+          mode: 'progress',
+        })
+        t.log(`${name}: unkilled run ${Math.round(referenceMs)} ms${note ? ` (${note})` : ''}`)
         for (const o of outcomes) {
           t.log(
             `#${o.trial + 1} killed after ${o.delayMs} ms${o.killed ? '' : ' (had finished)'}: ` +
