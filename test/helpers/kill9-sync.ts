@@ -50,6 +50,10 @@ export async function syncOp(data: Kill9Data): Promise<Kill9Op> {
       await waitForMoment(at, store, new Promise((r) => first.process.once('exit', r)))
       const delayMs = Math.round(performance.now() - started)
       const packsAtKill = await packBytes(store)
+      // What had come over the wire just before the kill (the API answers in a few ms).
+      const received =
+        (await socketStatus(store, 1_000).catch(() => undefined))?.sync.find((s) => s.name === 'big')
+          ?.bytesReceived ?? 0
       const killed = !first.exited
       await first.kill()
       const after = await afterKill(store)
@@ -84,7 +88,8 @@ export async function syncOp(data: Kill9Data): Promise<Kill9Op> {
         rerunOk,
         retransferred: rerunOk ? retransferred : 1,
         durable: Math.min(1, after.status.store.bytes / reference.full),
-        lost: Math.max(0, packsAtKill - after.packs) / reference.full,
+        // Received before the kill but not kept: those bytes travel twice.
+        lost: Math.max(0, received - after.status.store.bytes, packsAtKill - after.packs) / reference.full,
         problem: problems.length > 0 ? problems.join(' | ') : undefined,
       }
     },
