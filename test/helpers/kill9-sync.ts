@@ -26,6 +26,23 @@ async function syncedBig(daemon: FerryDaemon, root: string, timeoutMs: number): 
 /** A sync of the publisher's `big` into a daemon on an empty trusting store, killed -9. */
 export async function syncOp(data: Kill9Data): Promise<Kill9Op> {
   const publisher = await spawnDaemon(data.publisher)
+  const daemons = new Set<FerryDaemon>([publisher])
+  // A bench stopped by a signal does not emit 'exit' (where the daemon helper kills its children):
+  // kill them first (before the temp folder's own handler removes it under them), then let the
+  // signal end the process (that handler raises it again; else this one does).
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const d of daemons) if (!d.exited) d.process.kill('SIGKILL')
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+  }
+  process.prependListener('SIGINT', onSignal)
+  process.prependListener('SIGTERM', onSignal)
+  const spawnSite = async () => {
+    const site = await spawnDaemon(store, args)
+    daemons.add(site)
+    return site
+  }
   const store = join(data.dir, 'trial-sync')
   const args = ['--peer', publisher.addr, '--follow', 'big']
   const reference = { full: 0 }
@@ -35,7 +52,7 @@ export async function syncOp(data: Kill9Data): Promise<Kill9Op> {
     async reference(): Promise<Reference> {
       await copyStore(data.site, store)
       const packsFrom = await packBytes(store)
-      const site = await spawnDaemon(store, args)
+      const site = await spawnSite()
       const started = performance.now()
       await syncedBig(site, data.root, timeoutMs)
       const ms = performance.now() - started
@@ -45,7 +62,7 @@ export async function syncOp(data: Kill9Data): Promise<Kill9Op> {
     },
     async trial(trial, at) {
       await copyStore(data.site, store)
-      const first = await spawnDaemon(store, args)
+      const first = await spawnSite()
       const started = performance.now()
       await waitForMoment(at, store, new Promise((r) => first.process.once('exit', r)))
       const delayMs = Math.round(performance.now() - started)
@@ -67,7 +84,7 @@ export async function syncOp(data: Kill9Data): Promise<Kill9Op> {
       let retransferred = 0
       // A head already complete after the kill has nothing left to sync.
       if (!complete) {
-        const second = await spawnDaemon(store, args)
+        const second = await spawnSite()
         try {
           const sync = await syncedBig(second, data.root, timeoutMs)
           rerunOk = true
@@ -94,6 +111,8 @@ export async function syncOp(data: Kill9Data): Promise<Kill9Op> {
       }
     },
     close: async () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
       await publisher.stop()
       await rm(store, { recursive: true, force: true })
     },
