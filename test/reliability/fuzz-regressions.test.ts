@@ -2,10 +2,13 @@
  * Inputs the fuzzers found that crashed a parser (a raw TypeError instead of a typed ERR_), kept as
  * regression tests: each must now be refused with the error code named.
  */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import test from 'ava'
 import { decodeWant } from '../../protocols/sync/messages.js'
-import { CID, isFerryError } from '../../store/index.js'
+import { CID, isFerryError, loadRequirementFiles } from '../../store/index.js'
+import { testDir } from '../helpers/store.js'
 
 const cid = CID.parse('bafyreicfygzbzzvckdlhcxzgnqj6tp247xsdl2mbs42w2fww22ysbgof6m')
 
@@ -21,4 +24,13 @@ test('fuzz regression: a want list whose patch is null is ERR_PROTOCOL (was a Ty
   refuses(t, () => decodeWant(dagCbor.encode({ want: [cid], patch: null })), 'ERR_PROTOCOL')
   refuses(t, () => decodeWant(dagCbor.encode({ want: [cid], patch: 7 })), 'ERR_PROTOCOL')
   refuses(t, () => decodeWant(dagCbor.encode({ want: [cid], patch: [cid] })), 'ERR_PROTOCOL')
+})
+
+test('fuzz regression: a requirements file of several YAML documents is ERR_INVALID_REQUIREMENTS naming the file (was a TypeError)', async (t) => {
+  // fuzz-requirements, seed 42: documents separated by `---`.
+  const file = join(await testDir(t), 'multi.yaml')
+  await writeFile(file, 'module: a\nversion: "1"\n---\nmodule: b\nversion: "2"\n')
+  const err = await t.throwsAsync(loadRequirementFiles([file]))
+  t.true(isFerryError(err, 'ERR_INVALID_REQUIREMENTS'), `${err?.name}: ${err?.message}`)
+  t.regex(err?.message ?? '', /multi\.yaml: .*single document/)
 })
