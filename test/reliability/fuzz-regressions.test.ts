@@ -6,9 +6,13 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import test from 'ava'
+import { apiSocketPath } from '../../daemon/http/api/wire.js'
 import { decodeWant } from '../../protocols/sync/messages.js'
 import { CID, isFerryError, loadRequirementFiles } from '../../store/index.js'
+import { initStore } from '../helpers/cli.js'
+import { type LogLine, spawnDaemon } from '../helpers/ferry-daemon.js'
 import { testDir } from '../helpers/store.js'
+import { sendRaw } from './fuzz/http.js'
 
 const cid = CID.parse('bafyreicfygzbzzvckdlhcxzgnqj6tp247xsdl2mbs42w2fww22ysbgof6m')
 
@@ -33,4 +37,27 @@ test('fuzz regression: a requirements file of several YAML documents is ERR_INVA
   const err = await t.throwsAsync(loadRequirementFiles([file]))
   t.true(isFerryError(err, 'ERR_INVALID_REQUIREMENTS'), `${err?.name}: ${err?.message}`)
   t.regex(err?.message ?? '', /multi\.yaml: .*single document/)
+})
+
+test('fuzz regression: an API request whose body is cut short is ERR_BAD_REQUEST, not an error in the daemon log', async (t) => {
+  // fuzz-http, seed 42: POST /api/store-status with `transfer-encoding: G9qK2sU`; the client then closes.
+  const { store } = await initStore(t)
+  const errors: LogLine[] = []
+  const daemon = await spawnDaemon(store, [], {
+    t,
+    onLog: (line) => {
+      if (typeof line.level === 'number' && line.level >= 50) errors.push(line)
+    },
+  })
+  const to = { path: apiSocketPath(daemon.storeDir) }
+  const cut = [
+    { headers: [['transfer-encoding', 'G9qK2sU']] as Array<[string, string]>, body: '{"ref":"x"}' },
+    { headers: [['content-length', '100']] as Array<[string, string]>, body: '{"ref":' },
+  ]
+  for (const { headers, body } of cut)
+    await sendRaw(to, { method: 'POST', path: '/api/store-status', headers, body })
+  // The daemon still answers, and said nothing at error level about clients that went away.
+  const hello = await sendRaw(to, { method: 'GET', path: '/api/hello', headers: [], body: '' })
+  t.is(hello.status, 200)
+  t.deepEqual(errors, [])
 })

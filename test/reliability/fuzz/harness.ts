@@ -14,7 +14,7 @@ import { isFerryError } from '../../../store/index.js'
 export interface FuzzTarget<T> {
   name: string
   arbitrary: fc.Arbitrary<T>
-  /** Runs the real code on `input`; resolves or throws what it threw. */
+  /** Runs the real code on `input`; resolves (with a label to count, such as `HTTP 404`) or throws what it threw. */
   check(input: T): Promise<unknown>
   /** Whether the target still works after the run (a server still answers): a reason when it does not. */
   alive?(): Promise<string | undefined>
@@ -24,7 +24,7 @@ export interface FuzzTarget<T> {
 
 /** What became of one input. */
 export type Outcome =
-  | { kind: 'ok' }
+  | { kind: 'ok'; label?: string }
   | { kind: 'refused'; code: string }
   | { kind: 'crash'; error: unknown }
   | { kind: 'hang' }
@@ -43,6 +43,8 @@ export interface FuzzRow {
   ok: number
   /** Refusals by error code. */
   refusals: Record<string, number>
+  /** Accepted inputs by the label their check gave (HTTP statuses). */
+  answers: Record<string, number>
   crashes: number
   hangs: number
   /** Inputs after which the RSS was over its bound. */
@@ -67,7 +69,7 @@ export async function runInput(run: () => Promise<unknown>, inputMs: number): Pr
     timer = setTimeout(() => resolve({ kind: 'hang' }), inputMs)
   })
   const done = run().then(
-    (): Outcome => ({ kind: 'ok' }),
+    (label): Outcome => ({ kind: 'ok', label: typeof label === 'string' ? label : undefined }),
     (error: unknown): Outcome =>
       isFerryError(error) && error.code.startsWith('ERR_') && error.code !== 'ERR_INTERNAL'
         ? { kind: 'refused', code: error.code }
@@ -109,6 +111,7 @@ export async function fuzzTarget<T>(target: FuzzTarget<T>, options: FuzzRunOptio
     inputs: 0,
     ok: 0,
     refusals: {},
+    answers: {},
     crashes: 0,
     hangs: 0,
     blowups: 0,
@@ -136,8 +139,10 @@ export async function fuzzTarget<T>(target: FuzzTarget<T>, options: FuzzRunOptio
         `RSS ${Math.round(rss / 2 ** 20)} MiB, ${Math.round((rss - baseline) / 2 ** 20)} MiB over the start`,
       )
     }
-    if (outcome.kind === 'ok') row.ok++
-    else if (outcome.kind === 'refused') row.refusals[outcome.code] = (row.refusals[outcome.code] ?? 0) + 1
+    if (outcome.kind === 'ok') {
+      row.ok++
+      if (outcome.label !== undefined) row.answers[outcome.label] = (row.answers[outcome.label] ?? 0) + 1
+    } else if (outcome.kind === 'refused') row.refusals[outcome.code] = (row.refusals[outcome.code] ?? 0) + 1
     else if (outcome.kind === 'hang') {
       row.hangs++
       fail(input, `no answer within ${inputMs} ms`)
@@ -169,5 +174,9 @@ export function summary(row: FuzzRow): string {
   const refusals = Object.entries(row.refusals)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ')
-  return `${row.target}: ${row.inputs} inputs in ${(row.ms / 1000).toFixed(1)} s (${rate.toFixed(0)}/s), ${row.ok} accepted, refused: ${refusals || 'none'}; crashes ${row.crashes}, hangs ${row.hangs}, max ${row.maxMs.toFixed(1)} ms/input, peak RSS ${Math.round(row.peakRss / 2 ** 20)} MiB`
+  const answers = Object.entries(row.answers)
+    .sort()
+    .map(([label, n]) => `${label} ${n}`)
+    .join(', ')
+  return `${row.target}: ${row.inputs} inputs in ${(row.ms / 1000).toFixed(1)} s (${rate.toFixed(0)}/s), ${row.ok} accepted${answers ? ` (${answers})` : ''}, refused: ${refusals || 'none'}; crashes ${row.crashes}, hangs ${row.hangs}, max ${row.maxMs.toFixed(1)} ms/input, peak RSS ${Math.round(row.peakRss / 2 ** 20)} MiB`
 }
