@@ -7,6 +7,7 @@ import { archiveDeltaBench } from './archive-delta-only.js'
 import { compressedBench } from './compressed.js'
 import { deltaBench } from './delta.js'
 import { downloadBench } from './download.js'
+import { fuzzBench } from './faults-fuzz.js'
 import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
 import { patchSpeedBench } from './patch-speed.js'
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<void>> = {
   compressed: compressedBench,
   delta: deltaBench,
   download: downloadBench,
+  fuzz: fuzzBench,
   ingest: ingestBench,
   'ingest-ab': ingestAbBench,
   'patch-speed': patchSpeedBench,

@@ -12,7 +12,7 @@ import { CID, isFerryError, loadRequirementFiles } from '../../store/index.js'
 import { initStore } from '../helpers/cli.js'
 import { type LogLine, spawnDaemon } from '../helpers/ferry-daemon.js'
 import { testDir } from '../helpers/store.js'
-import { sendRaw } from './fuzz/http.js'
+import { sendRaw } from './fuzz/raw-http.js'
 
 const cid = CID.parse('bafyreicfygzbzzvckdlhcxzgnqj6tp247xsdl2mbs42w2fww22ysbgof6m')
 
