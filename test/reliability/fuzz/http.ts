@@ -8,6 +8,7 @@
  * daemon must answer each (or close a request it cannot parse), never with
  * an untyped 5xx, never log an error, and keep running.
  */
+import { readFileSync } from 'node:fs'
 import type { NetConnectOpts } from 'node:net'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -85,6 +86,16 @@ function judge(fixture: HttpFixture, before: number, answer: RawAnswer): string 
   return answer.status === 0 ? 'closed' : `HTTP ${answer.status}`
 }
 
+/** The daemon's resident memory, from /proc (undefined once it has exited). */
+function daemonRss(fixture: HttpFixture): number | undefined {
+  try {
+    const pages = Number(readFileSync(`/proc/${fixture.daemon.pid}/statm`, 'utf8').split(' ')[1])
+    return pages * 4096
+  } catch {
+    return undefined
+  }
+}
+
 /** Whether `to` still serves: `probe` answers 200. */
 async function stillServing(
   fixture: HttpFixture,
@@ -127,6 +138,7 @@ export function serveTarget(fixture: HttpFixture): FuzzTarget<RawRequest> {
       return judge(fixture, before, await sendRaw(to, request))
     },
     alive: () => stillServing(fixture, to, '/files/rel/rel/app.bin'),
+    rss: () => daemonRss(fixture),
     async close() {},
   }
 }
@@ -217,6 +229,7 @@ export function apiTarget(fixture: HttpFixture): FuzzTarget<RawRequest> {
       return judge(fixture, before, await sendRaw(to, request))
     },
     alive: () => stillServing(fixture, to, '/api/hello'),
+    rss: () => daemonRss(fixture),
     async close() {},
   }
 }

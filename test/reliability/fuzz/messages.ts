@@ -110,7 +110,7 @@ export async function headsTarget(fixture: ArchiveFixture): Promise<FuzzTarget<M
     fc
       .record({ s: fc.constantFrom(...signed), flip: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) })
       .map(({ s, flip, xor }) => {
-        const block = s.bytes.slice()
+        const block = new Uint8Array(s.bytes)
         block[flip % block.byteLength] ^= xor
         return { block, signature: s.signature }
       }),

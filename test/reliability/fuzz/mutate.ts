@@ -114,12 +114,13 @@ export function applyMutation(seed: Uint8Array, m: Mutation): Uint8Array {
   const join = (...parts: Uint8Array[]) => Buffer.concat(parts)
   switch (m.kind) {
     case 'flip': {
-      const out = seed.slice()
+      // A copy: a Buffer's slice() is a view, and flipping it would damage the seed for every later input.
+      const out = new Uint8Array(seed)
       if (n > 0) for (const { at, xor } of m.flips) out[at % n] ^= xor
       return out
     }
     case 'truncate':
-      return seed.slice(0, pos(m.at))
+      return seed.subarray(0, pos(m.at))
     case 'splice': {
       const at = pos(m.at)
       return join(seed.subarray(0, at), m.insert, seed.subarray(Math.min(n, at + m.remove)))
