@@ -168,7 +168,7 @@ export async function loadRequirements(file: string): Promise<RequirementsFile> 
     value = load(text, { schema: CORE_SCHEMA, filename: file })
   } catch (cause) {
     const reason = cause instanceof YAMLException ? cause.reason : String(cause)
-    // Some YAMLExceptions carry no mark (several documents in one file): say why without a place.
+    // js-yaml gives no mark for some errors (several documents in one file).
     const mark = cause instanceof YAMLException ? cause.mark : undefined
     const where = mark ? ` (line ${mark.line + 1}, column ${mark.column + 1})` : ''
     throw new FerryError('ERR_INVALID_REQUIREMENTS', `${file}: not valid YAML: ${reason}${where}`, { cause })

@@ -41,11 +41,17 @@ export async function* readSlots<T>(
   const window = options.window ?? 3
   const { front, readBytes } = arena
   const inFlight: Array<Promise<T[]>> = []
-  let slot = await arena.acquire()
+  let slot = await arena.acquire(options.signal)
   let base = arena.offset(slot)
   let filled = await read(arena.view(base + front, readBytes), 0, readBytes)
   let carry = 0
   let total = filled
+  /**
+   * The read of the next slot while this one is parsed. It must settle before
+   * the generator ends: the caller closes the source next, and a read still
+   * running then fails (EBADF) with nobody left to catch it.
+   */
+  let pending: Promise<number> | undefined
   try {
     for (;;) {
       options.signal?.throwIfAborted()
@@ -53,10 +59,12 @@ export async function* readSlots<T>(
       const final = filled < readBytes
       // With no slot free, let the consumer progress (and free slots) before waiting for one.
       while (!final && !arena.hasFree() && inFlight.length > 0) yield* await inFlight.shift()!
-      const nextSlot = final ? undefined : await arena.acquire()
+      const nextSlot = final ? undefined : await arena.acquire(options.signal)
       const nextBase = nextSlot === undefined ? 0 : arena.offset(nextSlot)
       const nextRead =
         nextSlot === undefined ? undefined : read(arena.view(nextBase + front, readBytes), 0, readBytes)
+      pending = nextRead
+      nextRead?.catch(() => {}) // awaited below, or settled in `finally` when parsing fails first
       const start = base + front - carry
       const end = base + front + filled
       const work = parse(slot, start, end, final)
@@ -78,10 +86,12 @@ export async function* readSlots<T>(
       slot = nextSlot
       base = nextBase
       filled = await nextRead
+      pending = undefined
       total += filled
     }
   } finally {
     inFlight.length = 0
+    await pending?.catch(() => {})
   }
 }
 

@@ -112,6 +112,21 @@ export class PendingWrites {
     return fresh
   }
 
+  /**
+   * Gives up a writer's claims that were never handed to a commit (its append
+   * failed, or it stopped early): other writers waiting on those blocks are
+   * told with `reason`, and later writes may append them again. Without this,
+   * a block claimed by a failed write stayed "in flight" for ever and every
+   * later write of it waited for it (a daemon hung after one full disk).
+   */
+  release(own: Claims, reason: unknown): void {
+    for (const id of own.ids) if (this.uncommitted.get(id) === own.batch.promise) this.uncommitted.delete(id)
+    for (const id of own.ids) own.pending.delete(id)
+    own.ids = []
+    own.batch.reject(reason)
+    own.batch = deferred()
+  }
+
   /** Leaves `taken` (of `bytes` bytes) to the next flush(), starting one early once a flush-size has gathered. */
   defer(taken: PendingBatch, bytes: number): void {
     this.awaitingFlush.locations.push(...taken.locations)

@@ -164,6 +164,8 @@ export async function* writeBlocks(
   const iterator = (
     Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
   ) as AsyncIterator<Block> | Iterator<Block>
+  let finished = false
+  let failure: unknown
   try {
     for (;;) {
       // An idle appender takes what has gathered before we wait for the next block.
@@ -196,16 +198,33 @@ export async function* writeBlocks(
     startGroup()
     await appending
     if (defer) {
-      yield* await handOff()
+      const handed = await handOff()
+      finished = true
+      yield* handed
       return
     }
     if (flushing !== undefined) yield* await flushing
     flushing = undefined
-    yield* await startFlush()
+    const last = await startFlush()
+    finished = true
+    yield* last
+  } catch (err) {
+    failure = err
+    throw err
   } finally {
-    // On error or early return, let in-flight work settle before the caller moves on.
-    await appending.catch(() => {})
+    // On error or early return, let in-flight work settle before the caller moves on. Blocks gathered
+    // but not started are dropped first: an append landing would start them, claiming blocks after
+    // the claims are released below.
+    if (!finished) group = []
+    for (let settled = appending; ; settled = appending) {
+      await settled.catch(() => {})
+      if (settled === appending) break
+    }
     await flushing?.catch(() => {})
+    // Claims no commit took must not hold up later writes of the same blocks (a corrupt block in an
+    // archive's second slot: every later import of its first blocks waited for ever).
+    if (!finished)
+      parts.pending.release(own, failure ?? new FerryError('ERR_ABORTED', 'the write was given up'))
     if (iterator.return !== undefined) await iterator.return()
   }
 }

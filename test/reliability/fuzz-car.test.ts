@@ -5,7 +5,7 @@
  * store still verifies afterwards.
  */
 import test from 'ava'
-import { archiveFixture, archiveImportTarget, carReaderTarget } from './fuzz/car.js'
+import { archiveFixture, archiveImportTarget, bigArchiveFixture, carReaderTarget } from './fuzz/car.js'
 import { fuzzInCi } from './fuzz/ci.js'
 
 test('fuzz: the CAR reader reads or refuses every edited archive with a typed error', async (t) => {
@@ -20,4 +20,12 @@ test('fuzz: importArchive imports or refuses every edited archive, and the store
   t.teardown(() => fixture.close())
   const row = await fuzzInCi(t, archiveImportTarget(fixture))
   t.true((row.refusals.ERR_BAD_ARCHIVE ?? 0) > 0, 'the inputs reach the framing checks')
+})
+
+test('fuzz: importArchive of a 5 MiB archive (read ahead while parsing) imports or refuses every edit, without a stray rejection', async (t) => {
+  const fixture = await bigArchiveFixture()
+  t.teardown(() => fixture.close())
+  // A few MiB an input: fewer inputs than the small archives.
+  const row = await fuzzInCi(t, archiveImportTarget(fixture, 'big archive import'), { numRuns: 150 })
+  t.true((row.refusals.ERR_BAD_ARCHIVE ?? 0) > 0)
 })

@@ -11,7 +11,7 @@ import { readCar } from '../../../store/car/reader.js'
 import { exportArchive, importArchive, type Store, verify } from '../../../store/index.js'
 import { readFromStream } from '../../../store/ingest/slot-reader.js'
 import { carLayout } from '../../helpers/archive.js'
-import { tempDir } from '../../helpers/cli.js'
+import { pseudoRandom, tempDir } from '../../helpers/cli.js'
 import { buildRelease, demoVersions, newStore, type Teardown } from '../../helpers/store.js'
 import type { FuzzTarget } from './harness.js'
 import { type Edit, editBytes, edits, type Seed } from './mutate.js'
@@ -76,6 +76,35 @@ export async function archiveFixture(): Promise<ArchiveFixture> {
   }
 }
 
+/**
+ * A publisher with one release of `bytes` pseudo-random bytes (more than a
+ * read slot of 4 MiB, so the import reads ahead while it parses), a site
+ * trusting it, and that archive as the only seed.
+ */
+export async function bigArchiveFixture(bytes = 5 * 1024 * 1024): Promise<ArchiveFixture> {
+  const { dir, cleanup } = await tempDir('ferry-fuzz-bigcar-')
+  const closers: Array<() => Promise<void>> = [cleanup]
+  const t: Teardown = { teardown: (fn) => void closers.unshift(async () => fn()) }
+  const close = async () => {
+    for (const fn of closers) await fn()
+  }
+  try {
+    const publisher = await newStore(t, dir, 'publisher')
+    const site = await newStore(t, dir, 'site', [publisher])
+    await buildRelease(publisher, dir, {
+      name: 'big',
+      version: '1',
+      files: { 'big.bin': pseudoRandom(bytes, 'fuzz/big') },
+    })
+    const whole = join(dir, 'big.car')
+    await exportArchive(publisher, { heads: ['big'], out: whole })
+    return { dir, publisher, site, seeds: [await seedOf(whole)], close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
 /** ferry's CAR reader over the edited bytes: roots, then every block verified; the arena's slots given back. */
 export function carReaderTarget(fixture: ArchiveFixture): FuzzTarget<Edit> {
   const { site, seeds } = fixture
@@ -101,11 +130,11 @@ export function carReaderTarget(fixture: ArchiveFixture): FuzzTarget<Edit> {
 }
 
 /** `importArchive` of the edited archive, written to a file, into the site store (which holds v1). */
-export function archiveImportTarget(fixture: ArchiveFixture): FuzzTarget<Edit> {
+export function archiveImportTarget(fixture: ArchiveFixture, name = 'archive import'): FuzzTarget<Edit> {
   const { site, seeds, dir } = fixture
   const file = join(dir, 'fuzzed.car')
   return {
-    name: 'archive import',
+    name,
     arbitrary: edits(seeds),
     async check(edit) {
       await writeFile(file, editBytes(seeds, edit))

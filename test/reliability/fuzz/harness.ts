@@ -126,7 +126,14 @@ export async function fuzzTarget<T>(target: FuzzTarget<T>, options: FuzzRunOptio
   const fail = (input: T, why: string) => {
     row.firstFailure ??= `${why}\ninput: ${fc.stringify(input).slice(0, 2000)}`
   }
+  // A rejection nobody handles would end the process (the CLI's, the daemon's): a crash of the input at hand.
+  let current: T | undefined
+  const unhandled = (reason: unknown) => {
+    row.crashes++
+    row.firstFailure ??= `unhandled rejection: ${describe(reason)}\ninput: ${fc.stringify(current).slice(0, 2000)}`
+  }
   const property = fc.asyncProperty(target.arbitrary, async (input) => {
+    current = input
     const t0 = performance.now()
     const outcome = await runInput(() => target.check(input), inputMs)
     const ms = performance.now() - t0
@@ -153,13 +160,22 @@ export async function fuzzTarget<T>(target: FuzzTarget<T>, options: FuzzRunOptio
       fail(input, `crash: ${describe(outcome.error)}`)
     }
   })
-  const result = await fc.check(property, {
-    numRuns: options.numRuns,
-    seed: options.seed,
-    interruptAfterTimeLimit: options.timeLimitMs,
-    markInterruptAsFailure: false,
-  })
-  row.interrupted = result.interrupted
+  process.on('unhandledRejection', unhandled)
+  let interrupted = false
+  try {
+    const result = await fc.check(property, {
+      numRuns: options.numRuns,
+      seed: options.seed,
+      interruptAfterTimeLimit: options.timeLimitMs,
+      markInterruptAsFailure: false,
+    })
+    interrupted = result.interrupted
+    // Let a last stray rejection surface while it is still this run's.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  } finally {
+    process.off('unhandledRejection', unhandled)
+  }
+  row.interrupted = interrupted
   row.ms = performance.now() - started
   row.deadAfter = await target.alive?.()
   return row
