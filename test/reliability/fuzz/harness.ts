@@ -139,7 +139,7 @@ export async function fuzzTarget<T>(target: FuzzTarget<T>, options: FuzzRunOptio
     const ms = performance.now() - t0
     row.inputs++
     row.maxMs = Math.max(row.maxMs, ms)
-    const rss = process.memoryUsage.rss()
+    const rss = target.rss?.() ?? process.memoryUsage.rss()
     row.peakRss = Math.max(row.peakRss, rss)
     if (rss - baseline > rssGrowth) {
       row.blowups++
