@@ -8,6 +8,7 @@ import { compressedBench } from './compressed.js'
 import { deltaBench } from './delta.js'
 import { downloadBench } from './download.js'
 import { faultsBench } from './faults.js'
+import { fuzzBench } from './faults-fuzz.js'
 import { ingestBench } from './ingest.js'
 import { ingestAbBench } from './ingest-ab.js'
 import { patchSpeedBench } from './patch-speed.js'
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<void>> = {
   delta: deltaBench,
   download: downloadBench,
   faults: faultsBench,
+  fuzz: fuzzBench,
   ingest: ingestBench,
   'ingest-ab': ingestAbBench,
   'patch-speed': patchSpeedBench,

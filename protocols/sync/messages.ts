@@ -58,6 +58,9 @@ export function decodeWant(message: Uint8ArrayList | Uint8Array): Want {
     throw new FerryError('ERR_PROTOCOL', `sync: a want list needs 1 to ${MAX_WANT_BLOCKS} CIDs`)
   const cids = want.map((item) => asCid(item, 'the want list holds something that'))
   if (patch === undefined) return { cids }
+  // Anything a peer sent: null, a number or a list here must be refused, not dereferenced.
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+    throw new FerryError('ERR_PROTOCOL', 'sync: patch must be a map {root, bases}')
   const bases = patch.bases
   if (!Array.isArray(bases) || bases.length > MAX_PATCH_BASES)
     throw new FerryError('ERR_PROTOCOL', `sync: patch.bases must list at most ${MAX_PATCH_BASES} CIDs`)

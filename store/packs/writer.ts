@@ -222,10 +222,17 @@ export async function* writeBlocks(
     failure = err
     throw err
   } finally {
-    // On error or early return, let in-flight work settle before the caller moves on.
-    await appending.catch(() => {})
+    // On error or early return, let in-flight work settle before the caller moves on. Blocks gathered
+    // but not started are dropped first: an append landing would start them, claiming blocks after
+    // the claims are released below.
+    if (!finished) group = []
+    for (let settled = appending; ; settled = appending) {
+      await settled.catch(() => {})
+      if (settled === appending) break
+    }
     await flushing?.catch(() => {})
-    // Bytes and claims no commit took must not fill the disk, nor hold up later writes of the same blocks.
+    // Bytes and claims no commit took must not fill the disk, nor hold up later writes of the same blocks
+    // (a corrupt block in an archive's second slot: every later import of its first blocks waited for ever).
     if (!finished) await parts.appender.giveBack(spans).catch(() => {})
     if (!finished)
       parts.pending.release(own, failure ?? new FerryError('ERR_ABORTED', 'the write was given up'))

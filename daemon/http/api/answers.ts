@@ -30,12 +30,18 @@ export function sendError(res: ServerResponse, err: unknown): void {
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.byteLength
-    if (size > MAX_BODY_BYTES) {
-      throw new FerryError('ERR_BAD_REQUEST', `request body larger than ${MAX_BODY_BYTES} bytes`)
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.byteLength
+      if (size > MAX_BODY_BYTES) {
+        throw new FerryError('ERR_BAD_REQUEST', `request body larger than ${MAX_BODY_BYTES} bytes`)
+      }
+      chunks.push(chunk)
     }
-    chunks.push(chunk)
+  } catch (cause) {
+    if (cause instanceof FerryError) throw cause
+    // The client went away or broke the body's framing ('aborted', ECONNRESET): its fault, not the daemon's.
+    throw new FerryError('ERR_BAD_REQUEST', `request body cut short: ${(cause as Error).message}`, { cause })
   }
   const text = Buffer.concat(chunks).toString('utf8')
   if (text.trim() === '') return {}
