@@ -26,6 +26,8 @@ export class Arena {
   /** Room for one read after the front. */
   readonly readBytes: number
   readonly slotBytes: number
+  /** Set when its pool dropped it: whoever else held it lets go once done (HashThread). */
+  dropped = false
   private readonly refs: number[]
   private readonly free: number[]
   private readonly waiting: Array<(slot: number) => void> = []
@@ -96,6 +98,8 @@ export class Arena {
   }
 
   release(slot: number, count = 1): void {
+    // A free slot is not freed twice (a late release after reset() would hand it to two readers).
+    if (this.refs[slot] <= 0) return
     this.refs[slot] -= count
     if (this.refs[slot] > 0) return
     const waiter = this.waiting.shift()
@@ -150,7 +154,7 @@ export class ArenaPool {
   /** Returns an arena; one still holding references (an aborted run) is dropped instead. */
   release(arena: Arena): void {
     if (arena.isIdle()) this.idle.push(arena)
-    else this.readers?.drop(arena)
+    else this.drop(arena)
   }
 
   /**
@@ -164,6 +168,11 @@ export class ArenaPool {
     if (arena.isIdle() || this.readers === undefined) return this.release(arena)
     await this.readers.settled(arena)
     if (arena.reset()) this.idle.push(arena)
-    else this.readers.drop(arena)
+    else this.drop(arena)
+  }
+
+  private drop(arena: Arena): void {
+    arena.dropped = true
+    this.readers?.drop(arena)
   }
 }

@@ -40,12 +40,12 @@ class HashThread {
     if (arena !== undefined) {
       held = this.attached.get(arena.id)
       if (held === undefined) {
-        held = { jobs: 0, dropped: false, settled: [] }
+        held = { jobs: 0, dropped: arena.dropped, settled: [] }
         this.attached.set(arena.id, held)
         this.pending.push({ resolve: () => {}, reject: () => {} })
         worker.postMessage({ type: 'arena', arena: arena.id, buffer: arena.buffer } satisfies HashRequest)
       }
-      // Used again after a drop (it should not be): kept until its jobs end, then forgotten.
+      // Used again after a drop (it should not be): attached again, and forgotten when its jobs end.
       held.jobs++
     }
     const reply = new Promise<HashReply>((resolve, reject) => {
@@ -169,6 +169,7 @@ export class Hasher {
    * arena has answered, so the arena's memory can be freed.
    */
   drop(arena: Arena): void {
+    arena.dropped = true
     this.whole.drop(arena)
     this.chunk.drop(arena)
   }

@@ -5,10 +5,14 @@
  * left its archive file open.
  */
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test from 'ava'
 import { importArchive, isFerryError, verify } from '../../store/index.js'
+import { ArenaPool } from '../../store/ingest/arena.js'
+import { Hasher } from '../../store/ingest/hasher.js'
+import { pseudoRandom } from '../helpers/cli.js'
 import { testDir } from '../helpers/store.js'
 import { archiveFixture } from './fuzz/car.js'
 import type { Seed } from './fuzz/mutate.js'
@@ -108,4 +112,33 @@ test('an import that cannot get a read arena (no memory left) closes its archive
     result.before,
     `open files before ${result.before}, after three failed imports ${result.after}`,
   )
+})
+
+test('a dropped arena is forgotten by the hashing threads only once every job sent on it has answered', async (t) => {
+  const hasher = new Hasher()
+  t.teardown(() => hasher.close())
+  const readBytes = 256 * 1024
+  const pool = new ArenaPool(2, 0, readBytes, hasher)
+  for (let round = 0; round < 16; round++) {
+    const arena = pool.acquire()
+    const slot = await arena.acquire()
+    const base = arena.offset(slot)
+    const bytes = arena.view(base, readBytes)
+    bytes.set(pseudoRandom(readBytes, `leaks/${round}`))
+    const ranges = Array.from({ length: 16 }, (_, i) => [base + i * 16384, base + (i + 1) * 16384])
+    const jobs = ranges.slice(0, 12).map((range) => hasher.ranges(arena, range))
+    // Dropped (its slot still held, as by a refused read) while its jobs are queued on the threads,
+    pool.release(arena)
+    // and a straggler job or two sent after: they must answer too, not find the arena gone.
+    if (round % 2 === 1) await Promise.all(jobs)
+    for (const range of ranges.slice(12)) jobs.push(hasher.ranges(arena, range))
+    const digests = await Promise.all(jobs)
+    for (const [i, digest] of digests.entries()) {
+      const expected = createHash('sha256')
+        .update(bytes.subarray(i * 16384, (i + 1) * 16384))
+        .digest()
+      t.deepEqual(Buffer.from(digest), expected)
+    }
+  }
+  t.is(await hasher.heldArenas(), 0, 'every dropped arena was let go')
 })
