@@ -5,6 +5,7 @@ import { DAG_CBOR, decodeNode } from '../blocks/cid.js'
 import { FileNodeCache } from '../dag/file-node-cache.js'
 import { type EnvelopeNode, type PartNode, type PatchNode, patchNode, typeOf } from '../dag/nodes/index.js'
 import { FerryError, isFerryError } from '../errors.js'
+import type { Arena } from '../ingest/arena.js'
 import { type ReadInto, readFromHandle } from '../ingest/slot-reader.js'
 import { expandPatch } from '../patch/index.js'
 import { type SignedHead, signedHeadFrom } from '../sign/heads.js'
@@ -106,7 +107,14 @@ async function importFile(store: Store, file: string, options: ImportOptions): P
       ? new FerryError('ERR_NOT_FOUND', `${file}: no such archive file`, { cause: err })
       : systemError(err, file)
   })
-  const arena = store.pipeline.importArenas.acquire()
+  let arena: Arena
+  try {
+    arena = store.pipeline.importArenas.acquire()
+  } catch (err) {
+    // No memory for an arena: the archive must not stay open.
+    await handle.close()
+    throw err
+  }
   const before = store.blocks.written()
   let car: CarStream | undefined
   try {
@@ -241,9 +249,14 @@ async function importFile(store: Store, file: string, options: ImportOptions): P
     }
   } finally {
     // The reader ends first: its read in flight settles before the file closes.
-    await car?.blocks.return(undefined).catch(() => {})
-    store.pipeline.importArenas.release(arena)
-    await handle.close()
+    try {
+      await car?.blocks.return(undefined).catch(() => {})
+      // A refused archive leaves slots held by blocks nobody will store: nothing here reads them any
+      // more (the writer settles before it throws), so the arena is reused once the threads are done.
+      await store.pipeline.importArenas.reclaim(arena)
+    } finally {
+      await handle.close()
+    }
   }
 }
 

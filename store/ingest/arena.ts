@@ -26,6 +26,8 @@ export class Arena {
   /** Room for one read after the front. */
   readonly readBytes: number
   readonly slotBytes: number
+  /** Set when its pool dropped it: whoever else held it lets go once done (HashThread). */
+  dropped = false
   private readonly refs: number[]
   private readonly free: number[]
   private readonly waiting: Array<(slot: number) => void> = []
@@ -78,11 +80,26 @@ export class Arena {
     })
   }
 
+  /**
+   * Frees every slot, whatever references they hold: for an arena whose
+   * reader gave up (a refused import), once nothing reads its bytes any more.
+   * False, and nothing changed, while someone waits for a slot.
+   */
+  reset(): boolean {
+    if (this.waiting.length > 0) return false
+    this.refs.fill(0)
+    this.free.length = 0
+    for (let slot = 0; slot < this.slots; slot++) this.free.push(slot)
+    return true
+  }
+
   retain(slot: number, count = 1): void {
     this.refs[slot] += count
   }
 
   release(slot: number, count = 1): void {
+    // A free slot is not freed twice (a late release after reset() would hand it to two readers).
+    if (this.refs[slot] <= 0) return
     this.refs[slot] -= count
     if (this.refs[slot] > 0) return
     const waiter = this.waiting.shift()
@@ -110,6 +127,14 @@ export class Arena {
   }
 }
 
+/** Who else reads a pool's arenas: the hashing threads (Hasher). */
+export interface ArenaReaders {
+  /** Let go of `arena` once done with it: it is dropped. */
+  drop(arena: Arena): void
+  /** Resolves once nothing sent to them on `arena` is still being read. */
+  settled(arena: Arena): Promise<void>
+}
+
 /** Idle arenas kept for reuse, so that each file or archive does not allocate its own. */
 export class ArenaPool {
   private readonly idle: Arena[] = []
@@ -118,6 +143,8 @@ export class ArenaPool {
     private readonly slots: number,
     private readonly front: number,
     private readonly readBytes = READ_BYTES,
+    /** Told of an arena dropped, so that they let go too (else they keep its memory alive). */
+    private readonly readers?: ArenaReaders,
   ) {}
 
   acquire(): Arena {
@@ -127,5 +154,25 @@ export class ArenaPool {
   /** Returns an arena; one still holding references (an aborted run) is dropped instead. */
   release(arena: Arena): void {
     if (arena.isIdle()) this.idle.push(arena)
+    else this.drop(arena)
+  }
+
+  /**
+   * Returns an arena whose reader gave up with slots still held (a refused
+   * import), when the caller vouches that nothing of its own uses its bytes
+   * any more: once the hashing threads have answered every job on it, its
+   * slots are freed and it is reused. Without this, every refused read would
+   * cost a new arena (~30 MiB), freed only when both threads collect garbage.
+   */
+  async reclaim(arena: Arena): Promise<void> {
+    if (arena.isIdle() || this.readers === undefined) return this.release(arena)
+    await this.readers.settled(arena)
+    if (arena.reset()) this.idle.push(arena)
+    else this.drop(arena)
+  }
+
+  private drop(arena: Arena): void {
+    arena.dropped = true
+    this.readers?.drop(arena)
   }
 }

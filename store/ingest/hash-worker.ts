@@ -15,6 +15,9 @@ export type HashRequest =
   | { type: 'ranges'; arena: number; ranges: number[] }
   | { type: 'finish'; job: number }
   | { type: 'owned'; buffer: ArrayBuffer; ranges: number[] }
+  /** Let go of an arena (its pool dropped it; every job on it was answered). No reply. */
+  | { type: 'forget'; arena: number }
+  | { type: 'held' }
 
 export type HashReply =
   | { type: 'arena' }
@@ -22,6 +25,7 @@ export type HashReply =
   | { type: 'chunks'; digests: Uint8Array }
   | { type: 'finish'; sha256: string }
   | { type: 'owned'; digests: Uint8Array; buffer: ArrayBuffer }
+  | { type: 'held'; arenas: number }
 
 const arenas = new Map<number, Uint8Array>()
 const wholes = new Map<number, Hash>()
@@ -43,6 +47,12 @@ parentPort?.on('message', (request: HashRequest) => {
     case 'arena':
       arenas.set(request.arena, new Uint8Array(request.buffer))
       reply({ type: 'arena' })
+      return
+    case 'forget':
+      arenas.delete(request.arena)
+      return
+    case 'held':
+      reply({ type: 'held', arenas: arenas.size })
       return
     case 'finish': {
       const whole = wholes.get(request.job) ?? createHash('sha256')

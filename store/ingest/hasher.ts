@@ -2,11 +2,19 @@ import { Worker } from 'node:worker_threads'
 import type { Arena } from './arena.js'
 import type { HashReply, HashRequest } from './hash-worker.js'
 
+/** An arena the thread holds a view of: jobs sent on it and not answered, and whether it is to be forgotten. */
+interface Attached {
+  jobs: number
+  dropped: boolean
+  /** Called when `jobs` next falls to 0. */
+  settled: Array<() => void>
+}
+
 /** One hashing thread; requests are answered in order, so a FIFO of pending promises matches replies. */
 class HashThread {
   private worker?: Worker
   private readonly pending: Array<{ resolve: (reply: HashReply) => void; reject: (err: Error) => void }> = []
-  private readonly attached = new Set<number>()
+  private readonly attached = new Map<number, Attached>()
 
   private start(): Worker {
     if (this.worker !== undefined) return this.worker
@@ -28,16 +36,66 @@ class HashThread {
 
   request(message: HashRequest, arena?: Arena, transfer: ArrayBuffer[] = []): Promise<HashReply> {
     const worker = this.start()
-    if (arena !== undefined && !this.attached.has(arena.id)) {
-      this.attached.add(arena.id)
-      this.pending.push({ resolve: () => {}, reject: () => {} })
-      worker.postMessage({ type: 'arena', arena: arena.id, buffer: arena.buffer } satisfies HashRequest)
+    let held: Attached | undefined
+    if (arena !== undefined) {
+      held = this.attached.get(arena.id)
+      if (held === undefined) {
+        held = { jobs: 0, dropped: arena.dropped, settled: [] }
+        this.attached.set(arena.id, held)
+        this.pending.push({ resolve: () => {}, reject: () => {} })
+        worker.postMessage({ type: 'arena', arena: arena.id, buffer: arena.buffer } satisfies HashRequest)
+      }
+      // Used again after a drop (it should not be): attached again, and forgotten when its jobs end.
+      held.jobs++
     }
-    return new Promise((resolve, reject) => {
+    const reply = new Promise<HashReply>((resolve, reject) => {
       this.pending.push({ resolve, reject })
       worker.ref()
       worker.postMessage(message, transfer)
     })
+    if (held === undefined || arena === undefined) return reply
+    const id = arena.id
+    const settled = () => {
+      held.jobs--
+      if (held.jobs === 0) for (const done of held.settled.splice(0)) done()
+      this.forgetIfDone(id, held)
+    }
+    reply.then(settled, settled)
+    return reply
+  }
+
+  /**
+   * The thread is to let go of `arena` (its pool dropped it): at once when no
+   * job sent on it is unanswered, else when the last one answers. Forgetting
+   * earlier would leave a queued job reading an arena the thread no longer has.
+   */
+  drop(arena: Arena): void {
+    const held = this.attached.get(arena.id)
+    if (held === undefined) return
+    held.dropped = true
+    this.forgetIfDone(arena.id, held)
+  }
+
+  /** Resolves once every job sent on `arena` so far has answered (or failed). */
+  settled(arena: Arena): Promise<void> {
+    const held = this.attached.get(arena.id)
+    if (held === undefined || held.jobs === 0) return Promise.resolve()
+    return new Promise((resolve) => held.settled.push(resolve))
+  }
+
+  private forgetIfDone(id: number, held: Attached): void {
+    if (!held.dropped || held.jobs > 0 || this.attached.get(id) !== held) return
+    this.attached.delete(id)
+    // No reply: the FIFO of pending replies is not touched.
+    this.worker?.postMessage({ type: 'forget', arena: id } satisfies HashRequest)
+  }
+
+  /** How many arenas the thread itself holds views of (asked of it, after the jobs before). */
+  async held(): Promise<number> {
+    if (this.worker === undefined) return 0
+    const reply = await this.request({ type: 'held' })
+    if (reply.type !== 'held') throw new Error('hasher: reply out of order')
+    return reply.arenas
   }
 
   /** Requests sent and not yet answered. */
@@ -103,6 +161,28 @@ export class Hasher {
     const reply = await thread.request({ type: 'owned', buffer, ranges }, undefined, [buffer])
     if (reply.type !== 'owned') throw new Error('hasher: reply out of order')
     return { digests: reply.digests, buffer: reply.buffer }
+  }
+
+  /**
+   * Lets the threads forget `arena`, which its pool dropped (a refused read
+   * left slots held): each thread lets go once every job it was sent on that
+   * arena has answered, so the arena's memory can be freed.
+   */
+  drop(arena: Arena): void {
+    arena.dropped = true
+    this.whole.drop(arena)
+    this.chunk.drop(arena)
+  }
+
+  /** Resolves once every job sent on `arena` so far has answered: the threads no longer read it. */
+  async settled(arena: Arena): Promise<void> {
+    await Promise.all([this.whole.settled(arena), this.chunk.settled(arena)])
+  }
+
+  /** Arenas the threads hold views of, counted by the threads themselves (for tests). */
+  async heldArenas(): Promise<number> {
+    const [whole, chunk] = await Promise.all([this.whole.held(), this.chunk.held()])
+    return whole + chunk
   }
 
   /** The job's whole-file sha256, hex. */

@@ -4,7 +4,7 @@ import { FileNodeCache } from '../dag/file-node-cache.js'
 import type { PackBlockstore } from '../packs/pack-blockstore.js'
 import { ReadBudget } from '../packs/read-budget.js'
 import { PatchPool } from '../patch/pool.js'
-import { ArenaPool } from './arena.js'
+import { ArenaPool, READ_BYTES } from './arena.js'
 import { Hasher } from './hasher.js'
 
 /**
@@ -65,13 +65,15 @@ export const SYNC_ARENA_SLOTS = 12
 export const STREAM_READ_BYTES = 1024 * 1024
 
 export function createPipeline(blockstore: PackBlockstore): PipelineComponents {
+  const hasher = new Hasher()
+  // The hashing threads are told of dropped arenas (a refused read left slots held), or they keep them alive.
   return {
     blockstore,
-    hasher: new Hasher(),
-    ingestArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK),
-    streamArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK, STREAM_READ_BYTES),
-    importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096),
-    syncArenas: new ArenaPool(SYNC_ARENA_SLOTS, 0, MAX_NODE_BYTES),
+    hasher,
+    ingestArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK, READ_BYTES, hasher),
+    streamArenas: new ArenaPool(ARENA_SLOTS, MAX_CHUNK, STREAM_READ_BYTES, hasher),
+    importArenas: new ArenaPool(ARENA_SLOTS, MAX_NODE_BYTES + 4096, READ_BYTES, hasher),
+    syncArenas: new ArenaPool(SYNC_ARENA_SLOTS, 0, MAX_NODE_BYTES, hasher),
     readBudget: new ReadBudget(READ_BUDGET_RUNS),
     fileNodes: new FileNodeCache(),
     patchPool: new PatchPool(),
