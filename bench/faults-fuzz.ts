@@ -10,7 +10,12 @@
  *
  *   npm run bench -- fuzz [RUNS] [SEED] [TARGET]   (TARGET: part of a target's name, e.g. 'import')
  */
-import { archiveFixture, archiveImportTarget, carReaderTarget } from '../test/reliability/fuzz/car.js'
+import {
+  archiveFixture,
+  archiveImportTarget,
+  bigArchiveFixture,
+  carReaderTarget,
+} from '../test/reliability/fuzz/car.js'
 import { type FuzzRow, type FuzzTarget, failures, fuzzTarget } from '../test/reliability/fuzz/harness.js'
 import { apiTarget, httpFixture, serveTarget } from '../test/reliability/fuzz/http.js'
 import { headsTarget, replyTarget, wantTarget } from '../test/reliability/fuzz/messages.js'
@@ -59,6 +64,14 @@ const GROUPS: Group[] = [
     async open() {
       const fixture = await archiveFixture()
       return { targets: [archiveImportTarget(fixture) as FuzzTarget<never>], close: () => fixture.close() }
+    },
+  },
+  {
+    // An archive over one 4 MiB read slot: the import reads ahead while it parses (the refusals that leaked).
+    async open() {
+      const fixture = await bigArchiveFixture()
+      const target = archiveImportTarget(fixture, 'archive import 5 MiB')
+      return { targets: [target as FuzzTarget<never>], close: () => fixture.close() }
     },
   },
 ]
