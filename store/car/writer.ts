@@ -1,7 +1,7 @@
 import { type FileHandle, open, rename, rm } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
 import type { Block } from '../blocks/blockstore.js'
-import { FerryError } from '../errors.js'
+import { writeFully } from '../io/write-fully.js'
 import { systemError } from '../system-error.js'
 import { encodeCarHeader, sectionBuffers } from './format.js'
 
@@ -50,26 +50,9 @@ export class CarFileWriter {
   /** Writes at the end; ERR_NO_SPACE (or ERR_IO) naming the file when the disk refuses. */
   private async writeBuffers(buffers: Uint8Array[]): Promise<void> {
     try {
-      for (let i = 0; i < buffers.length; i += 1024) {
-        const slice = buffers.slice(i, i + 1024)
-        const expected = slice.reduce((sum, b) => sum + b.byteLength, 0)
-        const { bytesWritten } = await this.handle.writev(slice, this.position)
-        this.position += bytesWritten
-        // A short write is the disk filling up: write the rest, which then fails with the system's reason.
-        if (bytesWritten !== expected) await this.writeRest(slice, bytesWritten)
-      }
+      this.position = await writeFully(this.handle, buffers, this.position)
     } catch (err) {
       throw systemError(err, this.path)
-    }
-  }
-
-  private async writeRest(slice: Uint8Array[], written: number): Promise<void> {
-    const rest = Buffer.concat(slice).subarray(written)
-    for (let offset = 0; offset < rest.byteLength; ) {
-      const { bytesWritten } = await this.handle.write(rest, offset, rest.byteLength - offset, this.position)
-      if (bytesWritten === 0) throw new FerryError('ERR_IO', `short write to ${this.path}.partial`)
-      offset += bytesWritten
-      this.position += bytesWritten
     }
   }
 
