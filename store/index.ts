@@ -64,7 +64,6 @@ export {
   type VerifiedReadOptions,
 } from './dag/read-verified.js'
 export { type ErrorCode, FerryError, isFerryError } from './errors.js'
-export { escapedSystemError } from './escaped-system-error.js'
 export type { Arena, ArenaPool } from './ingest/arena.js'
 export type { Hasher } from './ingest/hasher.js'
 export { ingestFile, ingestStream } from './ingest/ingest.js'
@@ -108,4 +107,4 @@ export {
 } from './sign/heads.js'
 export { generatePublisher, type Publisher, publicKeyFromToken } from './sign/keys.js'
 export { defaultStoreDir, Store } from './store.js'
-export { systemCode, systemError } from './system-error.js'
+export { escapedSystemError, systemCode, systemError } from './system-error.js'

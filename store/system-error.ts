@@ -38,3 +38,22 @@ export function systemError(err: unknown, subject: string): FerryError {
     details: { path: subject },
   })
 }
+
+/** The codes that say what the user can fix (space, rights), not a fault of ferry. */
+const USER_FIXABLE = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM'])
+
+/**
+ * A system error that no layer turned into a FerryError (a refused `open` of
+ * a data file, a full disk) as the ERR_PERMISSION / ERR_NO_SPACE naming its
+ * `path`, or `unnamed` when it has none (LevelDB names no file); anything
+ * else: undefined (it stays ERR_INTERNAL). The last line of defence of the
+ * CLI and the daemon's API, so that `chmod 000 file` never reads as a bug.
+ */
+export function escapedSystemError(err: unknown, unnamed?: string): FerryError | undefined {
+  if (!(err instanceof Error) || err instanceof FerryError) return undefined
+  const code = systemCode(err)
+  if (code === undefined || !USER_FIXABLE.has(code)) return undefined
+  const path = (err as { path?: unknown }).path
+  const subject = typeof path === 'string' ? path : unnamed
+  return subject === undefined ? undefined : systemError(err, subject)
+}
