@@ -7,7 +7,7 @@
 import { access, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { checkOutFile, FerryError, isFerryError } from '../../store/index.js'
+import { checkOutFile, FerryError, systemError } from '../../store/index.js'
 import { bundleLayout } from './entries.js'
 import { writeTarGz } from './tar-gz.js'
 
@@ -66,15 +66,13 @@ export async function writeBundle(args: BundleArgs): Promise<BundleResult> {
   const name = `ferry-${layout.version}-${process.platform}-${process.arch}.tar.gz`
   const out = resolve(args.out)
   await mkdir(out, { recursive: true }).catch((err: unknown) => {
-    throw new FerryError('ERR_IO', `cannot make the folder ${out}: ${(err as Error).message}`, { cause: err })
+    throw systemError(err, out)
   })
   // A bundle of the same name is replaced (ferry names it), never a FIFO or a device node, nor a file in the store.
   await checkOutFile(join(out, name), { storeDir: args.storeDir, force: true })
+  // A full disk is ERR_NO_SPACE naming the bundle, as for every file ferry writes.
   const written = await writeTarGz(join(out, name), layout.entries).catch((err: unknown) => {
-    if (isFerryError(err)) throw err
-    throw new FerryError('ERR_IO', `cannot write ${join(out, name)}: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw systemError(err, join(out, name))
   })
   let files = 0
   let bytes = 0
